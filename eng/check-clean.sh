@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# After the tests: nothing may be left behind in the machine's own namespace.
+set -uo pipefail
+bad=0
+if [ -n "$(ip netns list 2>/dev/null)" ]; then
+  echo "left behind: network namespaces:"; ip netns list; bad=1
+fi
+if ip -o link show 2>/dev/null | grep -Eq ': (cnt|cni|bpa|bpb|bwp|cbr0|vethcn)'; then
+  echo "left behind: links:"; ip -o link show | grep -E ': (cnt|cni|bpa|bpb|bwp|cbr0|vethcn)'; bad=1
+fi
+if iptables-save 2>/dev/null | grep -q 'CNI-'; then
+  echo "left behind: iptables CNI- chains"; bad=1
+fi
+exit $bad

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of Cni.Net on this machine. On a fresh Debian 12 (as root) it first installs what the
+# tests need. Ends with the line "N passed, N failed, N skipped"; exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+"$root/eng/prereqs.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+config=Release
+results="$root/artifacts/test-results"
+rm -rf "$results"; mkdir -p "$results"
+
+echo "== build"
+if ! dotnet build Cni.Net.sln -c "$config" -nologo -clp:ErrorsOnly; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+echo "== publish (NativeAOT plugins and tools used by the integration tests)"
+if ! "$root/eng/publish.sh" >"$results/publish.log" 2>&1; then
+  tail -50 "$results/publish.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+bin="$root/artifacts/build/bin"
+status=0
+echo "== unit tests"
+"$bin/Cni.Net.Tests/${config,,}/Cni.Net.Tests" -noLogo -xml "$results/unit.xml" -reporter quiet || status=1
+
+echo "== integration tests (in a private network namespace; every test makes and removes its own namespaces)"
+# The test process itself is the "node": unshare --net gives it a namespace of its own, so node-level
+# rules and links never touch the machine's root namespace.
+CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net) unshare --net -- bash -c 'ip link set lo up && exec "$0" "$@"' \
+  "$bin/Cni.Net.IntegrationTests/${config,,}/Cni.Net.IntegrationTests" -noLogo -xml "$results/integration.xml" -reporter quiet -parallel none || status=1
+
+"$root/eng/check-clean.sh" || status=1
+
+python3 "$root/eng/summarize-tests.py" "$results/unit.xml" "$results/integration.xml" || status=1
+exit $status

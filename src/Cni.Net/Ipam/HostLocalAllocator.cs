@@ -76,21 +76,37 @@ public sealed class HostLocalAllocator
 
     private HostLocalAllocation AllocateNext(string containerId, string ifName)
     {
-        // The specification forbids a second ADD of the same attachment; the reference refuses it the same way.
-        foreach (IPAddress held in _store.GetByAttachment(containerId, ifName))
+        // One pass over the directory gives both the addresses taken in this set and whether this attachment
+        // already holds one (the specification forbids a second ADD; the reference refuses it the same way).
+        byte[] owner = System.Text.Encoding.UTF8.GetBytes(containerId.Trim() + "\r\n" + ifName);
+        byte[] legacy = System.Text.Encoding.UTF8.GetBytes(containerId.Trim());
+        var reserved = new HashSet<UInt128>();
+        UInt128? held = null;
+        _store.Scan((path, value, isIPv6, content) =>
         {
-            if (_rangeSet.RangeFor(held) is not null)
+            if (isIPv6 != _rangeSet.IsIPv6 || _rangeSet.RangeFor(value) is not IPRange range)
             {
-                throw IpamErrors.Create(IpamErrors.DuplicateAllocation,
-                    $"{IPAddressMath.Format(held)} has been allocated to {containerId}, duplicate allocation is not allowed");
+                return;
             }
+            if (content.SequenceEqual(owner) || content.SequenceEqual(legacy))
+            {
+                held ??= value;
+            }
+            if (range.IsAllocatable(value))
+            {
+                reserved.Add(value);
+            }
+        });
+        if (held is UInt128 h)
+        {
+            throw IpamErrors.Create(IpamErrors.DuplicateAllocation,
+                $"{IPAddressMath.Format(h, _rangeSet.IsIPv6)} has been allocated to {containerId}, duplicate allocation is not allowed");
         }
 
-        HashSet<UInt128> reserved = ReservedInSet();
         if ((UInt128)reserved.Count < AllocatableCount())
         {
-            // Holding the lock, the directory listing is exact for cooperating plugins; TryReserve still uses
-            // O_EXCL, so a non-cooperating writer costs a retry, never a double allocation.
+            // Holding the lock, the listing is exact for cooperating plugins; TryReserve still uses O_EXCL, so a
+            // writer that ignores the lock costs a retry, never a double allocation.
             foreach ((UInt128 value, IPRange range) in Candidates())
             {
                 if (reserved.Contains(value) || !range.IsAllocatable(value))
@@ -181,19 +197,13 @@ public sealed class HostLocalAllocator
     private HashSet<UInt128> ReservedInSet()
     {
         var set = new HashSet<UInt128>();
-        foreach (HostLocalReservation r in _store.ListReservations())
+        _store.Scan((path, value, isIPv6, content) =>
         {
-            if ((r.Address.AddressFamily == AddressFamily.InterNetworkV6) != _rangeSet.IsIPv6)
-            {
-                continue;
-            }
-            UInt128 value = IPAddressMath.ToValue(r.Address);
-            IPRange? range = _rangeSet.RangeFor(value);
-            if (range is not null && range.IsAllocatable(value))
+            if (isIPv6 == _rangeSet.IsIPv6 && _rangeSet.RangeFor(value) is IPRange range && range.IsAllocatable(value))
             {
                 set.Add(value);
             }
-        }
+        });
         return set;
     }
 }

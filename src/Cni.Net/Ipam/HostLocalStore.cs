@@ -18,9 +18,10 @@ public sealed class HostLocalStore : IDisposable
 
     private const string LastReservedPrefix = "last_reserved_ip.";
     private const string LineBreak = "\r\n";
-    private const UnixFileMode FileMode0644 =
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-    private const UnixFileMode DirectoryMode0755 = FileMode0644 | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+    private const int MaxOwnerBytes = 1024;
+    private const UnixFileMode DirectoryMode0755 =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+        UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     private readonly FileLock _lock;
     private bool _disposed;
@@ -33,6 +34,9 @@ public sealed class HostLocalStore : IDisposable
 
     /// <summary>The store's directory, <c>&lt;dataDir&gt;/&lt;network&gt;</c>.</summary>
     public string Directory { get; }
+
+    /// <summary>A reservation file seen by <see cref="Scan"/>: its address and its trimmed content.</summary>
+    internal delegate void ReservationVisitor(string path, UInt128 value, bool isIPv6, ReadOnlySpan<byte> owner);
 
     /// <summary>
     /// Opens (creating when missing) the store of <paramref name="network"/> and waits for its lock.
@@ -48,13 +52,13 @@ public sealed class HostLocalStore : IDisposable
         {
             throw new ArgumentException($"network name '{network}' cannot be used as a directory name", nameof(network));
         }
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the host-local store is Linux-only");
+        }
         string directory = Path.Combine(string.IsNullOrEmpty(dataDirectory) ? DefaultDataDirectory : dataDirectory, network);
         try
         {
-            if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException("the host-local store is Linux-only");
-            }
             System.IO.Directory.CreateDirectory(directory, DirectoryMode0755);
         }
         catch (UnauthorizedAccessException e)
@@ -75,54 +79,31 @@ public sealed class HostLocalStore : IDisposable
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(containerId);
         ArgumentNullException.ThrowIfNull(ifName);
+        ArgumentOutOfRangeException.ThrowIfNegative(rangeSetIndex);
         ObjectDisposedException.ThrowIf(_disposed, this);
         string name = IPAddressMath.Format(IPAddressMath.Canonicalize(address));
-        string path = Path.Combine(Directory, name);
-        byte[] content = Encoding.UTF8.GetBytes(containerId.Trim() + LineBreak + ifName);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = FileMode0644;
-        }
-        FileStream file;
-        try
-        {
-            file = new FileStream(path, options);
-        }
-        catch (IOException) when (File.Exists(path))
+        if (!PosixFile.TryCreateExclusive(Path.Combine(Directory, name), OwnerBytes(containerId, ifName)))
         {
             return false;
         }
-        try
-        {
-            using (file)
-            {
-                file.Write(content);
-            }
-        }
-        catch
-        {
-            // A half-written reservation would block the address for good; the reference removes it too.
-            File.Delete(path);
-            throw;
-        }
-        File.WriteAllText(Path.Combine(Directory, LastReservedPrefix + rangeSetIndex.ToString(CultureInfo.InvariantCulture)), name);
+        PosixFile.Write(LastReservedPath(rangeSetIndex), Encoding.ASCII.GetBytes(name));
         return true;
     }
 
     /// <summary>The address recorded in <c>last_reserved_ip.&lt;rangeSetIndex&gt;</c>, or null when there is none.</summary>
     public IPAddress? GetLastReserved(int rangeSetIndex)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(rangeSetIndex);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        string path = Path.Combine(Directory, LastReservedPrefix + rangeSetIndex.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            return IPAddress.TryParse(File.ReadAllText(path).AsSpan().Trim(), out IPAddress? ip) ? IPAddressMath.Canonicalize(ip) : null;
-        }
-        catch (FileNotFoundException)
+        Span<byte> buffer = stackalloc byte[64];
+        int n = PosixFile.Read(LastReservedPath(rangeSetIndex), buffer);
+        if (n <= 0 || n == buffer.Length)
         {
             return null;
         }
+        Span<char> text = stackalloc char[64];
+        int chars = Encoding.ASCII.GetChars(buffer[..n], text);
+        return IPAddress.TryParse(text[..chars].Trim(), out IPAddress? ip) ? IPAddressMath.Canonicalize(ip) : null;
     }
 
     /// <summary>Whether a file reserves <paramref name="address"/>.</summary>
@@ -136,16 +117,12 @@ public sealed class HostLocalStore : IDisposable
     /// <summary>Every reservation in the store, in no particular order; files that are not addresses are skipped.</summary>
     public IReadOnlyList<HostLocalReservation> ListReservations()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var list = new List<HostLocalReservation>();
-        foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
+        Scan((path, value, isIPv6, owner) =>
         {
-            if (!TryParseAddressName(path, out IPAddress? address) || !TryReadOwner(path, out string id, out string ifName))
-            {
-                continue;
-            }
-            list.Add(new HostLocalReservation(address, id, ifName));
-        }
+            SplitOwner(owner, out string id, out string ifName);
+            list.Add(new HostLocalReservation(IPAddressMath.FromValue(value, isIPv6), id, ifName));
+        });
         return list;
     }
 
@@ -157,14 +134,16 @@ public sealed class HostLocalStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(containerId);
         ArgumentNullException.ThrowIfNull(ifName);
+        byte[] owner = OwnerBytes(containerId, ifName);
+        byte[] legacy = Encoding.UTF8.GetBytes(containerId.Trim());
         var found = new List<IPAddress>();
-        foreach (HostLocalReservation r in ListReservations())
+        Scan((path, value, isIPv6, content) =>
         {
-            if (Matches(r, containerId.Trim(), ifName) || (r.IfName.Length == 0 && r.ContainerId == containerId.Trim()))
+            if (content.SequenceEqual(owner) || content.SequenceEqual(legacy))
             {
-                found.Add(r.Address);
+                found.Add(IPAddressMath.FromValue(value, isIPv6));
             }
-        }
+        });
         return found;
     }
 
@@ -178,24 +157,26 @@ public sealed class HostLocalStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(containerId);
         ArgumentNullException.ThrowIfNull(ifName);
-        string id = containerId.Trim();
-        IReadOnlyList<HostLocalReservation> all = ListReservations();
-        var released = new List<IPAddress>();
-        foreach (HostLocalReservation r in all)
+        byte[] owner = OwnerBytes(containerId, ifName);
+        byte[] legacy = Encoding.UTF8.GetBytes(containerId.Trim());
+        List<(string Path, IPAddress Address)>? exact = null, old = null;
+        Scan((path, value, isIPv6, content) =>
         {
-            if (Matches(r, id, ifName) && Delete(r.Address))
+            if (content.SequenceEqual(owner))
             {
-                released.Add(r.Address);
+                (exact ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
             }
-        }
-        if (released.Count == 0)
-        {
-            foreach (HostLocalReservation r in all)
+            else if (content.SequenceEqual(legacy))
             {
-                if (r.IfName.Length == 0 && r.ContainerId == id && Delete(r.Address))
-                {
-                    released.Add(r.Address);
-                }
+                (old ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
+            }
+        });
+        var released = new List<IPAddress>();
+        foreach ((string path, IPAddress address) in exact ?? old ?? [])
+        {
+            if (PosixFile.Unlink(path))
+            {
+                released.Add(address);
             }
         }
         return released;
@@ -207,7 +188,7 @@ public sealed class HostLocalStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(address);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return Delete(IPAddressMath.Canonicalize(address));
+        return PosixFile.Unlink(Path.Combine(Directory, IPAddressMath.Format(IPAddressMath.Canonicalize(address))));
     }
 
     /// <summary>Releases the lock.</summary>
@@ -217,64 +198,68 @@ public sealed class HostLocalStore : IDisposable
         _lock.Dispose();
     }
 
-    private static bool Matches(HostLocalReservation r, string id, string ifName) =>
-        r.IfName.Length != 0 && r.ContainerId == id && r.IfName == ifName;
-
-    private bool Delete(IPAddress address)
+    /// <summary>
+    /// Visits every reservation file with its address and its content trimmed of white space (the reference
+    /// compares trimmed content). Names that are not addresses in the reference's spelling are skipped.
+    /// </summary>
+    internal void Scan(ReservationVisitor visitor)
     {
-        string path = Path.Combine(Directory, IPAddressMath.Format(address));
-        if (!File.Exists(path))
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Span<byte> buffer = stackalloc byte[MaxOwnerBytes];
+        foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
         {
-            return false;
+            if (!TryParseAddressName(path, out UInt128 value, out bool isIPv6))
+            {
+                continue;
+            }
+            int n = PosixFile.Read(path, buffer);
+            if (n < 0)
+            {
+                continue;
+            }
+            ReadOnlySpan<byte> content = n < buffer.Length ? buffer[..n] : File.ReadAllBytes(path);
+            visitor(path, value, isIPv6, content.Trim(" \t\r\n\v\f"u8));
         }
-        File.Delete(path);
-        return true;
     }
 
-    internal static bool TryParseAddressName(string path, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    internal static bool TryParseAddressName(string path, out UInt128 value, out bool isIPv6)
     {
         ReadOnlySpan<char> name = Path.GetFileName(path.AsSpan());
-        address = null;
-        // Cheap pre-check: every address name has a '.' (IPv4) or ':' (IPv6); "lock" and "last_reserved_ip.0" fail parsing.
-        if (name.IndexOfAny('.', ':') < 0 || !IPAddress.TryParse(name, out IPAddress? parsed))
+        value = default;
+        isIPv6 = false;
+        // Every address name has a '.' (IPv4) or ':' (IPv6); "lock" has neither.
+        if (name.IndexOfAny('.', ':') < 0 || name.StartsWith(LastReservedPrefix, StringComparison.Ordinal)
+            || !IPAddress.TryParse(name, out IPAddress? parsed))
         {
             return false;
         }
-        // Only names written the way the reference writes them count: "1.2" would parse as 1.0.0.2.
-        if (parsed.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
-            || !name.SequenceEqual(IPAddressMath.Format(parsed)))
-        {
-            return false;
-        }
-        address = IPAddressMath.Canonicalize(parsed);
-        return true;
+        isIPv6 = parsed.AddressFamily == AddressFamily.InterNetworkV6;
+        value = IPAddressMath.ToValue(parsed);
+        // Only names spelled the way the reference spells them count: "1.2" would parse as 1.0.0.2.
+        Span<char> canonical = stackalloc char[40];
+        int length = IPAddressMath.Format(value, isIPv6, canonical);
+        return (parsed.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+            && name.SequenceEqual(canonical[..length]);
     }
 
-    private static bool TryReadOwner(string path, out string containerId, out string ifName)
+    private string LastReservedPath(int rangeSetIndex) =>
+        Path.Combine(Directory, LastReservedPrefix + rangeSetIndex.ToString(CultureInfo.InvariantCulture));
+
+    private static byte[] OwnerBytes(string containerId, string ifName) =>
+        Encoding.UTF8.GetBytes(containerId.Trim() + LineBreak + ifName);
+
+    private static void SplitOwner(ReadOnlySpan<byte> owner, out string containerId, out string ifName)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (FileNotFoundException)
-        {
-            containerId = ifName = string.Empty;
-            return false;
-        }
-        // The reference compares trimmed content with "<id>\r\n<ifname>" (or "<id>" alone for its old format).
-        ReadOnlySpan<char> content = text.AsSpan().Trim();
-        int br = content.IndexOf(LineBreak, StringComparison.Ordinal);
+        int br = owner.IndexOf("\r\n"u8);
         if (br < 0)
         {
-            containerId = content.ToString();
+            containerId = Encoding.UTF8.GetString(owner);
             ifName = string.Empty;
         }
         else
         {
-            containerId = content[..br].ToString();
-            ifName = content[(br + LineBreak.Length)..].ToString();
+            containerId = Encoding.UTF8.GetString(owner[..br]);
+            ifName = Encoding.UTF8.GetString(owner[(br + 2)..]);
         }
-        return true;
     }
 }

@@ -1,0 +1,133 @@
+using System.Net;
+using Cni.Net.Ipam;
+
+namespace Cni.Net.Tests.Ipam;
+
+public sealed class HostLocalStoreTests : IDisposable
+{
+    private readonly TempDataDirectory _data = new();
+
+    public void Dispose() => _data.Dispose();
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void TryReserve_WritesReferenceFormat()
+    {
+        using (HostLocalStore store = HostLocalStore.Open("net1", _data.Path))
+        {
+            Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.2"), " ctr-1 ", "eth0", 0));
+            Assert.True(store.TryReserve(IPAddress.Parse("FD00:0:0:0::2"), "ctr-1", "eth0", 1));
+        }
+        string dir = _data.NetworkPath("net1");
+        Assert.Equal("ctr-1\r\neth0"u8.ToArray(), File.ReadAllBytes(Path.Combine(dir, "10.0.0.2")));
+        Assert.Equal("ctr-1\r\neth0"u8.ToArray(), File.ReadAllBytes(Path.Combine(dir, "fd00::2")));
+        Assert.Equal("10.0.0.2"u8.ToArray(), File.ReadAllBytes(Path.Combine(dir, "last_reserved_ip.0")));
+        Assert.Equal("fd00::2"u8.ToArray(), File.ReadAllBytes(Path.Combine(dir, "last_reserved_ip.1")));
+        Assert.Equal((UnixFileMode)0x1A4, File.GetUnixFileMode(Path.Combine(dir, "10.0.0.2"))); // 0644
+        Assert.Equal((UnixFileMode)0x1E8, File.GetUnixFileMode(Path.Combine(dir, "lock"))); // 0750 as go-filemutex
+    }
+
+    [Fact]
+    public void TryReserve_Taken_ReturnsFalseAndKeepsOwner()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0));
+        Assert.False(store.TryReserve(IPAddress.Parse("10.0.0.2"), "b", "eth0", 0));
+        Assert.Equal("a\r\neth0", File.ReadAllText(Path.Combine(store.Directory, "10.0.0.2")));
+    }
+
+    [Fact]
+    public void Release_ByContainerAndIfName_LeavesOtherInterfaces()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0);
+        store.TryReserve(IPAddress.Parse("fd00::2"), "a", "eth0", 1);
+        store.TryReserve(IPAddress.Parse("10.0.0.3"), "a", "net1", 0);
+        store.TryReserve(IPAddress.Parse("10.0.0.4"), "b", "eth0", 0);
+        IReadOnlyList<IPAddress> released = store.Release("a", "eth0");
+        Assert.Equal(["10.0.0.2", "fd00::2"], released.Select(a => a.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["10.0.0.3", "10.0.0.4", "last_reserved_ip.0", "last_reserved_ip.1", "lock"],
+            Directory.GetFiles(store.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(store.Release("a", "eth0"));
+    }
+
+    [Fact]
+    public void Release_LegacyFileWithOnlyContainerId_IsReleased()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        File.WriteAllText(Path.Combine(store.Directory, "10.0.0.9"), "old-ctr\n");
+        Assert.Equal([IPAddress.Parse("10.0.0.9")], store.GetByAttachment("old-ctr", "eth0"));
+        Assert.Equal([IPAddress.Parse("10.0.0.9")], store.Release("old-ctr", "eth0"));
+        Assert.False(File.Exists(Path.Combine(store.Directory, "10.0.0.9")));
+    }
+
+    [Fact]
+    public void ListReservations_SkipsLockAndLastReservedFiles()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0);
+        store.TryReserve(IPAddress.Parse("2001:db8::5"), "b", "net1", 3);
+        var list = store.ListReservations().OrderBy(r => r.ContainerId, StringComparer.Ordinal).ToList();
+        Assert.Equal(2, list.Count);
+        Assert.Equal((IPAddress.Parse("10.0.0.2"), "a", "eth0"), (list[0].Address, list[0].ContainerId, list[0].IfName));
+        Assert.Equal((IPAddress.Parse("2001:db8::5"), "b", "net1"), (list[1].Address, list[1].ContainerId, list[1].IfName));
+    }
+
+    [Fact]
+    public void GetLastReserved_MissingOrGarbage_IsNull()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        Assert.Null(store.GetLastReserved(0));
+        File.WriteAllText(Path.Combine(store.Directory, "last_reserved_ip.0"), "not an ip");
+        Assert.Null(store.GetLastReserved(0));
+        File.WriteAllText(Path.Combine(store.Directory, "last_reserved_ip.0"), "10.1.1.1");
+        Assert.Equal(IPAddress.Parse("10.1.1.1"), store.GetLastReserved(0));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    public void Open_NetworkNameThatIsNotADirectoryName_Throws(string network)
+    {
+        Assert.ThrowsAny<ArgumentException>(() => HostLocalStore.Open(network, _data.Path));
+    }
+
+    [Fact]
+    public void Open_WhileAnotherHoldsTheLock_WaitsForIt()
+    {
+        HostLocalStore first = HostLocalStore.Open("net1", _data.Path);
+        var acquired = new ManualResetEventSlim();
+        var thread = new Thread(() =>
+        {
+            using HostLocalStore second = HostLocalStore.Open("net1", _data.Path);
+            acquired.Set();
+        });
+        thread.Start();
+        Assert.False(acquired.Wait(TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken));
+        first.Dispose();
+        Assert.True(acquired.Wait(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        thread.Join();
+    }
+
+    [Fact]
+    public void Open_HoldsAnFlockThatOtherProcessesSee()
+    {
+        string lockPath;
+        using (HostLocalStore store = HostLocalStore.Open("net1", _data.Path))
+        {
+            lockPath = Path.Combine(store.Directory, "lock");
+            // util-linux flock(1) uses flock(2), as Go's filemutex does: it must find the lock taken.
+            Assert.Equal(1, RunFlock(lockPath));
+        }
+        Assert.Equal(0, RunFlock(lockPath));
+    }
+
+    private static int RunFlock(string path)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("flock") { ArgumentList = { "--nonblock", "--conflict-exit-code", "1", path, "true" } };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+}

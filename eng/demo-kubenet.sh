@@ -86,7 +86,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
 step "shaping: tbf on pod a's host veth (ingress 10M) and on its ifb (egress 20M)"
 for dev in $(ip -n "$node" -j link show | jq -r '.[] | select(.ifname | test("^(veth|bwp)")) | .ifname'); do
-  ip -n "$node" -j qdisc show dev "$dev" | jq -r --arg d "$dev" '.[] | select(.kind=="tbf") | "    \($d): tbf rate \(.options.rate*8/1000000) Mbit/s"'
+  tc -n "$node" -j qdisc show dev "$dev" | jq -r --arg d "$dev" '.[] | select(.kind=="tbf") | "    \($d): tbf rate \(.options.rate*8/1000000) Mbit/s"'
 done
 
 step "status: readiness and pod a's addresses (from the CNI result cache)"

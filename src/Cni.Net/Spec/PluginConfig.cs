@@ -90,7 +90,7 @@ public sealed class PluginConfig
             {
                 var reader = new Utf8JsonReader(bytes, CniJson.ReaderOptions);
                 reader.Read();
-                return CniResult.ReadDns(ref reader, "dns");
+                return CniResult.ReadDns(ref reader);
             }
             catch (JsonException e)
             {

@@ -1,0 +1,278 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+
+namespace Cni.Net.Execution;
+
+/// <summary>
+/// The result cache in libcni's on-disk format: <c>&lt;root&gt;/results/&lt;network&gt;-&lt;containerID&gt;-&lt;ifname&gt;</c>
+/// holding <c>{"kind":"cniCacheV1",...}</c>. Go runtimes (podman, containerd, cri-o) and Cni.Net read each other's
+/// files. Unlike libcni, writes are atomic (temp file, fsync, rename, fsync of the directory), and an unreadable file
+/// is reported as absent rather than failing DEL.
+/// </summary>
+internal sealed class CniResultCache
+{
+    internal const string KindV1 = "cniCacheV1";
+
+    private readonly ILogger _logger;
+
+    public CniResultCache(string root, ILogger logger)
+    {
+        Root = root;
+        _logger = logger;
+    }
+
+    /// <summary>The cache root (libcni's CacheDir, default <c>/var/lib/cni</c>); files live in its <c>results</c>.</summary>
+    public string Root { get; }
+
+    public string ResultsDirectory => Path.Combine(Root, "results");
+
+    public string PathFor(string network, string containerId, string ifName)
+    {
+        if (network.Length == 0 || containerId.Length == 0 || ifName.Length == 0)
+        {
+            throw new ArgumentException(
+                $"a cache entry needs network name (\"{network}\"), container id (\"{containerId}\") and interface name (\"{ifName}\")");
+        }
+        return Path.Combine(ResultsDirectory, $"{network}-{containerId}-{ifName}");
+    }
+
+    public void Write(string network, string containerId, string ifName, string? netNs, ReadOnlySpan<byte> config,
+        IReadOnlyList<KeyValuePair<string, string>> cniArgs, JsonObject? capabilityArgs, Action<Utf8JsonWriter> writeResult)
+    {
+        string path = PathFor(network, containerId, ifName);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", KindV1);
+            w.WriteString("containerId", containerId);
+            w.WriteBase64String("config", config);
+            w.WriteString("ifName", ifName);
+            w.WriteString("networkName", network);
+            if (!string.IsNullOrEmpty(netNs))
+            {
+                w.WriteString("netns", netNs);
+            }
+            if (cniArgs.Count > 0)
+            {
+                w.WriteStartArray("cniArgs");
+                foreach (var (k, v) in cniArgs)
+                {
+                    w.WriteStartArray();
+                    w.WriteStringValue(k);
+                    w.WriteStringValue(v);
+                    w.WriteEndArray();
+                }
+                w.WriteEndArray();
+            }
+            if (capabilityArgs is { Count: > 0 })
+            {
+                w.WritePropertyName("capabilityArgs");
+                capabilityArgs.WriteTo(w);
+            }
+            w.WritePropertyName("result");
+            writeResult(w);
+            w.WriteEndObject();
+        }
+        WriteAtomically(path, buffer.WrittenSpan);
+    }
+
+    internal static void WriteAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException();
+        }
+        string dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            };
+            using (var fs = new FileStream(temp, options))
+            {
+                fs.Write(content);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            DirectorySync.Flush(dir);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Reads an entry; <see langword="null"/> when there is none or it cannot be read (logged).</summary>
+    public CniCachedAttachment? Read(string network, string containerId, string ifName)
+    {
+        string path = PathFor(network, containerId, ifName);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        CniCachedAttachment? entry = Parse(bytes, path, out string? problem);
+        if (entry is null)
+        {
+            // libcni reads a pre-cniCacheV1 file as a bare result: keep that for old caches.
+            if (TryParseLegacy(bytes, network, containerId, ifName, path) is { } legacy)
+            {
+                return legacy;
+            }
+            ExecutionLog.CacheUnreadable(_logger, path, problem ?? "unknown format");
+        }
+        return entry;
+    }
+
+    public bool Delete(string network, string containerId, string ifName)
+    {
+        string path = PathFor(network, containerId, ifName);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>Every readable cniCacheV1 entry, in file-name order; optionally only one container's.</summary>
+    public IReadOnlyList<CniCachedAttachment> List(string? containerId = null)
+    {
+        string dir = ResultsDirectory;
+        if (!Directory.Exists(dir))
+        {
+            return [];
+        }
+        string[] files = Directory.GetFiles(dir);
+        Array.Sort(files, StringComparer.Ordinal);
+        var list = new List<CniCachedAttachment>();
+        foreach (string file in files)
+        {
+            string name = Path.GetFileName(file);
+            if (name.StartsWith('.'))
+            {
+                continue;
+            }
+            if (!string.IsNullOrEmpty(containerId) && !name.Contains($"-{containerId}-", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(file);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            CniCachedAttachment? entry = Parse(bytes, file, out string? problem);
+            if (entry is null)
+            {
+                ExecutionLog.CacheUnreadable(_logger, file, problem ?? "unknown format");
+                continue;
+            }
+            if (!string.IsNullOrEmpty(containerId) && entry.ContainerId != containerId)
+            {
+                continue;
+            }
+            list.Add(entry);
+        }
+        return list;
+    }
+
+    internal static CniCachedAttachment? Parse(ReadOnlySpan<byte> bytes, string path, out string? problem)
+    {
+        problem = null;
+        JsonObject? root;
+        try
+        {
+            root = JsonNode.Parse(bytes) as JsonObject;
+        }
+        catch (JsonException e)
+        {
+            problem = e.Message;
+            return null;
+        }
+        if (root is null || GetString(root, "kind") != KindV1)
+        {
+            problem = "not a cniCacheV1 file";
+            return null;
+        }
+        string? containerId = GetString(root, "containerId");
+        string? ifName = GetString(root, "ifName");
+        string? network = GetString(root, "networkName");
+        if (string.IsNullOrEmpty(containerId) || string.IsNullOrEmpty(ifName) || string.IsNullOrEmpty(network))
+        {
+            problem = "containerId, ifName or networkName missing";
+            return null;
+        }
+        byte[] config = [];
+        if (GetString(root, "config") is { } b64)
+        {
+            try
+            {
+                config = Convert.FromBase64String(b64);
+            }
+            catch (FormatException)
+            {
+                problem = "config is not base64";
+                return null;
+            }
+        }
+        var args = new List<KeyValuePair<string, string>>();
+        if (root["cniArgs"] is JsonArray pairs)
+        {
+            foreach (JsonNode? pair in pairs)
+            {
+                if (pair is JsonArray { Count: 2 } kv && kv[0] is JsonValue k && kv[1] is JsonValue v &&
+                    k.TryGetValue(out string? key) && v.TryGetValue(out string? value))
+                {
+                    args.Add(new(key, value));
+                }
+            }
+        }
+        return new CniCachedAttachment(network, containerId, ifName, GetString(root, "netns"), config, args,
+            root["capabilityArgs"] as JsonObject, root["result"] as JsonObject, path);
+    }
+
+    private static CniCachedAttachment? TryParseLegacy(ReadOnlySpan<byte> bytes, string network, string containerId,
+        string ifName, string path)
+    {
+        try
+        {
+            if (JsonNode.Parse(bytes) is JsonObject o && !o.ContainsKey("kind") &&
+                (o.ContainsKey("cniVersion") || o.ContainsKey("ips") || o.ContainsKey("ip4")))
+            {
+                return new CniCachedAttachment(network, containerId, ifName, null, ReadOnlyMemory<byte>.Empty, [], null, o, path);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
+    }
+
+    private static string? GetString(JsonObject o, string key) =>
+        o[key] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+
+    internal static string Describe(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
+}

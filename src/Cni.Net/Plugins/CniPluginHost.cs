@@ -1,0 +1,276 @@
+using System.Buffers;
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cni.Net.Execution;
+using Cni.Net.Spec;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cni.Net.Plugins;
+
+/// <summary>
+/// Runs an <see cref="ICniPlugin"/> as a CNI plugin executable (what skel is to a Go plugin): reads CNI_* and stdin,
+/// validates them per command, answers VERSION itself, checks the config's version against the plugin's, gates
+/// CHECK/GC/STATUS by version, converts the ADD result to the config's version and prints it, or prints the error
+/// object (with <c>cniVersion</c>) and exits 1. No exception escapes as a stack trace.
+/// </summary>
+public static class CniPluginHost
+{
+    /// <summary>Runs the plugin for this process: <c>static int Main() =&gt; CniPluginHost.Run(new MyPlugin());</c></summary>
+    /// <returns>The process exit code: 0 on success, 1 on failure.</returns>
+    public static int Run(ICniPlugin plugin, CniPluginHostOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(plugin);
+        options ??= new CniPluginHostOptions();
+        try
+        {
+            Dictionary<string, string> environment = Snapshot(System.Environment.GetEnvironmentVariables());
+            if (string.IsNullOrEmpty(environment.GetValueOrDefault("CNI_COMMAND")) && options.About is not null)
+            {
+                Console.Error.WriteLine(options.About);
+                return 0;
+            }
+            byte[] stdin;
+            using (Stream input = Console.OpenStandardInput())
+            using (var buffer = new MemoryStream())
+            {
+                input.CopyTo(buffer);
+                stdin = buffer.ToArray();
+            }
+            CniPluginOutcome outcome = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None)
+                .AsTask().GetAwaiter().GetResult();
+            using (Stream output = Console.OpenStandardOutput())
+            {
+                output.Write(outcome.Stdout);
+                output.Flush();
+            }
+            return outcome.ExitCode;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            // stdin/stdout are gone: nothing can be reported on them.
+            Console.Error.WriteLine($"CNI plugin host: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>
+    /// The whole plugin contract in memory: environment and stdin in, stdout bytes and exit code out. Used by
+    /// <see cref="Run"/> and by the executor for in-process plugins, so both behave identically.
+    /// </summary>
+    internal static async ValueTask<CniPluginOutcome> InvokeAsync(ICniPlugin plugin, Dictionary<string, string> environment,
+        ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken)
+    {
+        ILogger logger = options.LoggerFactory?.CreateLogger("Cni.Net.Plugins.CniPluginHost") ?? NullLogger.Instance;
+        CniVersion errorVersion = PeekVersion(stdin.Span) ?? CniVersion.Latest;
+        CniCommand? command = null;
+        CniPluginRequest? request = null;
+        try
+        {
+            CniEnvironment env = CniEnvironment.FromEnvironment(environment);
+            command = env.Command;
+            if (env.Command == CniCommand.Version)
+            {
+                return Success(WriteVersion(plugin, PeekVersion(stdin.Span)));
+            }
+
+            PluginConfig config = ParseConfig(stdin.Span);
+            CniVersion version = config.CniVersion ?? CniVersion.V0_1_0;
+            errorVersion = version.IsSupported ? version : CniVersion.Latest;
+            CheckVersion(plugin, env.Command, version);
+            IReadOnlyList<CniAttachmentId> valid = env.Command == CniCommand.GC ? ReadValidAttachments(config) : [];
+            request = new CniPluginRequest(env, environment, config, version, stdin, valid, options.DelegationTimeout, logger);
+            PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
+
+            switch (env.Command)
+            {
+                case CniCommand.Add:
+                    CniResult result = await plugin.AddAsync(request, cancellationToken).ConfigureAwait(false);
+                    if (result is null)
+                    {
+                        throw new CniException(CniErrorCode.IOFailure, "the plugin returned no result");
+                    }
+                    return Success(result.ConvertTo(version).ToUtf8Bytes());
+                case CniCommand.Del:
+                    await plugin.DelAsync(request, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CniCommand.Check:
+                    await plugin.CheckAsync(request, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CniCommand.Status:
+                    await plugin.StatusAsync(request, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CniCommand.GC:
+                    await plugin.GCAsync(request, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+            return Success([]);
+        }
+        catch (Exception e)
+        {
+            CniException error = ToCniException(e);
+            if (error == e)
+            {
+                PluginHostLog.Failed(logger, command, error.Code, error.Message);
+            }
+            else
+            {
+                PluginHostLog.Unexpected(logger, command, e);
+            }
+            if (request is { Command: CniCommand.Add, AllocatedIpamType: { } ipam })
+            {
+                await ReleaseIpamAsync(request, ipam, logger).ConfigureAwait(false);
+            }
+            return new CniPluginOutcome(1, error.ToError(errorVersion).ToUtf8Bytes());
+        }
+    }
+
+    /// <summary>Maps any exception to a CNI error with a spec code; the message never carries a stack trace.</summary>
+    internal static CniException ToCniException(Exception e) => e switch
+    {
+        CniException cni => cni,
+        OperationCanceledException or TimeoutException =>
+            new CniException(CniErrorCode.TryAgainLater, $"the operation was cancelled or timed out: {e.Message}", null, e),
+        JsonException => new CniException(CniErrorCode.DecodingFailure, e.Message, null, e),
+        ArgumentException or FormatException => new CniException(CniErrorCode.InvalidNetworkConfig, e.Message, null, e),
+        _ => new CniException(CniErrorCode.IOFailure, $"{e.GetType().Name}: {e.Message}", null, e),
+    };
+
+    private static async ValueTask ReleaseIpamAsync(CniPluginRequest request, string ipamType, ILogger logger)
+    {
+        PluginHostLog.ReleasingIpam(logger, ipamType);
+        try
+        {
+            await CniIpam.DelAsync(request, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CniException or IOException or OperationCanceledException)
+        {
+            PluginHostLog.ReleaseFailed(logger, ipamType, e.Message);
+        }
+    }
+
+    private static PluginConfig ParseConfig(ReadOnlySpan<byte> stdin)
+    {
+        if (stdin.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            throw new CniException(CniErrorCode.DecodingFailure, "stdin is empty: the network configuration is missing");
+        }
+        PluginConfig config = PluginConfig.Parse(stdin);
+        string? name = config.Name;
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "missing network name");
+        }
+        if (!NetworkConfigList.IsValidName(name))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"invalid network name '{name}': it must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");
+        }
+        return config;
+    }
+
+    private static void CheckVersion(ICniPlugin plugin, CniCommand command, CniVersion version)
+    {
+        IReadOnlyList<CniVersion> supported = plugin.SupportedVersions;
+        if (!version.IsSupported || !supported.Contains(version))
+        {
+            throw new CniException(CniErrorCode.IncompatibleVersion, "incompatible CNI versions",
+                $"config is \"{version}\", plugin supports [{string.Join(", ", supported.Select(v => $"\"{v}\""))}]");
+        }
+        CniVersion needed = command switch
+        {
+            CniCommand.Check => CniVersion.V0_4_0,
+            CniCommand.GC or CniCommand.Status => CniVersion.V1_1_0,
+            _ => CniVersion.V0_1_0,
+        };
+        if (version < needed)
+        {
+            throw new CniException(CniErrorCode.IncompatibleVersion,
+                $"config version {version} does not allow {command.ToString().ToUpperInvariant()} (it needs {needed} or later)");
+        }
+    }
+
+    private static List<CniAttachmentId> ReadValidAttachments(PluginConfig config)
+    {
+        JsonNode? node = config.Json["cni.dev/valid-attachments"] ?? config.Json["cni.dev/attachments"];
+        if (node is null)
+        {
+            return [];
+        }
+        if (node is not JsonArray array)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "cni.dev/valid-attachments: expected an array");
+        }
+        var list = new List<CniAttachmentId>(array.Count);
+        for (int i = 0; i < array.Count; i++)
+        {
+            if (array[i] is not JsonObject o || o["containerID"] is not JsonValue c || !c.TryGetValue(out string? id) ||
+                o["ifname"] is not JsonValue f || !f.TryGetValue(out string? ifName))
+            {
+                throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                    $"cni.dev/valid-attachments[{i}]: expected {{\"containerID\": string, \"ifname\": string}}");
+            }
+            list.Add(new CniAttachmentId(id, ifName));
+        }
+        return list;
+    }
+
+    private static byte[] WriteVersion(ICniPlugin plugin, CniVersion? asked)
+    {
+        CniVersion answer = asked is { IsSupported: true } a ? a : CniVersion.Latest;
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            new CniPluginVersionInfo(answer, plugin.SupportedVersions).WriteTo(writer);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The <c>cniVersion</c> of stdin, if it can be read, so even early errors carry the caller's version.</summary>
+    private static CniVersion? PeekVersion(ReadOnlySpan<byte> stdin)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(stdin);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool match = reader.ValueTextEquals("cniVersion"u8);
+                reader.Read();
+                if (match)
+                {
+                    return reader.TokenType == JsonTokenType.String && CniVersion.TryParse(reader.GetString(), out CniVersion v)
+                        ? v
+                        : null;
+                }
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
+    }
+
+    private static CniPluginOutcome Success(byte[] stdout) => new(0, stdout);
+
+    private static Dictionary<string, string> Snapshot(IDictionary variables)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in variables)
+        {
+            if (entry.Key is string k && entry.Value is string v)
+            {
+                d[k] = v;
+            }
+        }
+        return d;
+    }
+}
+
+/// <summary>What the plugin would print on stdout, and its exit code.</summary>
+internal readonly record struct CniPluginOutcome(int ExitCode, byte[] Stdout);

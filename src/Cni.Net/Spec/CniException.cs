@@ -1,0 +1,47 @@
+namespace Cni.Net.Spec;
+
+/// <summary>A CNI failure with its error code: what a plugin reports and what a runtime receives.</summary>
+public class CniException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CniException(CniErrorCode code, string message, string? details = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Code = code;
+        Details = details;
+    }
+
+    /// <summary>Creates an exception with code <see cref="CniErrorCode.InvalidNetworkConfig"/>.</summary>
+    public CniException()
+        : this(CniErrorCode.InvalidNetworkConfig, "CNI failure")
+    {
+    }
+
+    /// <summary>Creates an exception with code <see cref="CniErrorCode.InvalidNetworkConfig"/>.</summary>
+    public CniException(string message)
+        : this(CniErrorCode.InvalidNetworkConfig, message)
+    {
+    }
+
+    /// <summary>Creates an exception with code <see cref="CniErrorCode.InvalidNetworkConfig"/>.</summary>
+    public CniException(string message, Exception innerException)
+        : this(CniErrorCode.InvalidNetworkConfig, message, null, innerException)
+    {
+    }
+
+    /// <summary>The CNI error code (values of 100 and above are plugin-specific).</summary>
+    public CniErrorCode Code { get; }
+
+    /// <summary>Longer details for the error's <c>details</c> field.</summary>
+    public string? Details { get; }
+
+    /// <summary>The error object to print, stamped with <paramref name="version"/> when given.</summary>
+    public CniError ToError(CniVersion? version) => new((uint)Code, Message, Details, version?.ToString());
+
+    /// <summary>The exception a runtime raises for a plugin's error object.</summary>
+    public static CniException FromError(CniError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new CniException((CniErrorCode)error.Code, error.Msg, error.Details);
+    }
+}

@@ -1,0 +1,362 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Cni.Net.Spec;
+
+/// <summary>
+/// Shared pieces of the hand-written Utf8JsonReader parsers: strict token checks whose errors name the field,
+/// so that only <see cref="CniException"/> leaves the public parsing API.
+/// </summary>
+internal static class CniJson
+{
+    /// <summary>Nesting deeper than this is rejected (DecodingFailure) before it can exhaust the stack.</summary>
+    public const int MaxDepth = 64;
+
+    public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // The wire is UTF-8 JSON read by Go: escape only what JSON requires.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    public static readonly JsonWriterOptions IndentedWriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = true,
+        IndentSize = 4,
+        SkipValidation = true,
+    };
+
+    /// <summary>Caps user text quoted in error messages.</summary>
+    public static string Truncate(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
+
+    public static void ReadStartObject(ref Utf8JsonReader reader, string field)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw WrongType(ref reader, field, "an object");
+        }
+    }
+
+    /// <summary>Expects the reader on a value token that must be an object (or null when <paramref name="allowNull"/>).</summary>
+    public static bool ExpectObject(ref Utf8JsonReader reader, string field, bool allowNull = true)
+    {
+        if (reader.TokenType == JsonTokenType.Null && allowNull)
+        {
+            return false;
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw WrongType(ref reader, field, "an object");
+        }
+        return true;
+    }
+
+    /// <summary>Expects the reader on a value token that must be an array (null means absent).</summary>
+    public static bool ExpectArray(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return false;
+        }
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw WrongType(ref reader, field, "an array");
+        }
+        return true;
+    }
+
+    /// <summary>Moves to the next property of the current object: its name, with the reader on its value.</summary>
+    public static bool ReadProperty(ref Utf8JsonReader reader, out string name)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.EndObject)
+        {
+            name = string.Empty;
+            return false;
+        }
+        name = reader.GetString()!;
+        reader.Read();
+        return true;
+    }
+
+    /// <summary>Moves to the next array element; false at the end of the array.</summary>
+    public static bool ReadElement(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType != JsonTokenType.EndArray;
+    }
+
+    /// <summary>Requires the end of input after the root value.</summary>
+    public static void ReadEnd(ref Utf8JsonReader reader)
+    {
+        if (reader.Read())
+        {
+            throw new CniException(CniErrorCode.DecodingFailure,
+                $"unexpected content after the JSON value at byte {reader.TokenStartIndex}");
+        }
+    }
+
+    public static string? ReadNullableString(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw WrongType(ref reader, field, "a string");
+        }
+        return reader.GetString();
+    }
+
+    public static string ReadString(ref Utf8JsonReader reader, string field) =>
+        ReadNullableString(ref reader, field) ?? throw WrongType(ref reader, field, "a string");
+
+    public static List<string> ReadStringArray(ref Utf8JsonReader reader, string field)
+    {
+        var list = new List<string>();
+        if (!ExpectArray(ref reader, field))
+        {
+            return list;
+        }
+        while (ReadElement(ref reader))
+        {
+            list.Add(ReadString(ref reader, field + "[]"));
+        }
+        return list;
+    }
+
+    public static uint ReadUInt32(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            throw WrongType(ref reader, field, "a number");
+        }
+        if (!reader.TryGetUInt32(out uint value))
+        {
+            throw OutOfRange(ref reader, field);
+        }
+        return value;
+    }
+
+    public static int? ReadNullableInt32(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            throw WrongType(ref reader, field, "a number");
+        }
+        if (!reader.TryGetInt32(out int value))
+        {
+            throw OutOfRange(ref reader, field);
+        }
+        return value;
+    }
+
+    public static IPAddress? ReadNullableIPAddress(ref Utf8JsonReader reader, string field)
+    {
+        string? text = ReadNullableString(ref reader, field);
+        if (text is null || text.Length == 0)
+        {
+            // Go marshals a nil net.IP as "" when omitempty is missing; treat it as absent.
+            return null;
+        }
+        if (!CniIPNet.TryParseAddress(text, out IPAddress? address))
+        {
+            throw Invalid(ref reader, field, $"'{CniJson.Truncate(text)}' is not an IP address");
+        }
+        return address;
+    }
+
+    public static CniIPNet ReadIPNet(ref Utf8JsonReader reader, string field)
+    {
+        string text = ReadString(ref reader, field);
+        if (!CniIPNet.TryParse(text, out CniIPNet value))
+        {
+            throw Invalid(ref reader, field, $"'{CniJson.Truncate(text)}' is not an address with a prefix length (CIDR)");
+        }
+        return value;
+    }
+
+    public static CniException Missing(string field) =>
+        new(CniErrorCode.DecodingFailure, $"{field}: required field is missing");
+
+    public static CniException WrongType(ref Utf8JsonReader reader, string field, string expected) =>
+        new(CniErrorCode.DecodingFailure,
+            $"{field}: expected {expected}, found {Describe(reader.TokenType)} at byte {reader.TokenStartIndex}");
+
+    public static CniException OutOfRange(ref Utf8JsonReader reader, string field) =>
+        new(CniErrorCode.DecodingFailure, $"{field}: number out of range at byte {reader.TokenStartIndex}");
+
+    public static CniException Invalid(ref Utf8JsonReader reader, string field, string reason) =>
+        new(CniErrorCode.DecodingFailure, $"{field}: {reason} (at byte {reader.TokenStartIndex})");
+
+    /// <summary>Malformed JSON (truncated, bad syntax, too deep): the reader's position and reason.</summary>
+    public static CniException Malformed(string what, JsonException e) =>
+        new(CniErrorCode.DecodingFailure,
+            string.Create(CultureInfo.InvariantCulture,
+                $"{what}: invalid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}"),
+            null, e);
+
+    private static string FirstSentence(string message)
+    {
+        int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+    }
+
+    public static string Describe(JsonTokenType type) => type switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => "nothing",
+    };
+
+    public static string Describe(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "an array",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        },
+        _ => "a value",
+    };
+
+    /// <summary>
+    /// Rejects invalid UTF-8 up front: the JSON readers validate structure but not string contents, which would
+    /// otherwise fail later with InvalidOperationException when a string is read.
+    /// </summary>
+    public static void EnsureUtf8(ReadOnlySpan<byte> json, string what)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            int index = 0;
+            while (index < json.Length &&
+                   System.Text.Rune.DecodeFromUtf8(json[index..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            {
+                index += consumed;
+            }
+            throw new CniException(CniErrorCode.DecodingFailure, $"{what}: invalid UTF-8 at byte {index}");
+        }
+    }
+
+    /// <summary>Parses a configuration document into a JsonObject, mapping every parser failure to DecodingFailure.</summary>
+    public static JsonObject ParseObject(ReadOnlySpan<byte> json, string what)
+    {
+        EnsureUtf8(json, what);
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(json, null, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(what, e);
+        }
+        if (node is not JsonObject obj)
+        {
+            throw new CniException(CniErrorCode.DecodingFailure, $"{what}: expected a JSON object, found {Describe(node)}");
+        }
+        try
+        {
+            // Materialize now so that duplicate keys surface here, not later in a getter.
+            _ = obj.Count;
+        }
+        catch (ArgumentException e)
+        {
+            throw new CniException(CniErrorCode.DecodingFailure, $"{what}: {e.Message}", null, e);
+        }
+        return obj;
+    }
+
+    public static bool TryGetString(JsonObject obj, string key, [NotNullWhen(true)] out string? value)
+    {
+        value = null;
+        return obj.TryGetPropertyValue(key, out JsonNode? node) && node is JsonValue v && v.TryGetValue(out value);
+    }
+
+    /// <summary>Reads an optional string property; the wrong type is an error naming the field.</summary>
+    public static string? GetOptionalString(JsonObject obj, string key, string path, CniErrorCode code)
+    {
+        if (!obj.TryGetPropertyValue(key, out JsonNode? node) || node is null)
+        {
+            return null;
+        }
+        if (node is JsonValue v && v.TryGetValue(out string? s))
+        {
+            return s;
+        }
+        throw new CniException(code, $"{path}: expected a string, found {Describe(node)}");
+    }
+
+    /// <summary>A boolean as libcni reads disableCheck and friends: true/false, or the strings "true"/"false" in any case.</summary>
+    public static bool GetLenientBool(JsonObject obj, string key)
+    {
+        if (!obj.TryGetPropertyValue(key, out JsonNode? node) || node is null)
+        {
+            return false;
+        }
+        if (node is JsonValue v)
+        {
+            if (v.TryGetValue(out bool b))
+            {
+                return b;
+            }
+            if (v.TryGetValue(out string? s))
+            {
+                if (s.Equals("true", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+                if (s.Equals("false", StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+                throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                    $"{key}: invalid value '{CniJson.Truncate(s)}' (expected true or false)");
+            }
+        }
+        throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{key}: expected a boolean, found {Describe(node)}");
+    }
+
+    /// <summary>A node as compact UTF-8 JSON.</summary>
+    public static byte[] ToUtf8Bytes(JsonNode node)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            node.WriteTo(writer);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static CniVersion ParseVersion(string text, string path)
+    {
+        if (!CniVersion.TryParse(text, out CniVersion version))
+        {
+            throw new CniException(CniErrorCode.IncompatibleVersion,
+                $"{path}: '{CniJson.Truncate(text)}' is not a CNI version");
+        }
+        return version;
+    }
+}

@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace Cni.Net.Spec;
+
+/// <summary>The one source-generated JSON context of the Spec types (no reflection; AOT and trim safe).</summary>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.Strict,
+    AllowTrailingCommas = false,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow)]
+[JsonSerializable(typeof(CniRuntimeConfig))]
+[JsonSerializable(typeof(PortMapping))]
+[JsonSerializable(typeof(BandwidthEntry))]
+[JsonSerializable(typeof(IpRange))]
+[JsonSerializable(typeof(DnsCapability))]
+internal sealed partial class CniJsonContext : JsonSerializerContext
+{
+}

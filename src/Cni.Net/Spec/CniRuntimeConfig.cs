@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Cni.Net.Spec;
+
+/// <summary>
+/// The typed view of a plugin's <c>runtimeConfig</c>: the well-known capability arguments of CONVENTIONS.md.
+/// Capabilities not listed here stay readable in <see cref="PluginConfig.RuntimeConfigJson"/>.
+/// </summary>
+public sealed class CniRuntimeConfig
+{
+    /// <summary><c>portMappings</c>.</summary>
+    [JsonPropertyName("portMappings")]
+    public IReadOnlyList<PortMapping>? PortMappings { get; init; }
+
+    /// <summary><c>bandwidth</c>.</summary>
+    [JsonPropertyName("bandwidth")]
+    public BandwidthEntry? Bandwidth { get; init; }
+
+    /// <summary><c>ipRanges</c>: a list of range sets (dual stack = two sets).</summary>
+    [JsonPropertyName("ipRanges")]
+    public IReadOnlyList<IReadOnlyList<IpRange>>? IpRanges { get; init; }
+
+    /// <summary><c>ips</c>: requested static addresses (CIDR or plain).</summary>
+    [JsonPropertyName("ips")]
+    public IReadOnlyList<string>? Ips { get; init; }
+
+    /// <summary><c>mac</c>: requested hardware address.</summary>
+    [JsonPropertyName("mac")]
+    public string? Mac { get; init; }
+
+    /// <summary><c>dns</c>.</summary>
+    [JsonPropertyName("dns")]
+    public DnsCapability? Dns { get; init; }
+
+    /// <summary><c>aliases</c>: network-scoped aliases of the container.</summary>
+    [JsonPropertyName("aliases")]
+    public IReadOnlyList<string>? Aliases { get; init; }
+
+    /// <summary><c>cgroupPath</c>.</summary>
+    [JsonPropertyName("cgroupPath")]
+    public string? CgroupPath { get; init; }
+
+    /// <summary><c>deviceID</c>: a PCI address or similar device identifier.</summary>
+    [JsonPropertyName("deviceID")]
+    public string? DeviceId { get; init; }
+
+    /// <summary><c>infinibandGUID</c>.</summary>
+    [JsonPropertyName("infinibandGUID")]
+    public string? InfinibandGuid { get; init; }
+
+    internal static CniRuntimeConfig FromJson(JsonObject json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, CniJsonContext.Default.CniRuntimeConfig) ?? new CniRuntimeConfig();
+        }
+        catch (JsonException e)
+        {
+            string path = string.IsNullOrEmpty(e.Path) ? "" : e.Path.TrimStart('$').TrimStart('.');
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"runtimeConfig.{path}: value does not have the capability's shape", null, e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cni.Net.Execution;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cni.Net.Tests.Execution;
+
+public sealed class CniResultCacheTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cni-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private CniResultCache Cache => new(_root, NullLogger.Instance);
+
+    private static readonly byte[] s_config = Encoding.UTF8.GetBytes("{\"cniVersion\":\"1.0.0\",\"name\":\"n1\",\"plugins\":[{\"type\":\"x\"}]}\n");
+
+    private static void WriteResult(Utf8JsonWriter w) => JsonNode.Parse("""{"cniVersion":"1.0.0","ips":[{"address":"10.1.2.3/24"}]}""")!.WriteTo(w);
+
+    [Fact]
+    public void Write_ProducesLibcniLayoutAtLibcniPath()
+    {
+        Cache.Write("n1", "ctr1", "eth0", "/run/netns/x", s_config, [new("K8S_POD_NAME", "p"), new("IgnoreUnknown", "1")],
+            new JsonObject { ["portMappings"] = new JsonArray() }, WriteResult);
+
+        string path = Path.Combine(_root, "results", "n1-ctr1-eth0");
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        JsonElement r = doc.RootElement;
+        Assert.Equal(["kind", "containerId", "config", "ifName", "networkName", "netns", "cniArgs", "capabilityArgs", "result"],
+            r.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("cniCacheV1", r.GetProperty("kind").GetString());
+        Assert.Equal("ctr1", r.GetProperty("containerId").GetString());
+        Assert.Equal(s_config, r.GetProperty("config").GetBytesFromBase64());
+        Assert.Equal("eth0", r.GetProperty("ifName").GetString());
+        Assert.Equal("n1", r.GetProperty("networkName").GetString());
+        Assert.Equal("/run/netns/x", r.GetProperty("netns").GetString());
+        Assert.Equal("""[["K8S_POD_NAME","p"],["IgnoreUnknown","1"]]""", r.GetProperty("cniArgs").GetRawText());
+        Assert.Equal("""{"portMappings":[]}""", r.GetProperty("capabilityArgs").GetRawText());
+        Assert.Equal("10.1.2.3/24", r.GetProperty("result").GetProperty("ips")[0].GetProperty("address").GetString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+            File.GetUnixFileMode(Path.Combine(_root, "results")));
+        Assert.Single(Directory.GetFiles(Path.Combine(_root, "results")));
+    }
+
+    [Fact]
+    public void Write_OmitsEmptyOptionalFieldsLikeGoOmitempty()
+    {
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [], null, WriteResult);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_root, "results", "n1-ctr1-eth0")));
+        Assert.Equal(["kind", "containerId", "config", "ifName", "networkName", "result"],
+            doc.RootElement.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void Read_RoundTripsWhatWasWritten()
+    {
+        Cache.Write("n1", "ctr1", "eth0", "/run/netns/x", s_config, [new("A", "1")], null, WriteResult);
+        CniCachedAttachment e = Cache.Read("n1", "ctr1", "eth0")!;
+        Assert.Equal(("n1", "ctr1", "eth0", "/run/netns/x"), (e.NetworkName, e.ContainerId, e.IfName, e.NetNs));
+        Assert.Equal(s_config, e.Config.ToArray());
+        Assert.Equal([new KeyValuePair<string, string>("A", "1")], e.CniArgs);
+        Assert.Equal("10.1.2.3/24", (string?)e.ResultJson!["ips"]![0]!["address"]);
+    }
+
+    [Fact]
+    public async Task Write_ConcurrentReadersNeverSeeAPartialFile()
+    {
+        string path = Cache.PathFor("n1", "ctr1", "eth0");
+        string big = new('x', 200_000);
+        using var stop = new CancellationTokenSource();
+        int reads = 0;
+        Task reader = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (File.Exists(path))
+                {
+                    Assert.NotNull(CniResultCache.Parse(File.ReadAllBytes(path), path, out string? problem));
+                    Assert.Null(problem);
+                    reads++;
+                }
+            }
+        });
+        for (int i = 0; i < 200; i++)
+        {
+            Cache.Write("n1", "ctr1", "eth0", null, Encoding.UTF8.GetBytes(big + i), [], null, WriteResult);
+        }
+        stop.Cancel();
+        await reader;
+        Assert.True(reads > 0);
+        Assert.Single(Directory.GetFiles(Path.Combine(_root, "results"), "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"kind\":\"cniCacheV1\",\"containerId\":")]
+    [InlineData("garbage\0\u0001")]
+    [InlineData("{\"kind\":\"cniCacheV2\",\"containerId\":\"c\",\"ifName\":\"eth0\",\"networkName\":\"n1\"}")]
+    [InlineData("{\"kind\":\"cniCacheV1\",\"containerId\":\"c\",\"config\":\"!!notbase64\",\"ifName\":\"eth0\",\"networkName\":\"n1\"}")]
+    public void Read_CorruptFile_IsTreatedAsAbsent(string content)
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "results"));
+        File.WriteAllText(Cache.PathFor("n1", "ctr1", "eth0"), content);
+        Assert.Null(Cache.Read("n1", "ctr1", "eth0"));
+        Assert.Empty(Cache.List());
+    }
+
+    [Fact]
+    public void Read_LegacyBareResultFile_IsAccepted()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "results"));
+        File.WriteAllText(Cache.PathFor("n1", "ctr1", "eth0"), """{"cniVersion":"0.3.1","ips":[{"version":"4","address":"10.0.0.2/24"}]}""");
+        CniCachedAttachment e = Cache.Read("n1", "ctr1", "eth0")!;
+        Assert.Equal("0.3.1", (string?)e.ResultJson!["cniVersion"]);
+        Assert.Empty(e.Config.ToArray());
+    }
+
+    [Fact]
+    public void Read_FileWrittenByLibcni_Podman()
+    {
+        string dir = Path.Combine(_root, "results");
+        Directory.CreateDirectory(dir);
+        const string ctr = "7d3c5c3f0b8e4a8f9c21a6d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "Execution", "libcni-podman-cache.json"),
+            Path.Combine(dir, $"podman-{ctr}-eth0"));
+
+        CniCachedAttachment e = Cache.Read("podman", ctr, "eth0")!;
+        Assert.Equal("/run/netns/netns-3b1e6d8a-0c55-c2b1-7e0f-9b8f6e8d4a21", e.NetNs);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "Execution", "podman.conflist")), e.Config.ToArray());
+        Assert.Equal(
+            [new("IgnoreUnknown", "1"), new("K8S_POD_NAMESPACE", "web"), new KeyValuePair<string, string>("K8S_POD_NAME", "nginx<x>")],
+            e.CniArgs);
+        Assert.Equal(8080, (int)e.CapabilityArgs!["portMappings"]![0]!["hostPort"]!);
+        Assert.Equal("10.88.0.7/16", (string?)e.ResultJson!["ips"]![0]!["address"]);
+
+        CniCachedAttachment listed = Assert.Single(Cache.List(ctr));
+        Assert.Equal("podman", listed.NetworkName);
+        Assert.Empty(Cache.List("other"));
+    }
+
+    [Fact]
+    public void List_SkipsTempAndForeignFiles_AndFiltersByContainer()
+    {
+        Cache.Write("n1", "a", "eth0", null, s_config, [], null, WriteResult);
+        Cache.Write("n1", "b", "eth0", null, s_config, [], null, WriteResult);
+        Cache.Write("n2", "a", "net1", null, s_config, [], null, WriteResult);
+        File.WriteAllText(Path.Combine(_root, "results", ".n1-c-eth0.123.tmp"), "{");
+        Assert.Equal(["n1/a/eth0", "n1/b/eth0", "n2/a/net1"], Cache.List().Select(e => $"{e.NetworkName}/{e.ContainerId}/{e.IfName}"));
+        Assert.Equal(["n1/a/eth0", "n2/a/net1"], Cache.List("a").Select(e => $"{e.NetworkName}/{e.ContainerId}/{e.IfName}"));
+    }
+
+    [Fact]
+    public void Delete_RemovesOnlyThatEntry()
+    {
+        Cache.Write("n1", "a", "eth0", null, s_config, [], null, WriteResult);
+        Cache.Write("n1", "b", "eth0", null, s_config, [], null, WriteResult);
+        Assert.True(Cache.Delete("n1", "a", "eth0"));
+        Assert.False(Cache.Delete("n1", "a", "eth0"));
+        Assert.Null(Cache.Read("n1", "a", "eth0"));
+        Assert.NotNull(Cache.Read("n1", "b", "eth0"));
+    }
+
+    [Fact]
+    public void PathFor_EmptyPart_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => Cache.PathFor("n1", "", "eth0"));
+    }
+}

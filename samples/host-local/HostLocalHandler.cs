@@ -8,14 +8,7 @@ namespace Cni.Net.Samples.HostLocal;
 /// <summary>The host-local verbs over <see cref="HostLocalIpam"/>; errors are <see cref="CniException"/>s.</summary>
 internal static class HostLocalHandler
 {
-    /// <summary>Plugin-specific code: a range set has no free address (see docs/ipam.md).</summary>
-    public const CniErrorCode NoAddressAvailable = (CniErrorCode)100;
-
-    public const CniErrorCode RequestedAddressInUse = (CniErrorCode)101;
-
-    public const CniErrorCode DuplicateAllocation = (CniErrorCode)102;
-
-    public static CniResult Add(ReadOnlySpan<byte> stdin, string containerId, string ifName, string? cniArgs)
+    public static CniResult Add(ReadOnlySpan<byte> stdin, string containerId, string ifName, CniArgs cniArgs)
     {
         HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), cniArgs);
         var result = new CniResult(CniVersion.V1_0_0);
@@ -40,7 +33,7 @@ internal static class HostLocalHandler
         return result;
     }
 
-    public static void Del(ReadOnlySpan<byte> stdin, string containerId, string ifName, string? cniArgs)
+    public static void Del(ReadOnlySpan<byte> stdin, string containerId, string ifName, CniArgs cniArgs)
     {
         HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), cniArgs, needRanges: false);
         Guard(() =>
@@ -50,7 +43,7 @@ internal static class HostLocalHandler
         });
     }
 
-    public static void Check(ReadOnlySpan<byte> stdin, string containerId, string ifName, string? cniArgs)
+    public static void Check(ReadOnlySpan<byte> stdin, string containerId, string ifName, CniArgs cniArgs)
     {
         HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), cniArgs);
         IReadOnlyList<IPAddress> held = Guard(() =>
@@ -69,26 +62,13 @@ internal static class HostLocalHandler
         }
     }
 
-    public static void GC(ReadOnlySpan<byte> stdin)
+    public static void GC(ReadOnlySpan<byte> stdin, IEnumerable<(string ContainerId, string IfName)> validAttachments)
     {
-        HostLocalNetConf conf = HostLocalSettings.ParseConf(stdin);
-        HostLocalSettings s = HostLocalSettings.Resolve(conf, null, needRanges: false);
-        List<AttachmentConf> valid = conf.ValidAttachments
-            ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "GC needs 'cni.dev/valid-attachments'");
-        var attachments = new List<(string, string)>(valid.Count);
-        foreach (AttachmentConf a in valid)
-        {
-            if (a?.ContainerId is null || a.IfName is null)
-            {
-                throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                    "every entry of 'cni.dev/valid-attachments' needs 'containerID' and 'ifname'");
-            }
-            attachments.Add((a.ContainerId, a.IfName));
-        }
+        HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), null, needRanges: false);
         Guard(() =>
         {
             using HostLocalStore store = OpenStore(s);
-            return HostLocalIpam.CollectGarbage(store, attachments);
+            return HostLocalIpam.CollectGarbage(store, validAttachments);
         });
     }
 

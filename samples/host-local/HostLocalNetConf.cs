@@ -22,9 +22,6 @@ internal sealed class HostLocalNetConf
 
     [JsonPropertyName("args")]
     public HostLocalArgsConf? Args { get; set; }
-
-    [JsonPropertyName("cni.dev/valid-attachments")]
-    public List<AttachmentConf>? ValidAttachments { get; set; }
 }
 
 internal sealed class HostLocalIpamConf
@@ -94,15 +91,6 @@ internal sealed class HostLocalCniArgsConf
 {
     [JsonPropertyName("ips")]
     public List<string>? IPs { get; set; }
-}
-
-internal sealed class AttachmentConf
-{
-    [JsonPropertyName("containerID")]
-    public string? ContainerId { get; set; }
-
-    [JsonPropertyName("ifname")]
-    public string? IfName { get; set; }
 }
 
 [JsonSerializable(typeof(HostLocalNetConf))]

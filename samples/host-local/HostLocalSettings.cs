@@ -52,7 +52,7 @@ internal sealed class HostLocalSettings
     }
 
     /// <exception cref="CniException">Code 7 for a bad config (the message names the key), code 4 for bad CNI_ARGS.</exception>
-    public static HostLocalSettings Resolve(HostLocalNetConf conf, string? cniArgs, bool needRanges = true)
+    public static HostLocalSettings Resolve(HostLocalNetConf conf, CniArgs? cniArgs, bool needRanges = true)
     {
         HostLocalIpamConf ipam = conf.Ipam
             ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");
@@ -62,10 +62,11 @@ internal sealed class HostLocalSettings
         }
 
         var requested = new List<IPAddress>();
-        if (!string.IsNullOrEmpty(cniArgs))
+        if (cniArgs is not null)
         {
-            string? ip = ReadIPArg(cniArgs);
-            if (ip is not null)
+            // As the reference (types.LoadArgs into IPAMEnvArgs): IP is the one key; others need IgnoreUnknown.
+            cniArgs.EnsureKnown("IP");
+            if (cniArgs["IP"] is { Length: > 0 } ip)
             {
                 requested.Add(ParseRequested(ip, "CNI_ARGS IP"));
             }
@@ -155,48 +156,6 @@ internal sealed class HostLocalSettings
         if (!IPAddress.TryParse(span, out IPAddress? ip) || (!span.Contains(':') && span.Count('.') != 3))
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{source}: cannot understand ip '{text}'");
-        }
-        return ip;
-    }
-
-    /// <summary>
-    /// The <c>IP</c> key of CNI_ARGS. As the reference (types.LoadArgs), an unknown key is an error unless
-    /// <c>IgnoreUnknown</c> is true; a pair without '=' is an error.
-    /// </summary>
-    private static string? ReadIPArg(string cniArgs)
-    {
-        string? ip = null;
-        bool ignoreUnknown = false;
-        var unknown = new List<string>();
-        foreach (string pair in cniArgs.Split(';'))
-        {
-            if (pair.Length == 0)
-            {
-                continue;
-            }
-            int eq = pair.IndexOf('=', StringComparison.Ordinal);
-            if (eq < 0)
-            {
-                throw new CniException(CniErrorCode.InvalidEnvironmentVariables, $"CNI_ARGS: invalid pair '{pair}', expected KEY=VALUE");
-            }
-            string key = pair[..eq], value = pair[(eq + 1)..];
-            switch (key)
-            {
-                case "IP":
-                    ip = value;
-                    break;
-                case "IgnoreUnknown":
-                    ignoreUnknown = value is "1" or "true" or "True" or "TRUE" or "t" or "T";
-                    break;
-                default:
-                    unknown.Add(key);
-                    break;
-            }
-        }
-        if (unknown.Count != 0 && !ignoreUnknown)
-        {
-            throw new CniException(CniErrorCode.InvalidEnvironmentVariables,
-                $"CNI_ARGS: unknown key(s) {string.Join(", ", unknown)} (set IgnoreUnknown=1 to ignore them)");
         }
         return ip;
     }

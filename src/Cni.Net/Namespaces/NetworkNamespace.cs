@@ -1,0 +1,301 @@
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Cni.Net.Netlink;
+using Cni.Net.Netlink.Interop;
+
+namespace Cni.Net.Namespaces;
+
+/// <summary>
+/// An open network namespace (a file descriptor of an nsfs file such as <c>/run/netns/x</c> or
+/// <c>/proc/&lt;pid&gt;/ns/net</c>).
+/// </summary>
+/// <remarks>
+/// <c>setns</c> only moves the calling OS thread, so code runs inside the namespace through <see cref="Run{T}"/>,
+/// which uses a new dedicated thread that ends afterwards: no thread of the pool or of the caller is ever left in
+/// another namespace, also when the delegate throws. Netlink sockets opened there
+/// (<see cref="NetlinkSocket.Open(NetworkNamespace, NetlinkProtocol)"/>) stay bound to it.
+/// </remarks>
+public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
+{
+    /// <summary>Where <c>ip netns</c> keeps named namespaces.</summary>
+    public const string RunDirectory = "/run/netns";
+
+    private readonly SafeFdHandle _handle;
+
+    private NetworkNamespace(SafeFdHandle handle, string path, ulong device, ulong inode)
+    {
+        _handle = handle;
+        Path = path;
+        Device = device;
+        Inode = inode;
+    }
+
+    /// <summary>The path the namespace was opened from.</summary>
+    public string Path { get; }
+
+    /// <summary>Device number of the nsfs file (with <see cref="Inode"/> the namespace's identity).</summary>
+    public ulong Device { get; }
+
+    /// <summary>Inode number of the namespace (as in <c>net:[4026531840]</c>).</summary>
+    public ulong Inode { get; }
+
+    /// <summary>The namespace's file descriptor (for IFLA_NET_NS_FD and setns).</summary>
+    public SafeHandle Handle => _handle;
+
+    internal int Fd => _handle.Fd;
+
+    /// <summary>Opens the network namespace at <paramref name="path"/>.</summary>
+    /// <exception cref="ArgumentException">The path is empty.</exception>
+    /// <exception cref="IOException">The file cannot be opened or is not a network namespace.</exception>
+    public static NetworkNamespace Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        int fd = NetlinkInterop.open(path, NetlinkInterop.O_RDONLY | NetlinkInterop.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.ENOENT)
+            {
+                throw new FileNotFoundException($"network namespace {path} does not exist", path);
+            }
+            throw NamespaceErrors.Io("open", path, errno);
+        }
+        var handle = new SafeFdHandle(fd);
+        try
+        {
+            int type = NetlinkInterop.ioctl(fd, NetlinkInterop.NS_GET_NSTYPE);
+            if (type != NetlinkInterop.CLONE_NEWNET)
+            {
+                throw new IOException($"{path} is not a network namespace");
+            }
+            (ulong device, ulong inode) = Identify(fd, path);
+            return new NetworkNamespace(handle, path, device, inode);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the network namespace of the calling thread.</summary>
+    /// <exception cref="IOException">The namespace file cannot be opened.</exception>
+    public static NetworkNamespace OpenCurrent() => Open("/proc/thread-self/ns/net");
+
+    /// <summary>Opens the named namespace <c>/run/netns/<paramref name="name"/></c>.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    /// <exception cref="IOException">The namespace does not exist or cannot be opened.</exception>
+    public static NetworkNamespace OpenNamed(string name)
+    {
+        ValidateName(name);
+        return Open(RunDirectory + "/" + name);
+    }
+
+    /// <summary>Whether <c>/run/netns/<paramref name="name"/></c> exists.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    public static bool Exists(string name)
+    {
+        ValidateName(name);
+        return File.Exists(RunDirectory + "/" + name);
+    }
+
+    /// <summary>
+    /// Creates a new named network namespace as <c>ip netns add</c> does: a fresh namespace bind-mounted on
+    /// <c>/run/netns/<paramref name="name"/></c> (with <c>/run/netns</c> a shared mount, so that the mount propagates
+    /// to other mount namespaces), and returns it open.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    /// <exception cref="IOException">It exists already (EEXIST), or a system call failed.</exception>
+    public static NetworkNamespace Create(string name)
+    {
+        ValidateName(name);
+        string path = RunDirectory + "/" + name;
+        Directory.CreateDirectory(RunDirectory);
+        MakeRunDirectoryShared();
+        int fd = NetlinkInterop.open(path, NetlinkInterop.O_RDONLY | NetlinkInterop.O_CREAT | NetlinkInterop.O_EXCL | NetlinkInterop.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw NamespaceErrors.Last("create", path);
+        }
+        NetlinkInterop.close(fd);
+        try
+        {
+            RunOnDedicatedThread(() =>
+            {
+                if (NetlinkInterop.unshare(NetlinkInterop.CLONE_NEWNET) != 0)
+                {
+                    throw NamespaceErrors.Last("unshare(CLONE_NEWNET)", path);
+                }
+                string self = $"/proc/self/task/{NetlinkInterop.gettid()}/ns/net";
+                if (NetlinkInterop.mount(self, path, "none", NetlinkInterop.MS_BIND, IntPtr.Zero) != 0)
+                {
+                    throw NamespaceErrors.Last("mount --bind", path);
+                }
+                return 0;
+            });
+            return Open(path);
+        }
+        catch
+        {
+            NetlinkInterop.umount2(path, NetlinkInterop.MNT_DETACH);
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the named namespace as <c>ip netns delete</c> does (lazy unmount, then unlink). The namespace lives on
+    /// while processes or open descriptors still use it.
+    /// </summary>
+    /// <returns><see langword="false"/> when it did not exist.</returns>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    /// <exception cref="IOException">Unmounting or removing the file failed.</exception>
+    public static bool Delete(string name)
+    {
+        ValidateName(name);
+        string path = RunDirectory + "/" + name;
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        if (NetlinkInterop.umount2(path, NetlinkInterop.MNT_DETACH) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINVAL)
+            {
+                throw NamespaceErrors.Io("umount", path, errno); // EINVAL: not a mount point any more
+            }
+        }
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="func"/> inside this namespace on a new dedicated thread, waits for it and returns its
+    /// value or rethrows its exception (with its original stack trace).
+    /// </summary>
+    /// <exception cref="IOException">setns failed.</exception>
+    public T Run<T>(Func<T> func)
+    {
+        ArgumentNullException.ThrowIfNull(func);
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        return RunOnDedicatedThread(() =>
+        {
+            bool added = false;
+            _handle.DangerousAddRef(ref added);
+            try
+            {
+                if (NetlinkInterop.setns(_handle.Fd, NetlinkInterop.CLONE_NEWNET) != 0)
+                {
+                    throw NamespaceErrors.Last("setns", Path);
+                }
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+            return func();
+        });
+    }
+
+    /// <summary>Runs <paramref name="action"/> inside this namespace on a new dedicated thread (see <see cref="Run{T}"/>).</summary>
+    /// <exception cref="IOException">setns failed.</exception>
+    public void Run(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        Run(() =>
+        {
+            action();
+            return 0;
+        });
+    }
+
+    /// <summary>Whether both refer to the same namespace (same device and inode).</summary>
+    public bool Equals(NetworkNamespace? other) =>
+        other is not null && other.Device == Device && other.Inode == Inode;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as NetworkNamespace);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Device, Inode);
+
+    /// <summary>The path and identity, e.g. <c>/run/netns/a (net:[4026532281])</c>.</summary>
+    public override string ToString() => $"{Path} (net:[{Inode}])";
+
+    /// <summary>Closes the namespace's file descriptor (the namespace itself lives on while used).</summary>
+    public void Dispose() => _handle.Dispose();
+
+    internal static void ValidateName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal) || name.Length > 255)
+        {
+            throw new ArgumentException($"'{name}' is not a valid namespace name (a file name without '/')", nameof(name));
+        }
+    }
+
+    private static unsafe (ulong Device, ulong Inode) Identify(int fd, string path)
+    {
+        byte* buffer = stackalloc byte[NetlinkInterop.StatxSize];
+        if (NetlinkInterop.statx(fd, "", NetlinkInterop.AT_EMPTY_PATH, NetlinkInterop.STATX_INO, buffer) != 0)
+        {
+            throw NamespaceErrors.Last("statx", path);
+        }
+        ulong inode = *(ulong*)(buffer + NetlinkInterop.StatxInoOffset);
+        uint major = *(uint*)(buffer + NetlinkInterop.StatxDevMajorOffset);
+        uint minor = *(uint*)(buffer + NetlinkInterop.StatxDevMinorOffset);
+        return (((ulong)major << 32) | minor, inode);
+    }
+
+    private static void MakeRunDirectoryShared()
+    {
+        // As ip netns does: make /run/netns a shared mount point, bind-mounting it onto itself first if needed.
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            if (NetlinkInterop.mount("", RunDirectory, "none", NetlinkInterop.MS_SHARED | NetlinkInterop.MS_REC, IntPtr.Zero) == 0)
+            {
+                return;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINVAL || attempt == 1)
+            {
+                throw NamespaceErrors.Io("mount --make-shared", RunDirectory, errno);
+            }
+            if (NetlinkInterop.mount(RunDirectory, RunDirectory, "none", NetlinkInterop.MS_BIND | NetlinkInterop.MS_REC, IntPtr.Zero) != 0)
+            {
+                throw NamespaceErrors.Last("mount --bind", RunDirectory);
+            }
+        }
+    }
+
+    private static T RunOnDedicatedThread<T>(Func<T> func)
+    {
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = func();
+            }
+#pragma warning disable CA1031 // every exception is handed back to the caller's thread
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }, 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "netns",
+        };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result;
+    }
+}

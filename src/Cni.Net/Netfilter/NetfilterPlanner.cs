@@ -1,0 +1,246 @@
+using System.Text;
+
+namespace Cni.Net.Netfilter;
+
+/// <summary>
+/// Resolves a transaction against a snapshot of the tables it touches: applies every operation to copies of the
+/// tables, checks what the kernel would refuse, and records the restore commands that make the same change.
+/// The iptables backend sends the commands; the in-memory fake keeps the copies. Both thus share one semantics.
+/// </summary>
+internal sealed class NetfilterPlanner
+{
+    private readonly Dictionary<NetfilterTable, NetfilterTableState> _tables = [];
+    private readonly Dictionary<NetfilterTable, List<string>> _commands = [];
+
+    private NetfilterPlanner()
+    {
+    }
+
+    /// <summary>The changed tables.</summary>
+    public IReadOnlyDictionary<NetfilterTable, NetfilterTableState> Tables => _tables;
+
+    /// <summary>True when the transaction changes nothing.</summary>
+    public bool IsEmpty => _commands.Values.All(c => c.Count == 0);
+
+    /// <summary>The tables the transaction reads, in first-use order.</summary>
+    public static List<NetfilterTable> TablesOf(NetfilterTransaction transaction)
+    {
+        var list = new List<NetfilterTable>();
+        foreach (NetfilterOperation op in transaction.Operations)
+        {
+            if (!list.Contains(op.Table))
+            {
+                list.Add(op.Table);
+            }
+        }
+        return list;
+    }
+
+    /// <exception cref="NetfilterException">The transaction cannot apply to this state.</exception>
+    public static NetfilterPlanner Plan(NetfilterTransaction transaction, Func<NetfilterTable, NetfilterTableState> snapshot)
+    {
+        var planner = new NetfilterPlanner();
+        foreach (NetfilterOperation op in transaction.Operations)
+        {
+            if (!planner._tables.TryGetValue(op.Table, out NetfilterTableState? table))
+            {
+                table = snapshot(op.Table).Clone();
+                planner._tables[op.Table] = table;
+                planner._commands[op.Table] = [];
+            }
+            Apply(op, table, planner._commands[op.Table]);
+        }
+        return planner;
+    }
+
+    /// <summary>The iptables-restore input: one block per table, each committed by the tool on its own.</summary>
+    public string RenderRestoreInput()
+    {
+        var sb = new StringBuilder();
+        foreach (var (table, commands) in _commands)
+        {
+            if (commands.Count == 0)
+            {
+                continue;
+            }
+            sb.Append('*').Append(NetfilterTables.Name(table)).Append('\n');
+            foreach (string c in commands)
+            {
+                sb.Append(c).Append('\n');
+            }
+            sb.Append("COMMIT\n");
+        }
+        return sb.ToString();
+    }
+
+    private static void Apply(NetfilterOperation op, NetfilterTableState table, List<string> commands)
+    {
+        string tableName = NetfilterTables.Name(op.Table);
+        NetfilterChainState? chain = table.FindChain(op.Chain);
+        switch (op.Kind)
+        {
+            case NetfilterOperationKind.EnsureChain:
+                if (chain is null)
+                {
+                    table.ChainList.Add(new NetfilterChainState(op.Chain, null, []));
+                    commands.Add("-N " + op.Chain);
+                }
+                break;
+
+            case NetfilterOperationKind.Append:
+            case NetfilterOperationKind.Insert:
+            {
+                NetfilterRule rule = op.Rule!;
+                chain = Existing(chain, op, tableName);
+                CheckRule(rule, op.Table, table, tableName);
+                if (op.Unique && chain.RuleList.Contains(rule))
+                {
+                    break;
+                }
+                string spec = IptablesRuleFormatter.FormatSpec(rule);
+                if (op.Kind == NetfilterOperationKind.Append)
+                {
+                    chain.RuleList.Add(rule);
+                    commands.Add($"-A {op.Chain} {spec}");
+                }
+                else
+                {
+                    if (op.Position > chain.RuleList.Count + 1)
+                    {
+                        throw new NetfilterException(
+                            $"cannot insert at position {op.Position} of {tableName} chain {op.Chain}: it holds {chain.RuleList.Count} rules");
+                    }
+                    chain.RuleList.Insert(op.Position - 1, rule);
+                    commands.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"-I {op.Chain} {op.Position} {spec}"));
+                }
+                break;
+            }
+
+            case NetfilterOperationKind.Delete:
+            {
+                int index = chain?.RuleList.IndexOf(op.Rule!) ?? -1;
+                if (index < 0)
+                {
+                    if (op.IgnoreMissing)
+                    {
+                        break;
+                    }
+                    throw new NetfilterException(chain is null
+                        ? $"cannot delete from {tableName} chain {op.Chain}: no such chain"
+                        : $"cannot delete from {tableName} chain {op.Chain}: no rule '{IptablesRuleFormatter.FormatSpec(op.Rule!)}'");
+                }
+                chain!.RuleList.RemoveAt(index);
+                commands.Add($"-D {op.Chain} {IptablesRuleFormatter.FormatSpec(op.Rule!)}");
+                break;
+            }
+
+            case NetfilterOperationKind.DeleteWhere:
+                if (chain is null)
+                {
+                    break;
+                }
+                for (int i = 0; i < chain.RuleList.Count;)
+                {
+                    NetfilterRule rule = chain.RuleList[i];
+                    if (op.Predicate!(rule))
+                    {
+                        // -D by specification removes the first equal rule; equal rules before i were kept, so
+                        // only delete by spec when this is the first of its kind.
+                        if (chain.RuleList.IndexOf(rule) != i)
+                        {
+                            throw new NetfilterException(
+                                $"cannot delete a rule of {tableName} chain {op.Chain} by specification: an equal rule before it is kept");
+                        }
+                        chain.RuleList.RemoveAt(i);
+                        commands.Add($"-D {op.Chain} {IptablesRuleFormatter.FormatSpec(rule)}");
+                    }
+                    else
+                    {
+                        i++;
+                    }
+                }
+                break;
+
+            case NetfilterOperationKind.Flush:
+                if (chain is null)
+                {
+                    if (op.IgnoreMissing)
+                    {
+                        break;
+                    }
+                    throw new NetfilterException($"cannot flush {tableName} chain {op.Chain}: no such chain");
+                }
+                if (chain.RuleList.Count > 0)
+                {
+                    chain.RuleList.Clear();
+                    commands.Add("-F " + op.Chain);
+                }
+                break;
+
+            case NetfilterOperationKind.DeleteChain:
+                if (chain is null)
+                {
+                    if (op.IgnoreMissing)
+                    {
+                        break;
+                    }
+                    throw new NetfilterException($"cannot delete {tableName} chain {op.Chain}: no such chain");
+                }
+                if (chain.IsBuiltin)
+                {
+                    throw new NetfilterException($"cannot delete built-in {tableName} chain {op.Chain}");
+                }
+                foreach (NetfilterChainState other in table.ChainList)
+                {
+                    if (other != chain && other.RuleList.Any(r => TargetChain(r) == op.Chain))
+                    {
+                        throw new NetfilterException(
+                            $"cannot delete {tableName} chain {op.Chain}: a rule in chain {other.Name} still jumps to it");
+                    }
+                }
+                if (chain.RuleList.Count > 0)
+                {
+                    commands.Add("-F " + op.Chain);
+                }
+                table.ChainList.Remove(chain);
+                commands.Add("-X " + op.Chain);
+                break;
+
+            case NetfilterOperationKind.Policy:
+                chain = Existing(chain, op, tableName);
+                if (chain.Policy != op.Policy)
+                {
+                    chain.Policy = op.Policy;
+                    commands.Add($"-P {op.Chain} {IptablesRuleFormatter.VerdictName(op.Policy)}");
+                }
+                break;
+        }
+    }
+
+    private static NetfilterChainState Existing(NetfilterChainState? chain, NetfilterOperation op, string tableName) =>
+        chain ?? throw new NetfilterException($"{tableName} chain {op.Chain} does not exist (EnsureChain it first)");
+
+    private static string? TargetChain(NetfilterRule rule) => rule.Target switch
+    {
+        JumpTarget j => j.Chain,
+        GotoTarget g => g.Chain,
+        _ => null,
+    };
+
+    private static void CheckRule(NetfilterRule rule, NetfilterTable table, NetfilterTableState state, string tableName)
+    {
+        if (TargetChain(rule) is string target && state.FindChain(target) is not { IsBuiltin: false })
+        {
+            throw new NetfilterException($"rule jumps to {tableName} chain {target}, which does not exist (EnsureChain it first)");
+        }
+        if (table == NetfilterTable.Nat && rule.Target is VerdictTarget { Verdict: NetfilterVerdict.Drop })
+        {
+            throw new NetfilterException("the nat table is not for filtering: DROP is not allowed there");
+        }
+        bool natTarget = rule.Target is DnatTarget or SnatTarget or MasqueradeTarget;
+        if (natTarget && table != NetfilterTable.Nat)
+        {
+            throw new NetfilterException($"{rule.Target!.GetType().Name} belongs in the nat table, not {tableName}");
+        }
+    }
+}

@@ -1,0 +1,382 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net.NetworkInformation;
+using Cni.Net.Namespaces;
+
+namespace Cni.Net.Netlink.Route;
+
+public sealed partial class RouteNetlink
+{
+    private const NetlinkMessageFlags CreateExclusive = NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl;
+
+    /// <summary>Creates a link as <paramref name="definition"/> describes.</summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="NetlinkException">The kernel refused (EEXIST when it exists, EOPNOTSUPP for an unknown kind …).</exception>
+    public void AddLink(LinkDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        NetlinkWriter w = BeginAddLink(definition);
+        Socket.Execute(ref w, "add link");
+    }
+
+    /// <summary>Creates a link unless one of that name exists; <see langword="false"/> when it existed (EEXIST).</summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    public bool TryAddLink(LinkDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        NetlinkWriter w = BeginAddLink(definition);
+        return Socket.TryExecute(ref w, "add link", ExistsErrors) == 0;
+    }
+
+    /// <summary>
+    /// Creates a veth pair <paramref name="name"/>/<paramref name="peerName"/>, the peer optionally directly in
+    /// <paramref name="peerNamespace"/>. Allocation-free.
+    /// </summary>
+    /// <param name="name">This end's name.</param>
+    /// <param name="peerName">The peer's name.</param>
+    /// <param name="peerNamespace">Where to create the peer, or <see langword="null"/> for this namespace.</param>
+    /// <param name="mtu">MTU of both ends, or 0 for the default.</param>
+    /// <exception cref="ArgumentException">A name is invalid.</exception>
+    /// <exception cref="NetlinkException">The kernel refused (EEXIST when a name is taken).</exception>
+    public void AddVeth(ReadOnlySpan<char> name, ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace = null, int mtu = 0)
+    {
+        ValidateName(name, nameof(name));
+        ValidateName(peerName, nameof(peerName));
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        w.WriteFamilyHeader(default(InterfaceInfoMessage));
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+        if (mtu > 0)
+        {
+            w.WriteUInt32(Ifla.IFLA_MTU, (uint)mtu);
+        }
+        NestedScope info = w.BeginNested(Ifla.IFLA_LINKINFO);
+        w.WriteString(Ifla.IFLA_INFO_KIND, "veth"u8);
+        NestedScope data = w.BeginNested(Ifla.IFLA_INFO_DATA);
+        WriteVethPeer(ref w, peerName, peerNamespace, mtu, null);
+        w.EndNested(data);
+        w.EndNested(info);
+        Socket.Execute(ref w, "add veth");
+    }
+
+    internal static void WriteVethPeer(ref NetlinkWriter w, ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
+    {
+        ValidateName(peerName, nameof(peerName));
+        // VETH_INFO_PEER holds a whole ifinfomsg followed by the peer's own IFLA_* attributes.
+        NestedScope peer = w.BeginNested(Ifla.VETH_INFO_PEER);
+        w.WriteFamilyHeader(default(InterfaceInfoMessage));
+        w.WriteString(Ifla.IFLA_IFNAME, peerName);
+        if (mtu > 0)
+        {
+            w.WriteUInt32(Ifla.IFLA_MTU, (uint)mtu);
+        }
+        if (mac is not null)
+        {
+            WritePhysicalAddress(ref w, Ifla.IFLA_ADDRESS, mac);
+        }
+        if (peerNamespace is not null)
+        {
+            w.WriteUInt32(Ifla.IFLA_NET_NS_FD, (uint)peerNamespace.Fd);
+        }
+        w.EndNested(peer);
+    }
+
+    /// <summary>Deletes the link named <paramref name="name"/> (a veth's peer goes with it). Allocation-free.</summary>
+    /// <exception cref="NetlinkException">ENODEV when there is no such link, or another refusal.</exception>
+    public void DeleteLink(ReadOnlySpan<char> name)
+    {
+        NetlinkWriter w = BeginDeleteLink(name);
+        Socket.Execute(ref w, "delete link");
+    }
+
+    /// <summary>Deletes the link named <paramref name="name"/>; <see langword="false"/> when it did not exist.</summary>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    public bool TryDeleteLink(ReadOnlySpan<char> name)
+    {
+        NetlinkWriter w = BeginDeleteLink(name);
+        return Socket.TryExecute(ref w, "delete link", GoneErrors) == 0;
+    }
+
+    /// <summary>Deletes the link with index <paramref name="index"/>.</summary>
+    /// <exception cref="NetlinkException">ENODEV when there is no such link, or another refusal.</exception>
+    public void DeleteLink(int index)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, index);
+        Socket.Execute(ref w, "delete link");
+    }
+
+    /// <summary>Deletes the link with index <paramref name="index"/>; <see langword="false"/> when it did not exist.</summary>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    public bool TryDeleteLink(int index)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, index);
+        return Socket.TryExecute(ref w, "delete link", GoneErrors) == 0;
+    }
+
+    /// <summary>Deletes every link of group <paramref name="group"/> in one request.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="group"/> is 0 (every ordinary link is in group 0).</exception>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void DeleteLinkGroup(uint group)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(group);
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, 0);
+        w.WriteUInt32(Ifla.IFLA_GROUP, group);
+        Socket.Execute(ref w, "delete link group");
+    }
+
+    /// <summary>Returns the index of the link named <paramref name="name"/>. Allocation-free.</summary>
+    /// <exception cref="NetlinkException">ENODEV when there is no such link.</exception>
+    public int GetLinkIndex(ReadOnlySpan<char> name)
+    {
+        NetlinkWriter w = BeginGetLink(name);
+        var handler = new IndexHandler();
+        Socket.Request(ref w, "get link", ref handler);
+        return handler.Index;
+    }
+
+    /// <summary>Looks up the index of the link named <paramref name="name"/>; <see langword="false"/> when there is none.</summary>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    public bool TryGetLinkIndex(ReadOnlySpan<char> name, out int index)
+    {
+        try
+        {
+            index = GetLinkIndex(name);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == Errno.ENODEV)
+        {
+            index = 0;
+            return false;
+        }
+    }
+
+    /// <summary>Reads the link named <paramref name="name"/>.</summary>
+    /// <exception cref="NetlinkException">ENODEV when there is no such link.</exception>
+    public LinkInfo GetLink(ReadOnlySpan<char> name)
+    {
+        NetlinkWriter w = BeginGetLink(name);
+        return Single(Socket.Dump<LinkInfo>(ref w, "get link", LinkInfo.TryDecode));
+    }
+
+    /// <summary>Reads the link with index <paramref name="index"/>.</summary>
+    /// <exception cref="NetlinkException">ENODEV when there is no such link.</exception>
+    public LinkInfo GetLink(int index)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.GetLink, index);
+        return Single(Socket.Dump<LinkInfo>(ref w, "get link", LinkInfo.TryDecode));
+    }
+
+    /// <summary>Reads the link named <paramref name="name"/>; <see langword="false"/> when there is none.</summary>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    public bool TryGetLink(ReadOnlySpan<char> name, [NotNullWhen(true)] out LinkInfo? link)
+    {
+        try
+        {
+            link = GetLink(name);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == Errno.ENODEV)
+        {
+            link = null;
+            return false;
+        }
+    }
+
+    /// <summary>Lists every link of the namespace.</summary>
+    /// <exception cref="NetlinkException">The dump failed.</exception>
+    public List<LinkInfo> ListLinks()
+    {
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.GetLink, NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(default(InterfaceInfoMessage));
+        return Socket.Dump<LinkInfo>(ref w, "list links", LinkInfo.TryDecode);
+    }
+
+    /// <summary>Sets the link administratively up. Allocation-free.</summary>
+    /// <exception cref="NetlinkException">The kernel refused (ENODEV …).</exception>
+    public void SetLinkUp(int index) => ChangeFlags(index, InterfaceFlags.Up, InterfaceFlags.Up, "set link up");
+
+    /// <summary>Sets the link administratively down. Allocation-free.</summary>
+    /// <exception cref="NetlinkException">The kernel refused (ENODEV …).</exception>
+    public void SetLinkDown(int index) => ChangeFlags(index, InterfaceFlags.None, InterfaceFlags.Up, "set link down");
+
+    /// <summary>Switches promiscuous mode on or off.</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkPromiscuous(int index, bool on) =>
+        ChangeFlags(index, on ? InterfaceFlags.Promiscuous : InterfaceFlags.None, InterfaceFlags.Promiscuous, "set link promisc");
+
+    /// <summary>Sets the MTU.</summary>
+    /// <exception cref="NetlinkException">The kernel refused (EINVAL with its reason for an MTU out of range).</exception>
+    public void SetLinkMtu(int index, int mtu)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_MTU, unchecked((uint)mtu));
+        Socket.Execute(ref w, "set link mtu");
+    }
+
+    /// <summary>Sets the link-layer address.</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkMacAddress(int index, PhysicalAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        WritePhysicalAddress(ref w, Ifla.IFLA_ADDRESS, address);
+        Socket.Execute(ref w, "set link address");
+    }
+
+    /// <summary>Renames the link (it must be down).</summary>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="NetlinkException">The kernel refused (EBUSY while up, EEXIST when taken).</exception>
+    public void SetLinkName(int index, ReadOnlySpan<char> name)
+    {
+        ValidateName(name, nameof(name));
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+        Socket.Execute(ref w, "set link name");
+    }
+
+    /// <summary>Sets the alias (IFLA_IFALIAS); an empty alias removes it.</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkAlias(int index, ReadOnlySpan<char> alias)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        if (alias.IsEmpty)
+        {
+            w.WriteBytes(Ifla.IFLA_IFALIAS, default);
+        }
+        else
+        {
+            w.WriteString(Ifla.IFLA_IFALIAS, alias);
+        }
+        Socket.Execute(ref w, "set link alias");
+    }
+
+    /// <summary>Sets the transmit queue length.</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkTxQueueLength(int index, uint length)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_TXQLEN, length);
+        Socket.Execute(ref w, "set link txqueuelen");
+    }
+
+    /// <summary>Enslaves the link to <paramref name="masterIndex"/> (a bridge); 0 releases it (nomaster).</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkMaster(int index, int masterIndex)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_MASTER, (uint)masterIndex);
+        Socket.Execute(ref w, masterIndex == 0 ? "set link nomaster" : "set link master");
+    }
+
+    /// <summary>Sets the link group.</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkGroup(int index, uint group)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_GROUP, group);
+        Socket.Execute(ref w, "set link group");
+    }
+
+    /// <summary>Moves the link into <paramref name="target"/> (IFLA_NET_NS_FD).</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkNamespace(int index, NetworkNamespace target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_NET_NS_FD, (uint)target.Fd);
+        Socket.Execute(ref w, "set link netns");
+    }
+
+    /// <summary>Moves the link into the network namespace of process <paramref name="pid"/> (IFLA_NET_NS_PID).</summary>
+    /// <exception cref="NetlinkException">The kernel refused (ESRCH for no such process).</exception>
+    public void SetLinkNamespace(int index, int pid)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_NET_NS_PID, (uint)pid);
+        Socket.Execute(ref w, "set link netns");
+    }
+
+    /// <summary>Changes the bridge-port settings of a link enslaved to a bridge.</summary>
+    /// <exception cref="NetlinkException">The kernel refused (EOPNOTSUPP when the link is not a bridge port).</exception>
+    public void SetBridgePort(int index, BridgePortSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.NewLink, index);
+        NestedScope info = w.BeginNested(Ifla.IFLA_LINKINFO);
+        w.WriteString(Ifla.IFLA_INFO_SLAVE_KIND, "bridge"u8);
+        NestedScope data = w.BeginNested(Ifla.IFLA_INFO_SLAVE_DATA);
+        settings.Write(ref w);
+        w.EndNested(data);
+        w.EndNested(info);
+        Socket.Execute(ref w, "set bridge port");
+    }
+
+    private void ChangeFlags(int index, InterfaceFlags flags, InterfaceFlags change, string operation)
+    {
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, NetlinkMessageFlags.None);
+        var ifi = new InterfaceInfoMessage { Index = index, Flags = (uint)flags, Change = (uint)change };
+        w.WriteFamilyHeader(in ifi);
+        Socket.Execute(ref w, operation);
+    }
+
+    private NetlinkWriter BeginAddLink(LinkDefinition definition)
+    {
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        var ifi = new InterfaceInfoMessage();
+        if (definition.Up)
+        {
+            ifi.Flags = (uint)InterfaceFlags.Up;
+            ifi.Change = (uint)InterfaceFlags.Up;
+        }
+        w.WriteFamilyHeader(in ifi);
+        definition.Write(ref w);
+        return w;
+    }
+
+    private NetlinkWriter BeginDeleteLink(ReadOnlySpan<char> name)
+    {
+        ValidateName(name, nameof(name));
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, 0);
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+        return w;
+    }
+
+    private NetlinkWriter BeginGetLink(ReadOnlySpan<char> name)
+    {
+        ValidateName(name, nameof(name));
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.GetLink, 0);
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+        return w;
+    }
+
+    private NetlinkWriter BeginLinkRequest(RouteMessageType type, int index)
+    {
+        NetlinkWriter w = Socket.BeginRequest((ushort)type, NetlinkMessageFlags.None);
+        var ifi = new InterfaceInfoMessage { Index = index };
+        w.WriteFamilyHeader(in ifi);
+        return w;
+    }
+
+    private static T Single<T>(List<T> items)
+    {
+        if (items.Count != 1)
+        {
+            ThrowHelper.ThrowProtocol($"expected one reply message, got {items.Count}");
+        }
+        return items[0];
+    }
+
+    private struct IndexHandler : INetlinkReplyHandler
+    {
+        public int Index;
+
+        public void OnMessage(NetlinkMessage message)
+        {
+            if (message.Type == (ushort)RouteMessageType.NewLink)
+            {
+                Index = message.ReadFamilyHeader<InterfaceInfoMessage>().Index;
+            }
+        }
+
+        public void OnRestart() => Index = 0;
+    }
+}

@@ -1,0 +1,17 @@
+using System.Runtime.InteropServices;
+using Cni.Net.Netlink.Interop;
+
+namespace Cni.Net.Netlink;
+
+/// <summary>Owns a file descriptor (a netlink socket, a namespace file) and closes it once.</summary>
+internal sealed class SafeFdHandle : SafeHandle
+{
+    public SafeFdHandle(int fd, bool ownsHandle = true)
+        : base(new IntPtr(-1), ownsHandle) => SetHandle(new IntPtr(fd));
+
+    public override bool IsInvalid => handle.ToInt64() < 0;
+
+    public int Fd => (int)handle.ToInt64();
+
+    protected override bool ReleaseHandle() => NetlinkInterop.close((int)handle.ToInt64()) == 0;
+}

@@ -1,0 +1,23 @@
+using System.Buffers.Binary;
+
+namespace Cni.Net.TrafficControl;
+
+/// <summary>struct tc_ratespec (12 bytes), filled as tc fills it for an Ethernet link: cell_log 3, cell_align −1.</summary>
+internal static class TcRateSpec
+{
+    public const int Size = 12;
+
+    public static void Write(Span<byte> s, ulong bytesPerSecond)
+    {
+        s[..Size].Clear();
+        if (bytesPerSecond == 0)
+        {
+            return;
+        }
+        s[0] = 3; // cell_log for tc's default 2047-byte MTU; unused by the kernel without a rate table
+        s[1] = TcConstants.TC_LINKLAYER_ETHERNET;
+        BinaryPrimitives.WriteInt16LittleEndian(s[4..], -1); // cell_align
+        // Rates of 2^32 bytes/s and more travel in a 64-bit attribute; the struct then holds the 32-bit maximum.
+        BinaryPrimitives.WriteUInt32LittleEndian(s[8..], (uint)Math.Min(bytesPerSecond, uint.MaxValue));
+    }
+}

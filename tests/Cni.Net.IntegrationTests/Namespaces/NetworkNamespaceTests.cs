@@ -1,0 +1,98 @@
+using Cni.Net.IntegrationTests.Infrastructure;
+using Cni.Net.Namespaces;
+using Cni.Net.Netlink.Route;
+
+namespace Cni.Net.IntegrationTests.Namespaces;
+
+public class NetworkNamespaceTests
+{
+    private static string Unique(string hint) => $"cnt-{hint}-{Environment.ProcessId % 10000}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    [Fact]
+    public void Create_LikeIpNetnsAdd_VisibleToIpAndDeletable()
+    {
+        string name = Unique("create");
+        try
+        {
+            using (NetworkNamespace ns = NetworkNamespace.Create(name))
+            {
+                Assert.Contains(name, Shell.Check("ip", "netns", "list"), StringComparison.Ordinal);
+                Assert.True(NetworkNamespace.Exists(name));
+                // The namespace is a fresh one: only lo, and ip sees the same one through the bind mount.
+                Assert.Equal(["lo"], Shell.Json("ip", "-j", "-n", name, "link", "show").EnumerateArray().Select(l => l.GetProperty("ifname").GetString()));
+                using NetworkNamespace again = NetworkNamespace.OpenNamed(name);
+                Assert.Equal(ns, again);
+                using NetworkNamespace current = NetworkNamespace.OpenCurrent();
+                Assert.NotEqual(ns, current);
+                string inode = Shell.Check("stat", "-L", "-c", "%i", ns.Path).Trim();
+                Assert.Equal(inode, ns.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            Assert.Throws<IOException>(() => NetworkNamespace.Create(name));
+            Assert.True(NetworkNamespace.Delete(name));
+            Assert.DoesNotContain(name, Shell.Check("ip", "netns", "list"), StringComparison.Ordinal);
+            Assert.False(NetworkNamespace.Delete(name));
+        }
+        finally
+        {
+            Shell.Run("ip", ["netns", "delete", name]);
+        }
+    }
+
+    [Fact]
+    public void Run_ExecutesInsideOnDedicatedThread_CallerUnchanged()
+    {
+        using var t = new TestNamespace("run");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        using NetworkNamespace before = NetworkNamespace.OpenCurrent();
+        int callerThread = Environment.CurrentManagedThreadId;
+
+        (ulong inode, int thread) = ns.Run(() =>
+        {
+            using NetworkNamespace inside = NetworkNamespace.OpenCurrent();
+            return (inside.Inode, Environment.CurrentManagedThreadId);
+        });
+
+        Assert.Equal(ns.Inode, inode);
+        Assert.NotEqual(callerThread, thread);
+        using NetworkNamespace after = NetworkNamespace.OpenCurrent();
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void Run_Exception_RethrownAndNoThreadLeftInside()
+    {
+        using var t = new TestNamespace("runex");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        using NetworkNamespace before = NetworkNamespace.OpenCurrent();
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => ns.Run<int>(() => throw new InvalidOperationException("boom")));
+        Assert.Equal("boom", e.Message);
+        using NetworkNamespace after = NetworkNamespace.OpenCurrent();
+        Assert.Equal(before, after);
+        // No thread of this process is in the test namespace any more.
+        foreach (string task in Directory.GetDirectories("/proc/self/task"))
+        {
+            using NetworkNamespace threadNs = NetworkNamespace.Open(task + "/ns/net");
+            Assert.NotEqual(ns, threadNs);
+        }
+    }
+
+    [Fact]
+    public void NetlinkSocket_OpenedInNamespace_StaysBoundThere()
+    {
+        using var t = new TestNamespace("sock");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        using RouteNetlink rtnl = RouteNetlink.Open(ns);
+        rtnl.AddVeth("sk0", "sk1");
+        Assert.Equal(2, t.IpJson("link", "show", "type", "veth").GetArrayLength());
+        Assert.False(File.Exists("/sys/class/net/sk0"));
+    }
+
+    [Fact]
+    public void Open_NotANamespace_Throws()
+    {
+        Assert.Throws<FileNotFoundException>(() => NetworkNamespace.Open("/run/netns/cnt-does-not-exist"));
+        Assert.Throws<IOException>(() => NetworkNamespace.Open("/proc/self/ns/uts"));
+        Assert.Throws<ArgumentException>(() => NetworkNamespace.Create("a/b"));
+        Assert.Throws<ArgumentException>(() => NetworkNamespace.Delete(".."));
+    }
+}

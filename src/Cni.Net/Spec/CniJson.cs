@@ -212,7 +212,8 @@ internal static class CniJson
 
     private static string FirstSentence(string message)
     {
-        int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        // System.Text.Json appends advice and the position (reported separately) after the first sentence.
+        int cut = message.IndexOf(". ", StringComparison.Ordinal);
         return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
     }
 

@@ -109,7 +109,7 @@ public sealed class ShapedRateTests : IDisposable
     {
         using NetworkNamespace netns = NetworkNamespace.OpenNamed(_a.Name);
         using TcNetlink tc = TcNetlink.Open(netns);
-        tc.AddQdisc(Index(_a, "va"), TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(TbfParameters.FromBandwidth(RateBits, 200_000)));
+        BandwidthShaping.SetIngressLimit(tc, Index(_a, "va"), RateBits, 200_000);
         AssertWithin15Percent(MeasureBitsPerSecond());
     }
 
@@ -122,10 +122,15 @@ public sealed class ShapedRateTests : IDisposable
         using NetworkNamespace netns = NetworkNamespace.OpenNamed(_b.Name);
         using TcNetlink tc = TcNetlink.Open(netns);
         int vb = Index(_b, "vb"), ifb = Index(_b, "ifbb");
-        tc.AddQdisc(vb, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc());
-        tc.AddFilter(vb, TcHandle.IngressQdisc, 1, new U32Filter(U32Filter.MatchAll, TcHandle.Create(1, 1), new MirredAction(MirredKind.EgressRedirect, ifb)));
-        tc.AddQdisc(ifb, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(TbfParameters.FromBandwidth(RateBits, 200_000)));
+        // Twice: setting the limit again replaces it (one redirect filter, one tbf).
+        BandwidthShaping.SetEgressLimit(tc, vb, ifb, RateBits * 2, 200_000);
+        BandwidthShaping.SetEgressLimit(tc, vb, ifb, RateBits, 200_000);
+        Assert.Single(tc.ListFilters(vb, TcHandle.IngressQdisc), f => f.Mirred is not null);
         AssertWithin15Percent(MeasureBitsPerSecond());
+
+        Assert.True(BandwidthShaping.Remove(tc, vb));
+        Assert.False(BandwidthShaping.Remove(tc, vb));
+        Assert.DoesNotContain(tc.ListQdiscs(vb), q => q.Kind == "ingress");
     }
 
     [Fact]

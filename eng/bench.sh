@@ -12,4 +12,14 @@ if [ "${1:-}" = --smoke ]; then
 fi
 dotnet build benchmarks/Cni.Net.Benchmarks/Cni.Net.Benchmarks.csproj -c Release -nologo -clp:ErrorsOnly -v:q
 exe="$root/artifacts/build/bin/Cni.Net.Benchmarks/release/Cni.Net.Benchmarks"
-unshare --net -- bash -c 'ip link set lo up && exec "$0" "$@"' "$exe" "${args[@]}"
+# The outer namespace is recorded so that benchmarks writing rules can refuse to run outside a private one.
+export CNI_NET_TEST_OUTER_NETNS
+CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net)
+log="$root/artifacts/bench.log"
+mkdir -p "$root/artifacts"
+unshare --net -- bash -c 'ip link set lo up && exec "$0" "$@"' "$exe" "${args[@]}" | tee "$log"
+# BenchmarkDotNet exits 0 even when a benchmark threw: a Mean of NA in a summary row is a failed benchmark.
+if grep -Eq '^\|.*\| +NA \| +NA \|' "$log"; then
+  echo "bench: some benchmarks failed (Mean = NA above); see $log" >&2
+  exit 1
+fi

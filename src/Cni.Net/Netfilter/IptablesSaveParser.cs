@@ -151,6 +151,10 @@ internal static class IptablesSaveParser
         return tokens;
     }
 
+    /// <summary>Reads rule arguments given one per string (as exec argv, not a save line) into a rule.</summary>
+    internal static NetfilterRule ParseRuleArguments(IReadOnlyList<string> arguments) =>
+        ParseRule([.. arguments], 0, NetfilterTableState.Empty(AddressFamily.InterNetwork, NetfilterTable.Nat));
+
     private static NetfilterRule ParseRule(List<string> t, int i, NetfilterTableState table)
     {
         string? protocol = null;

@@ -58,21 +58,20 @@ public static class PortMapRules
             }
         }
 
+        NetfilterRule conditions = ParseConditions(v6 ? options.ConditionsV6 : options.ConditionsV4);
         uint mark = 1u << options.MarkMasqBit;
         string setMarkChain = options.ExternalSetMarkChain ?? SetMarkChain;
-        if (options.Snat)
+        // With an external mark chain its owner (kube-proxy) also masquerades what it marked, so neither shared chain
+        // is ours to create; the reference plugin does the same.
+        if (options.Snat && options.ExternalSetMarkChain is null)
         {
-            if (options.ExternalSetMarkChain is null)
-            {
-                transaction
-                    .EnsureChain(NetfilterTable.Nat, SetMarkChain)
-                    .AppendUnique(NetfilterTable.Nat, SetMarkChain, new NetfilterRule
-                    {
-                        Matches = [NetfilterMatch.Comment("CNI portfwd masquerade mark")],
-                        Target = NetfilterTarget.SetMark(mark, mark),
-                    });
-            }
             transaction
+                .EnsureChain(NetfilterTable.Nat, SetMarkChain)
+                .AppendUnique(NetfilterTable.Nat, SetMarkChain, new NetfilterRule
+                {
+                    Matches = [NetfilterMatch.Comment("CNI portfwd masquerade mark")],
+                    Target = NetfilterTarget.SetMark(mark, mark),
+                })
                 .EnsureChain(NetfilterTable.Nat, MasqueradeChain)
                 .AppendUnique(NetfilterTable.Nat, MasqueradeChain, new NetfilterRule
                 {
@@ -86,7 +85,6 @@ public static class PortMapRules
                     Target = NetfilterTarget.Jump(MasqueradeChain),
                 });
         }
-
         NetfilterRule toDnat = new()
         {
             Matches = [NetfilterMatch.DestinationType(AddressType.Local)],
@@ -125,8 +123,13 @@ public static class PortMapRules
             };
             if (options.Snat)
             {
-                transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Source = containerNet, Target = NetfilterTarget.Jump(setMarkChain) });
-                if (!v6)
+                // masqAll marks every source; the reference writes 0.0.0.0/0 (::/0), which iptables stores as no source.
+                transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with
+                {
+                    Source = options.MasqAll ? null : containerNet,
+                    Target = NetfilterTarget.Jump(setMarkChain),
+                });
+                if (!v6 && !options.MasqAll)
                 {
                     transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Source = s_localhost, Target = NetfilterTarget.Jump(setMarkChain) });
                 }
@@ -139,15 +142,40 @@ public static class PortMapRules
         {
             foreach (HostPortMapping[] chunk in group.Chunk(MultiportMatch.MaxPorts))
             {
-                transaction.AppendUnique(NetfilterTable.Nat, DnatChain, new NetfilterRule
+                transaction.AppendUnique(NetfilterTable.Nat, DnatChain, conditions with
                 {
                     Protocol = group.Key,
-                    Matches = [comment, NetfilterMatch.DestinationPorts([.. chunk.Select(m => new PortRange(m.HostPort))])],
+                    Matches = [comment, NetfilterMatch.DestinationPorts([.. chunk.Select(m => new PortRange(m.HostPort))]), .. conditions.Matches],
                     Target = NetfilterTarget.Jump(chain),
                 });
             }
         }
         return transaction;
+    }
+
+    // conditionsV4/V6 are iptables arguments the reference appends to its entry rules; read them as iptables-save
+    // would print them so that the appended rule equals its read-back.
+    private static NetfilterRule ParseConditions(IReadOnlyList<string>? conditions)
+    {
+        if (conditions is null || conditions.Count == 0)
+        {
+            return new NetfilterRule();
+        }
+        NetfilterRule rule;
+        try
+        {
+            rule = IptablesSaveParser.ParseRuleArguments(conditions);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            throw new ArgumentException($"portmap conditions '{string.Join(' ', conditions)}' cannot be read: {e.Message}", nameof(conditions), e);
+        }
+        if (rule.Target is not null || rule.Protocol is not null)
+        {
+            throw new ArgumentException(
+                $"portmap conditions '{string.Join(' ', conditions)}' may only hold matches (no -p, -j or -g)", nameof(conditions));
+        }
+        return rule;
     }
 
     /// <summary>

@@ -89,14 +89,24 @@ internal sealed class PortMapPlugin : ICniPlugin
         foreach (CniIPNet address in settings.ContainerAddresses)
         {
             // The expected rules are what ADD would write into an empty table.
-            var expected = new InMemoryNetfilterBackend();
-            await expected.ApplyAsync(Setup(settings, request.ContainerId, address), cancellationToken).ConfigureAwait(false);
             AddressFamily family = address.Address.AddressFamily;
+            var expected = new InMemoryNetfilterBackend();
+            if (settings.Options.ExternalSetMarkChain is { } external)
+            {
+                // Someone else's chain: ADD only jumps to it, so it must exist before the expected rules can.
+                await expected.ApplyAsync(new NetfilterTransaction(family).EnsureChain(NetfilterTable.Nat, external), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            await expected.ApplyAsync(Setup(settings, request.ContainerId, address), cancellationToken).ConfigureAwait(false);
             NetfilterTableState want = await expected.ReadTableAsync(family, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
             NetfilterTableState have = await ReadAsync(family, cancellationToken).ConfigureAwait(false);
             string containerChain = CniNames.PortMapChain(settings.Network, request.ContainerId);
             foreach (NetfilterChainState chain in want.Chains)
             {
+                if (chain.Name == settings.Options.ExternalSetMarkChain)
+                {
+                    continue;
+                }
                 NetfilterChainState? actual = have.FindChain(chain.Name);
                 if (actual is null)
                 {

@@ -33,9 +33,9 @@ internal static class HostLocalHandler
         return result;
     }
 
-    public static void Del(ReadOnlySpan<byte> stdin, string containerId, string ifName, CniArgs cniArgs)
+    public static void Del(ReadOnlySpan<byte> stdin, string containerId, string ifName)
     {
-        HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), cniArgs, needRanges: false);
+        HostLocalSettings s = HostLocalSettings.ResolveStoreOnly(HostLocalSettings.ParseConf(stdin));
         Guard(() =>
         {
             using HostLocalStore store = OpenStore(s);
@@ -64,7 +64,7 @@ internal static class HostLocalHandler
 
     public static void GC(ReadOnlySpan<byte> stdin, IEnumerable<(string ContainerId, string IfName)> validAttachments)
     {
-        HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), null, needRanges: false);
+        HostLocalSettings s = HostLocalSettings.ResolveStoreOnly(HostLocalSettings.ParseConf(stdin));
         Guard(() =>
         {
             using HostLocalStore store = OpenStore(s);

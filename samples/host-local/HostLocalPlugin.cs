@@ -11,7 +11,7 @@ internal sealed class HostLocalPlugin : ICniPlugin
 
     public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
     {
-        HostLocalHandler.Del(request.StdinData.Span, request.ContainerId, request.IfName, request.Args);
+        HostLocalHandler.Del(request.StdinData.Span, request.ContainerId, request.IfName);
         return ValueTask.CompletedTask;
     }
 

@@ -51,8 +51,23 @@ internal sealed class HostLocalSettings
         }
     }
 
+    /// <summary>
+    /// Only what releasing needs (name and dataDir): DEL and GC must work even when the ranges or CNI_ARGS
+    /// became invalid after the ADD (the reference then fails DEL and leaks the address).
+    /// </summary>
+    public static HostLocalSettings ResolveStoreOnly(HostLocalNetConf conf)
+    {
+        HostLocalIpamConf ipam = conf.Ipam
+            ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");
+        if (string.IsNullOrEmpty(conf.Name))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "the network config has no 'name'");
+        }
+        return new HostLocalSettings(conf, ipam, [], []);
+    }
+
     /// <exception cref="CniException">Code 7 for a bad config (the message names the key), code 4 for bad CNI_ARGS.</exception>
-    public static HostLocalSettings Resolve(HostLocalNetConf conf, CniArgs? cniArgs, bool needRanges = true)
+    public static HostLocalSettings Resolve(HostLocalNetConf conf, CniArgs? cniArgs)
     {
         HostLocalIpamConf ipam = conf.Ipam
             ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");
@@ -95,7 +110,7 @@ internal sealed class HostLocalSettings
         {
             sets.Add(ToRangeSet(set, index++, "ipam.ranges"));
         }
-        if (sets.Count == 0 && needRanges)
+        if (sets.Count == 0)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, "no IP ranges specified: set ipam.ranges or ipam.subnet");
         }

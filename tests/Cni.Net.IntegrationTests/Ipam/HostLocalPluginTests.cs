@@ -314,4 +314,101 @@ public sealed class HostLocalPluginTests : IDisposable
         Assert.Equal(4u, e.GetProperty("code").GetUInt32());
         Assert.Contains("CNI_CONTAINERID", e.GetProperty("msg").GetString(), StringComparison.Ordinal);
     }
+
+    public static TheoryData<string> AllVersions => ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
+
+    [Theory]
+    [MemberData(nameof(AllVersions))]
+    public void DelAndCheck_EveryVersion_ReleaseOrGateAsTheSpecSays(string version)
+    {
+        string config = Config(_oursData, version, """ "ranges":[[{"subnet":"10.70.0.0/24"}]]""");
+        Assert.Equal(0, Run(s_ours, "ADD", config).ExitCode);
+        Shell.Output check = Run(s_ours, "CHECK", config);
+        if (CompareVersions(version, "0.4.0") >= 0)
+        {
+            Assert.True(check.ExitCode == 0, check.StdOut + check.StdErr);
+        }
+        else
+        {
+            // CHECK does not exist before 0.4.0: incompatible version, and nothing is touched.
+            Assert.Equal(1u, Code(check));
+        }
+        Shell.Output del = Run(s_ours, "DEL", config);
+        Assert.True(del.ExitCode == 0, del.StdOut + del.StdErr);
+        Assert.Equal(["last_reserved_ip.0=10.70.0.2"], StoreSnapshot(_oursData));
+    }
+
+    private static int CompareVersions(string a, string b) =>
+        new Version(a).CompareTo(new Version(b));
+
+    [Fact]
+    public void Del_AfterRangesBecameInvalid_StillReleases()
+    {
+        Assert.Equal(0, Run(s_ours, "ADD", Config(_oursData, "1.0.0", """ "ranges":[[{"subnet":"10.71.0.0/24"}]]""")).ExitCode);
+        // The subnet was edited into something invalid before the pod went away; the reference would fail DEL here.
+        Shell.Output del = Run(s_ours, "DEL", Config(_oursData, "1.0.0", """ "ranges":[[{"subnet":"10.71.0.0/33"}]]"""), args: "Unknown=1");
+        Assert.True(del.ExitCode == 0, del.StdOut + del.StdErr);
+        Assert.Equal(["last_reserved_ip.0=10.71.0.2"], StoreSnapshot(_oursData));
+    }
+
+    [Fact]
+    public void MixedBinaries_EachReleasesAndChecksWhatTheOtherAdded()
+    {
+        string body = """ "ranges":[[{"subnet":"10.72.0.0/24"}],[{"subnet":"fd00:72::/120"}]]""";
+        string config = Config(_oursData, "1.0.0", body);
+        Assert.Equal(0, Run(s_ours, "ADD", config, "by-ours").ExitCode);
+        Assert.Equal(0, Run(ReferenceHostLocal.Binary, "ADD", config, "by-ref").ExitCode);
+        Assert.Equal(0, Run(ReferenceHostLocal.Binary, "CHECK", config, "by-ours").ExitCode);
+        Shell.Output check = Run(s_ours, "CHECK", config, "by-ref");
+        Assert.True(check.ExitCode == 0, check.StdOut + check.StdErr);
+        Assert.Equal(["10.72.0.2=by-ours\\r\\neth0", "10.72.0.3=by-ref\\r\\neth0", "fd00:72::2=by-ours\\r\\neth0", "fd00:72::3=by-ref\\r\\neth0"],
+            StoreSnapshot(_oursData).Where(f => !f.StartsWith("last_", StringComparison.Ordinal)));
+        Assert.Equal(0, Run(ReferenceHostLocal.Binary, "DEL", config, "by-ours").ExitCode);
+        Assert.Equal(0, Run(s_ours, "DEL", config, "by-ref").ExitCode);
+        Assert.Equal(["last_reserved_ip.0=10.72.0.3", "last_reserved_ip.1=fd00:72::3"], StoreSnapshot(_oursData));
+    }
+
+    [Fact]
+    public void ConcurrentAdds_FromBothBinaries_NeverShareAnAddress()
+    {
+        string config = Config(_oursData, "1.0.0", """ "ranges":[[{"subnet":"10.73.0.0/27"}]]""");
+        var processes = new List<(string Id, System.Diagnostics.Process Process)>();
+        for (int i = 0; i < 16; i++)
+        {
+            string id = $"par-{i}";
+            var psi = new System.Diagnostics.ProcessStartInfo(i % 2 == 0 ? s_ours : ReferenceHostLocal.Binary)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var (k, v) in ReferenceHostLocal.Environment("ADD", id))
+            {
+                psi.Environment[k] = v;
+            }
+            var p = System.Diagnostics.Process.Start(psi)!;
+            processes.Add((id, p));
+        }
+        foreach (var (_, p) in processes)
+        {
+            p.StandardInput.Write(config);
+            p.StandardInput.Close();
+        }
+        var addresses = new List<string>();
+        foreach (var (id, p) in processes)
+        {
+            string stdout = p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.True(p.ExitCode == 0, $"{id}: {stdout}{p.StandardError.ReadToEnd()}");
+            addresses.Add(JsonNode.Parse(stdout)!["ips"]![0]!["address"]!.GetValue<string>());
+            p.Dispose();
+        }
+        Assert.Equal(16, addresses.Distinct().Count());
+        string[] files = [.. StoreSnapshot(_oursData).Where(f => !f.StartsWith("last_", StringComparison.Ordinal))];
+        Assert.Equal(16, files.Length);
+        foreach (var (id, _) in processes)
+        {
+            Assert.Single(files, f => f.EndsWith("=" + id + "\\r\\neth0", StringComparison.Ordinal));
+        }
+    }
 }

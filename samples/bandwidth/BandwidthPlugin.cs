@@ -53,8 +53,11 @@ internal sealed class BandwidthPlugin : ICniPlugin
                 }
                 tc.AddQdisc(ifb.Index, TcHandle.Root, s_tbfHandle, new TbfQdisc(egress), replace: true);
                 tc.AddQdisc(host.Index, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc(), replace: true);
-                // A repeated ADD must not stack a second redirect.
-                tc.TryDeleteFilters(host.Index, TcHandle.IngressQdisc, FilterPriority);
+                // A repeated ADD must not stack a second redirect (deleting costs an RCU grace period: only if needed).
+                if (tc.ListFilters(host.Index, TcHandle.IngressQdisc).Count > 0)
+                {
+                    tc.TryDeleteFilters(host.Index, TcHandle.IngressQdisc, FilterPriority);
+                }
                 tc.AddFilter(host.Index, TcHandle.IngressQdisc, FilterPriority,
                     new U32Filter(U32Filter.MatchAll, s_flowId, new MirredAction(MirredKind.EgressRedirect, ifb.Index)));
                 result.Interfaces.Add(new CniInterface { Name = ifbName, Mac = FormatMac(ifb.MacAddress) });

@@ -11,6 +11,8 @@ public class PluginConfigTests
     [InlineData("plugin-bridge-add-1.1.0.json")]
     [InlineData("plugin-tuning-add-1.1.0.json")]
     [InlineData("plugin-portmap-add-1.1.0.json")]
+    [InlineData("plugin-portmap-del-1.1.0.json")]
+    [InlineData("plugin-bridge-gc-1.1.0.json")]
     [InlineData("conf-0.3.1.conf")]
     public void Parse_SpecExample_RoundTripsExactlyInOrder(string file)
     {
@@ -89,6 +91,56 @@ public class PluginConfigTests
         var e = Assert.Throws<CniException>(() => c.RuntimeConfig);
         Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
         Assert.Contains("portMappings", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConventionArgs_ReadsIpsAndLabels()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8(
+            """{"type":"host-local","args":{"cni":{"ips":["10.0.0.9/24"],"labels":[{"key":"app","value":"web"}],"other":1},"mine":{}}}"""));
+        CniConventionArgs args = c.ConventionArgs!;
+        Assert.Equal(["10.0.0.9/24"], args.Ips!);
+        CniLabel label = Assert.Single(args.Labels!);
+        Assert.Equal(("app", "web"), (label.Key, label.Value));
+        Assert.NotNull(c.Args!["mine"]);
+        Assert.Null(PluginConfig.Parse(SpecTestData.Utf8("""{"type":"x","args":{}}""")).ConventionArgs);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"x","args":{"cni":"ips"}}""", "args.cni: expected an object")]
+    [InlineData("""{"type":"x","args":{"cni":{"ips":"10.0.0.9"}}}""", "args.cni.ips:")]
+    [InlineData("""{"type":"x","args":{"cni":{"labels":[{"key":1}]}}}""", "args.cni.labels[0].key:")]
+    public void ConventionArgs_WrongShape_ThrowsInvalidNetworkConfigNamingPath(string json, string messageStart)
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8(json));
+        var e = Assert.Throws<CniException>(() => c.ConventionArgs);
+        Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
+        Assert.StartsWith(messageStart, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GcConfig_KeepsValidAttachmentsForThePlugin()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Read("Spec/plugin-bridge-gc-1.1.0.json"));
+        var attachments = (System.Text.Json.Nodes.JsonArray)c.Json["cni.dev/valid-attachments"]!;
+        Assert.Equal(["ctr-1", "ctr-2"], attachments.Select(a => (string?)a!["containerID"]));
+    }
+
+    [Fact]
+    public void DelConfig_PrevResultIsTheFinalAddResult()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Read("Spec/plugin-portmap-del-1.1.0.json"));
+        Assert.Equal(CniVersion.V1_1_0, c.PrevResult!.CniVersion);
+        Assert.Equal(8080, c.RuntimeConfig!.PortMappings![0].HostPort);
+    }
+
+    [Fact]
+    public void RuntimeConfig_HugeBandwidth_ThrowsInvalidNetworkConfigNamingPath()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8("""{"type":"bandwidth","runtimeConfig":{"bandwidth":{"ingressRate":1e30}}}"""));
+        var e = Assert.Throws<CniException>(() => c.RuntimeConfig);
+        Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
+        Assert.StartsWith("runtimeConfig.bandwidth.ingressRate:", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

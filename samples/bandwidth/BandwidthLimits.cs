@@ -4,8 +4,12 @@ using Cni.Net.TrafficControl;
 
 namespace Cni.Net.Samples.Bandwidth;
 
-/// <summary>The validated limits of one invocation: tbf parameters per direction, or null for an unshaped one.</summary>
-internal sealed record BandwidthLimits(TbfParameters? Ingress, TbfParameters? Egress)
+/// <summary>
+/// The validated limits of one invocation, in bits, with the tbf parameters each direction gets (null when that
+/// direction is unshaped).
+/// </summary>
+internal sealed record BandwidthLimits(ulong IngressRate, ulong IngressBurst, TbfParameters? Ingress,
+    ulong EgressRate, ulong EgressBurst, TbfParameters? Egress)
 {
     public bool IsEmpty => Ingress is null && Egress is null;
 
@@ -28,8 +32,8 @@ internal sealed record BandwidthLimits(TbfParameters? Ingress, TbfParameters? Eg
             egressBurst = capability.EgressBurst;
         }
         return new BandwidthLimits(
-            ToTbf("ingress", ingressRate, ingressBurst, clock),
-            ToTbf("egress", egressRate, egressBurst, clock));
+            ingressRate, ingressBurst, ToTbf("ingress", ingressRate, ingressBurst, clock),
+            egressRate, egressBurst, ToTbf("egress", egressRate, egressBurst, clock));
     }
 
     private static TbfParameters? ToTbf(string direction, ulong rateBits, ulong burstBits, PschedClock clock)

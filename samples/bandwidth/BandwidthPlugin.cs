@@ -9,17 +9,13 @@ using Cni.Net.TrafficControl;
 namespace Cni.Net.Samples.Bandwidth;
 
 /// <summary>
-/// bandwidth as an <see cref="ICniPlugin"/>: traffic to the pod is shaped by a tbf at the root of the host veth;
-/// traffic from the pod is redirected from the host veth's ingress (one u32 match-all filter with one mirred action)
-/// to an ifb device named as the reference names it, shaped by a tbf at its root. All over rtnetlink, no tc process.
+/// bandwidth as an <see cref="ICniPlugin"/>: finds the host veth of the pod and applies the library's
+/// <see cref="BandwidthShaping"/> layout (tbf at the veth's root; ingress qdisc + one u32/mirred redirect to an ifb
+/// named as the reference names it + tbf at the ifb's root). All over rtnetlink, no tc process.
 /// </summary>
 internal sealed class BandwidthPlugin : ICniPlugin
 {
     private const string ChainedOnly = "bandwidth must be called as a chained plugin (prevResult is missing)";
-    private const ushort FilterPriority = 1;
-    private static readonly TcHandle s_tbfHandle = TcHandle.Create(1, 0);
-    private static readonly TcHandle s_flowId = TcHandle.Create(1, 1);
-
     public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
     {
         CniResult prev = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, ChainedOnly);
@@ -34,11 +30,11 @@ internal sealed class BandwidthPlugin : ICniPlugin
             using var links = new RouteNetlink();
             using var tc = new TcNetlink(links.Socket);
             LinkInfo host = FindHostInterface(prev, request, links);
-            if (limits.Ingress is TbfParameters ingress)
+            if (limits.Ingress is not null)
             {
-                tc.AddQdisc(host.Index, TcHandle.Root, s_tbfHandle, new TbfQdisc(ingress), replace: true);
+                BandwidthShaping.SetIngressLimit(tc, host.Index, limits.IngressRate, limits.IngressBurst);
             }
-            if (limits.Egress is TbfParameters egress)
+            if (limits.Egress is not null)
             {
                 string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
                 if (links.TryAddLink(new IfbLink(ifbName) { Mtu = host.Mtu, Up = true }))
@@ -51,15 +47,7 @@ internal sealed class BandwidthPlugin : ICniPlugin
                 {
                     links.SetLinkUp(ifb.Index);
                 }
-                tc.AddQdisc(ifb.Index, TcHandle.Root, s_tbfHandle, new TbfQdisc(egress), replace: true);
-                tc.AddQdisc(host.Index, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc(), replace: true);
-                // A repeated ADD must not stack a second redirect (deleting costs an RCU grace period: only if needed).
-                if (tc.ListFilters(host.Index, TcHandle.IngressQdisc).Count > 0)
-                {
-                    tc.TryDeleteFilters(host.Index, TcHandle.IngressQdisc, FilterPriority);
-                }
-                tc.AddFilter(host.Index, TcHandle.IngressQdisc, FilterPriority,
-                    new U32Filter(U32Filter.MatchAll, s_flowId, new MirredAction(MirredKind.EgressRedirect, ifb.Index)));
+                BandwidthShaping.SetEgressLimit(tc, host.Index, ifb.Index, limits.EgressRate, limits.EgressBurst);
                 result.Interfaces.Add(new CniInterface { Name = ifbName, Mac = FormatMac(ifb.MacAddress) });
             }
         });

@@ -43,6 +43,13 @@ public sealed partial class RouteNetlink
         ValidateName(name, nameof(name));
         ValidateName(peerName, nameof(peerName));
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        EncodeVeth(ref w, name, peerName, peerNamespace, mtu);
+        Socket.Execute(ref w, "add veth");
+    }
+
+    /// <summary>The body of RTM_NEWLINK for a veth pair (after the message header).</summary>
+    internal static void EncodeVeth(ref NetlinkWriter w, scoped ReadOnlySpan<char> name, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu)
+    {
         w.WriteFamilyHeader(default(InterfaceInfoMessage));
         w.WriteString(Ifla.IFLA_IFNAME, name);
         if (mtu > 0)
@@ -55,10 +62,23 @@ public sealed partial class RouteNetlink
         WriteVethPeer(ref w, peerName, peerNamespace, mtu, null);
         w.EndNested(data);
         w.EndNested(info);
-        Socket.Execute(ref w, "add veth");
     }
 
-    internal static void WriteVethPeer(ref NetlinkWriter w, ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
+    /// <summary>The body of RTM_DELLINK by name.</summary>
+    internal static void EncodeDeleteLink(ref NetlinkWriter w, scoped ReadOnlySpan<char> name)
+    {
+        w.WriteFamilyHeader(default(InterfaceInfoMessage));
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+    }
+
+    /// <summary>The body of RTM_NEWLINK that changes IFF_* flags.</summary>
+    internal static void EncodeChangeFlags(ref NetlinkWriter w, int index, InterfaceFlags flags, InterfaceFlags change)
+    {
+        var ifi = new InterfaceInfoMessage { Index = index, Flags = (uint)flags, Change = (uint)change };
+        w.WriteFamilyHeader(in ifi);
+    }
+
+    internal static void WriteVethPeer(ref NetlinkWriter w, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
     {
         ValidateName(peerName, nameof(peerName));
         // VETH_INFO_PEER holds a whole ifinfomsg followed by the peer's own IFLA_* attributes.
@@ -313,8 +333,7 @@ public sealed partial class RouteNetlink
     private void ChangeFlags(int index, InterfaceFlags flags, InterfaceFlags change, string operation)
     {
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, NetlinkMessageFlags.None);
-        var ifi = new InterfaceInfoMessage { Index = index, Flags = (uint)flags, Change = (uint)change };
-        w.WriteFamilyHeader(in ifi);
+        EncodeChangeFlags(ref w, index, flags, change);
         Socket.Execute(ref w, operation);
     }
 
@@ -335,8 +354,8 @@ public sealed partial class RouteNetlink
     private NetlinkWriter BeginDeleteLink(ReadOnlySpan<char> name)
     {
         ValidateName(name, nameof(name));
-        NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, 0);
-        w.WriteString(Ifla.IFLA_IFNAME, name);
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.DeleteLink, NetlinkMessageFlags.None);
+        EncodeDeleteLink(ref w, name);
         return w;
     }
 

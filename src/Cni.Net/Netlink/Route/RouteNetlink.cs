@@ -52,6 +52,12 @@ public sealed partial class RouteNetlink : IDisposable
     /// <summary>The underlying socket (for requests this class does not cover, such as traffic control).</summary>
     public NetlinkSocket Socket { get; }
 
+    /// <summary>
+    /// Starts a pipelined batch on this client's socket (see <see cref="RouteBatch"/>); the socket serves nothing
+    /// else until the batch is executed.
+    /// </summary>
+    public RouteBatch BeginBatch() => new(Socket);
+
     /// <summary>Closes the socket when this instance owns it.</summary>
     public void Dispose()
     {

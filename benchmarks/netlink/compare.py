@@ -3,10 +3,12 @@
 Runs the netlink churn side by side: cni-netlink-churn (one request per sendto, and --batch), `ip -batch` and
 pyroute2, each in a fresh throwaway network namespace, and prints a Markdown table of ns/op and ratios.
 
-Usage (root): benchmarks/netlink/compare.py [N] [VETH_N]   (defaults 2000 and 300)
+Usage (root): benchmarks/netlink/compare.py [N] [VETH_N] [ROUNDS]   (defaults 1000, 200 and 3)
+Every round runs all tools one after another (in a rotating order); the table shows each tool's median round.
 Needs artifacts/bin/cni-netlink-churn (eng/publish.sh) and python3-pyroute2.
 """
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,21 +90,26 @@ def run_tool(tool, ns, op, n):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    veth_n = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    veth_n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     tools = ["churn", "churn-batch", "ip-batch", "pyroute2"]
-    results = {}
-    for add, delete in PAIRS:
-        count = veth_n if add.startswith("veth") else n
-        for tool in tools:
-            ns = make_ns(tool.replace("-", ""))
-            try:
-                results[(add, tool)] = run_tool(tool, ns, add, count) / count
-                results[(delete, tool)] = run_tool(tool, ns, delete, count) / count
-            finally:
-                subprocess.run(["ip", "netns", "delete", ns], check=False)
+    samples = {}
+    load_start = os.getloadavg()[0]
+    for r in range(rounds):
+        for add, delete in PAIRS:
+            count = veth_n if add.startswith("veth") else n
+            for tool in tools[r % len(tools):] + tools[:r % len(tools)]:
+                ns = make_ns(tool.replace("-", ""))
+                try:
+                    samples.setdefault((add, tool), []).append(run_tool(tool, ns, add, count) / count)
+                    samples.setdefault((delete, tool), []).append(run_tool(tool, ns, delete, count) / count)
+                finally:
+                    subprocess.run(["ip", "netns", "delete", ns], check=False)
+    results = {k: statistics.median(v) for k, v in samples.items()}
     load = os.getloadavg()[0]
-    print(f"N = {n} (veth: {veth_n}); load average at the end {load:.1f} on {os.cpu_count()} CPUs\n")
+    print(f"N = {n} (veth: {veth_n}), median of {rounds} rounds; load average {load_start:.1f} at the start, "
+          f"{load:.1f} at the end, on {os.cpu_count()} CPUs\n")
     print("| operation | cni-netlink-churn ns/op | --batch ns/op | ip -batch ns/op | pyroute2 ns/op | ip -batch ÷ churn | pyroute2 ÷ churn | churn ÷ --batch |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for add, delete in PAIRS:

@@ -80,7 +80,6 @@ public sealed partial class RouteNetlink
 
     internal static void WriteVethPeer(ref NetlinkWriter w, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
     {
-        ValidateName(peerName, nameof(peerName));
         // VETH_INFO_PEER holds a whole ifinfomsg followed by the peer's own IFLA_* attributes.
         NestedScope peer = w.BeginNested(Ifla.VETH_INFO_PEER);
         w.WriteFamilyHeader(default(InterfaceInfoMessage));
@@ -340,6 +339,13 @@ public sealed partial class RouteNetlink
     private NetlinkWriter BeginAddLink(LinkDefinition definition)
     {
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        EncodeAddLink(ref w, definition);
+        return w;
+    }
+
+    /// <summary>The body of RTM_NEWLINK that creates <paramref name="definition"/>.</summary>
+    internal static void EncodeAddLink(ref NetlinkWriter w, LinkDefinition definition)
+    {
         var ifi = new InterfaceInfoMessage();
         if (definition.Up)
         {
@@ -348,7 +354,6 @@ public sealed partial class RouteNetlink
         }
         w.WriteFamilyHeader(in ifi);
         definition.Write(ref w);
-        return w;
     }
 
     private NetlinkWriter BeginDeleteLink(ReadOnlySpan<char> name)

@@ -75,7 +75,7 @@ public sealed partial class RouteNetlink : IDisposable
     internal static void ValidateName(ReadOnlySpan<char> name, string paramName)
     {
         // The kernel's dev_valid_name: 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-        if (name.IsEmpty || name.Length > 15 || Encoding.UTF8.GetByteCount(name) > 15 ||
+        if (name.IsEmpty || name.Length > 15 || (!System.Text.Ascii.IsValid(name) && Encoding.UTF8.GetByteCount(name) > 15) ||
             name is "." || name is ".." || name.IndexOfAny(s_invalidNameChars) >= 0)
         {
             ThrowInvalidName(name.ToString(), paramName);

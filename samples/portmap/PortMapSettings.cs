@@ -46,7 +46,7 @@ internal sealed class PortMapSettings
             Snat = conf.Snat ?? true,
             MarkMasqBit = conf.MarkMasqBit ?? 13,
             ExternalSetMarkChain = conf.ExternalSetMarkChain,
-            MasqAll = conf.MasqAll ?? false,
+            MasqueradeAll = conf.MasqAll ?? false,
             ConditionsV4 = conf.ConditionsV4,
             ConditionsV6 = conf.ConditionsV6,
         };

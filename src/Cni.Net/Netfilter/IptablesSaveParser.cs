@@ -151,9 +151,21 @@ internal static class IptablesSaveParser
         return tokens;
     }
 
-    /// <summary>Reads rule arguments given one per string (as exec argv, not a save line) into a rule.</summary>
-    internal static NetfilterRule ParseRuleArguments(IReadOnlyList<string> arguments) =>
-        ParseRule([.. arguments], 0, NetfilterTableState.Empty(AddressFamily.InterNetwork, NetfilterTable.Nat));
+    /// <summary>
+    /// Reads iptables match arguments given as an argv (such as portmap's <c>conditionsV4</c>) into a rule.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option the model cannot read.</exception>
+    internal static NetfilterRule ParseArguments(IReadOnlyList<string> args, AddressFamily family)
+    {
+        try
+        {
+            return ParseRule([.. args], 0, NetfilterTableState.Empty(family, NetfilterTable.Filter));
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new ArgumentException($"cannot read iptables arguments '{string.Join(' ', args)}': {e.Message}", nameof(args), e);
+        }
+    }
 
     private static NetfilterRule ParseRule(List<string> t, int i, NetfilterTableState table)
     {

@@ -13,17 +13,14 @@ public sealed class PortMapOptions
     public string? ExternalSetMarkChain { get; set; }
 
     /// <summary>
-    /// Mark every forwarded connection for masquerade, not only hairpin and localhost ones (portmap's <c>masqAll</c>,
-    /// default false).
+    /// Mark every connection to a mapped port for masquerade, not only hairpin and localhost ones (portmap's
+    /// <c>masqAll</c>; newer than the Debian 1.1.1 reference, so not compared with a reference binary).
     /// </summary>
-    public bool MasqAll { get; set; }
+    public bool MasqueradeAll { get; set; }
 
-    /// <summary>
-    /// Extra iptables match arguments added to the container's IPv4 entry rules (portmap's <c>conditionsV4</c>), such
-    /// as <c>["!", "-d", "10.0.0.0/8"]</c>; each string is one argument, never split by a shell.
-    /// </summary>
+    /// <summary>Extra iptables matches for the IPv4 entry rules, as an argv (portmap's <c>conditionsV4</c>).</summary>
     public IReadOnlyList<string>? ConditionsV4 { get; set; }
 
-    /// <summary>The IPv6 counterpart of <see cref="ConditionsV4"/> (portmap's <c>conditionsV6</c>).</summary>
+    /// <summary>Extra iptables matches for the IPv6 entry rules, as an argv (portmap's <c>conditionsV6</c>).</summary>
     public IReadOnlyList<string>? ConditionsV6 { get; set; }
 }

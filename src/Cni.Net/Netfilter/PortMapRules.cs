@@ -58,11 +58,10 @@ public static class PortMapRules
             }
         }
 
-        NetfilterRule conditions = ParseConditions(v6 ? options.ConditionsV6 : options.ConditionsV4);
         uint mark = 1u << options.MarkMasqBit;
         string setMarkChain = options.ExternalSetMarkChain ?? SetMarkChain;
         // With an external mark chain its owner (kube-proxy) also masquerades what it marked, so neither shared chain
-        // is ours to create; the reference plugin does the same.
+        // is ours to create; the reference plugin (1.1.1) does the same.
         if (options.Snat && options.ExternalSetMarkChain is null)
         {
             transaction
@@ -85,6 +84,7 @@ public static class PortMapRules
                     Target = NetfilterTarget.Jump(MasqueradeChain),
                 });
         }
+
         NetfilterRule toDnat = new()
         {
             Matches = [NetfilterMatch.DestinationType(AddressType.Local)],
@@ -121,15 +121,14 @@ public static class PortMapRules
                 Destination = hostDestination,
                 Matches = [NetfilterMatch.DestinationPort(m.HostPort)],
             };
-            if (options.Snat)
+            if (options.Snat && options.MasqueradeAll)
             {
-                // masqAll marks every source; the reference writes 0.0.0.0/0 (::/0), which iptables stores as no source.
-                transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with
-                {
-                    Source = options.MasqAll ? null : containerNet,
-                    Target = NetfilterTarget.Jump(setMarkChain),
-                });
-                if (!v6 && !options.MasqAll)
+                transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Target = NetfilterTarget.Jump(setMarkChain) });
+            }
+            else if (options.Snat)
+            {
+                transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Source = containerNet, Target = NetfilterTarget.Jump(setMarkChain) });
+                if (!v6)
                 {
                     transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Source = s_localhost, Target = NetfilterTarget.Jump(setMarkChain) });
                 }
@@ -138,10 +137,19 @@ public static class PortMapRules
         }
 
         CommentMatch comment = NetfilterMatch.Comment(CniNames.PortMapComment(network, containerId));
+        IReadOnlyList<string>? conditionArgs = v6 ? options.ConditionsV6 : options.ConditionsV4;
+        NetfilterRule conditions = conditionArgs is { Count: > 0 }
+            ? IptablesSaveParser.ParseArguments(conditionArgs, transaction.Family)
+            : new NetfilterRule();
+        if (conditions.Protocol is not null || conditions.Target is not null)
+        {
+            throw new ArgumentException("portmap conditions may not set a protocol or a target", nameof(options));
+        }
         foreach (IGrouping<string, HostPortMapping> group in mappings.GroupBy(m => m.Protocol).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             foreach (HostPortMapping[] chunk in group.Chunk(MultiportMatch.MaxPorts))
             {
+                // The reference appends the conditions after its own matches; basic options print first anyway.
                 transaction.AppendUnique(NetfilterTable.Nat, DnatChain, conditions with
                 {
                     Protocol = group.Key,
@@ -151,31 +159,6 @@ public static class PortMapRules
             }
         }
         return transaction;
-    }
-
-    // conditionsV4/V6 are iptables arguments the reference appends to its entry rules; read them as iptables-save
-    // would print them so that the appended rule equals its read-back.
-    private static NetfilterRule ParseConditions(IReadOnlyList<string>? conditions)
-    {
-        if (conditions is null || conditions.Count == 0)
-        {
-            return new NetfilterRule();
-        }
-        NetfilterRule rule;
-        try
-        {
-            rule = IptablesSaveParser.ParseRuleArguments(conditions);
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
-        {
-            throw new ArgumentException($"portmap conditions '{string.Join(' ', conditions)}' cannot be read: {e.Message}", nameof(conditions), e);
-        }
-        if (rule.Target is not null || rule.Protocol is not null)
-        {
-            throw new ArgumentException(
-                $"portmap conditions '{string.Join(' ', conditions)}' may only hold matches (no -p, -j or -g)", nameof(conditions));
-        }
-        return rule;
     }
 
     /// <summary>

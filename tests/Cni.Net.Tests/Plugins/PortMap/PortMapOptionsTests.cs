@@ -26,7 +26,7 @@ public class PortMapOptionsTests
     [Fact]
     public async Task MasqAll_MarksEverySource_AndDropsTheLocalhostRule()
     {
-        string nat = await NatAfter(new PortMapOptions { MasqAll = true });
+        string nat = await NatAfter(new PortMapOptions { MasqueradeAll = true });
         Assert.Contains("-A CNI-DN-252f4939ab2087ea53803 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK\n", nat, StringComparison.Ordinal);
         Assert.DoesNotContain("-s 127.0.0.1/32", nat, StringComparison.Ordinal);
         Assert.DoesNotContain("-s 10.1.2.0/24", nat, StringComparison.Ordinal);

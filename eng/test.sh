@@ -35,6 +35,14 @@ echo "== integration tests (in a private network namespace; every test makes and
 CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net) unshare --net -- bash -c 'ip link set lo up && exec "$0" "$@"' \
   "$bin/Cni.Net.IntegrationTests/${config,,}/Cni.Net.IntegrationTests" -noLogo -xml "$results/integration.xml" -reporter quiet -parallel none || status=1
 
+echo "== benchmarks, each run once (BenchmarkDotNet Dry job): they must still run; figures are in benchmarks/README.md"
+if "$root/eng/bench.sh" --smoke >"$results/bench-smoke.log" 2>&1; then
+  export CNI_NET_BENCH_SMOKE=pass
+else
+  tail -40 "$results/bench-smoke.log"
+  export CNI_NET_BENCH_SMOKE=fail
+fi
+
 "$root/eng/check-clean.sh" || status=1
 
 python3 "$root/eng/summarize-tests.py" "$results/unit.xml" "$results/integration.xml" || status=1

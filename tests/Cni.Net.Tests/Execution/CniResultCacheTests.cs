@@ -70,20 +70,24 @@ public sealed class CniResultCacheTests : IDisposable
         string path = Cache.PathFor("n1", "ctr1", "eth0");
         string big = new('x', 200_000);
         using var stop = new CancellationTokenSource();
+        using var readerStarted = new ManualResetEventSlim();
         int reads = 0;
-        Task reader = Task.Run(() =>
+        Task reader = Task.Factory.StartNew(() =>
         {
+            readerStarted.Set();
             while (!stop.IsCancellationRequested)
             {
                 if (File.Exists(path))
                 {
                     Assert.NotNull(CniResultCache.Parse(File.ReadAllBytes(path), path, out string? problem));
                     Assert.Null(problem);
-                    reads++;
+                    Interlocked.Increment(ref reads);
                 }
             }
-        });
-        for (int i = 0; i < 200; i++)
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // On a loaded machine the reader may start late: write until it has read while writes were going on.
+        Assert.True(readerStarted.Wait(TimeSpan.FromSeconds(30)));
+        for (int i = 0; i < 200 || (Volatile.Read(ref reads) < 10 && i < 20_000); i++)
         {
             Cache.Write("n1", "ctr1", "eth0", null, Encoding.UTF8.GetBytes(big + i), [], null, WriteResult);
         }

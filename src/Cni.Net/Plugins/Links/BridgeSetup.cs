@@ -24,7 +24,8 @@ public static class BridgeSetup
     /// <param name="promiscuous">Put the bridge in promiscuous mode.</param>
     /// <param name="vlanFiltering">Create the bridge with VLAN filtering (needed for per-port VLANs).</param>
     /// <returns>The bridge as the kernel reports it after the change.</returns>
-    /// <exception cref="CniException">A link of that name exists and is not a bridge (code 7).</exception>
+    /// <exception cref="CniException">A link of that name exists and is not a bridge, or VLAN filtering is asked of a
+    /// kernel without it (code 7).</exception>
     /// <exception cref="NetlinkException">The kernel refused.</exception>
     public static LinkInfo Ensure(RouteNetlink netlink, string name, int mtu = 0, bool promiscuous = false, bool vlanFiltering = false)
     {
@@ -39,7 +40,15 @@ public static class BridgeSetup
         {
             definition.VlanFiltering = true;
         }
-        netlink.TryAddLink(definition);
+        try
+        {
+            netlink.TryAddLink(definition);
+        }
+        catch (NetlinkException e) when (vlanFiltering && e.Errno == Errno.EOPNOTSUPP)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"cannot create bridge \"{name}\" with VLAN filtering: the kernel lacks bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)", null, e);
+        }
         LinkInfo bridge = netlink.GetLink(name);
         if (bridge.Kind != "bridge")
         {

@@ -96,6 +96,11 @@ internal static class PluginProcessRunner
         }
         finally
         {
+            // Stop whatever is still reading (after a timeout or an oversized output) before the streams go away, so
+            // no reader faults on a disposed socket unobserved.
+            await limit.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(stdoutTask, stderrTask).ContinueWith(static _ => { }, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             await stdout.CompleteAsync().ConfigureAwait(false);
             await stderrStream.DisposeAsync().ConfigureAwait(false);
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Cni.Net.Spec;
 
 namespace Cni.Net.Ipam;
 
@@ -33,8 +34,8 @@ public sealed class HostLocalAllocator
     /// Reserves an address for the attachment: <paramref name="requested"/> when given, else the next free one.
     /// </summary>
     /// <exception cref="ArgumentException">The requested address is not in the set, or is its gateway, network or broadcast address.</exception>
-    /// <exception cref="InvalidOperationException">The requested address is taken, the attachment already holds an
-    /// address of this set, or the set is exhausted.</exception>
+    /// <exception cref="CniException">The requested address is taken (code 101), the attachment already holds an
+    /// address of this set (code 102), or the set is exhausted (code 100).</exception>
     public HostLocalAllocation Allocate(string containerId, string ifName, IPAddress? requested = null)
     {
         ArgumentNullException.ThrowIfNull(containerId);

@@ -1,4 +1,5 @@
 using System.Net;
+using Cni.Net.Spec;
 
 namespace Cni.Net.Ipam;
 
@@ -21,7 +22,8 @@ public static class HostLocalIpam
     /// <param name="requested">Addresses asked for through CNI_ARGS <c>IP=</c>, <c>args.cni.ips</c> or the <c>ips</c> capability.</param>
     /// <returns>One allocation per range set, in the order of the sets.</returns>
     /// <exception cref="ArgumentException">A requested address fits no range set, or is a gateway, network or broadcast address.</exception>
-    /// <exception cref="InvalidOperationException">A set is exhausted, a requested address is taken, or the attachment already holds addresses.</exception>
+    /// <exception cref="CniException">A set is exhausted (code 100), a requested address is taken (101), or the attachment
+    /// already holds addresses (102).</exception>
     public static IReadOnlyList<HostLocalAllocation> Allocate(HostLocalStore store, IReadOnlyList<IPRangeSet> rangeSets,
         string containerId, string ifName, IReadOnlyList<IPAddress>? requested = null)
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Cni.Net.Spec;
@@ -40,13 +39,14 @@ public sealed class CniError
         {
             var reader = new Utf8JsonReader(json, CniJson.ReaderOptions);
             CniJson.ReadStartObject(ref reader, "error");
+            Span<char> name = stackalloc char[CniJson.NameBufferLength];
             string? version = null;
             uint? code = null;
             string? msg = null;
             string? details = null;
-            while (CniJson.ReadProperty(ref reader, out string name))
+            while (CniJson.ReadProperty(ref reader, name, out int nameLength))
             {
-                switch (name)
+                switch (name[..nameLength])
                 {
                     case "cniVersion":
                         version = CniJson.ReadNullableString(ref reader, "cniVersion");
@@ -99,12 +99,9 @@ public sealed class CniError
     /// <summary>The error as indented UTF-8 JSON, as a plugin prints it.</summary>
     public byte[] ToUtf8Bytes()
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, CniJson.IndentedWriterOptions))
-        {
-            WriteTo(writer);
-        }
-        return buffer.WrittenSpan.ToArray();
+        Utf8JsonWriter writer = CniJson.RentWriter(indented: true);
+        WriteTo(writer);
+        return CniJson.ToArrayAndReset(writer);
     }
 
     /// <inheritdoc/>

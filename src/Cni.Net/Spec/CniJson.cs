@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
@@ -74,16 +75,34 @@ internal static class CniJson
         return true;
     }
 
-    /// <summary>Moves to the next property of the current object: its name, with the reader on its value.</summary>
-    public static bool ReadProperty(ref Utf8JsonReader reader, out string name)
+    /// <summary>Room for property names: every name the parsers know fits; longer ones are unknown keys anyway.</summary>
+    public const int NameBufferLength = 32;
+
+    /// <summary>
+    /// Moves to the next property of the current object, with the reader on its value. The (unescaped) name is
+    /// copied to <c>buffer[..length]</c> without allocating; a name that does not fit gives length 0 (unknown).
+    /// </summary>
+    public static bool ReadProperty(ref Utf8JsonReader reader, scoped Span<char> buffer, out int length)
     {
         reader.Read();
         if (reader.TokenType == JsonTokenType.EndObject)
         {
-            name = string.Empty;
+            length = 0;
             return false;
         }
-        name = reader.GetString()!;
+        if (reader.ValueSpan.Length <= buffer.Length)
+        {
+            length = reader.CopyString(buffer);
+        }
+        else if (reader.ValueIsEscaped && reader.GetString() is { } name && name.Length <= buffer.Length)
+        {
+            name.CopyTo(buffer);
+            length = name.Length;
+        }
+        else
+        {
+            length = 0;
+        }
         reader.Read();
         return true;
     }
@@ -121,18 +140,16 @@ internal static class CniJson
     public static string ReadString(ref Utf8JsonReader reader, string field) =>
         ReadNullableString(ref reader, field) ?? throw WrongType(ref reader, field, "a string");
 
-    public static List<string> ReadStringArray(ref Utf8JsonReader reader, string field)
+    public static void ReadStringArray(ref Utf8JsonReader reader, IList<string> target, string field, string elementField)
     {
-        var list = new List<string>();
         if (!ExpectArray(ref reader, field))
         {
-            return list;
+            return;
         }
         while (ReadElement(ref reader))
         {
-            list.Add(ReadString(ref reader, field + "[]"));
+            target.Add(ReadString(ref reader, elementField));
         }
-        return list;
     }
 
     public static uint ReadUInt32(ref Utf8JsonReader reader, string field)
@@ -165,29 +182,52 @@ internal static class CniJson
         return value;
     }
 
+    /// <summary>Longest address text accepted (an IPv6 address with prefix is at most 43 characters).</summary>
+    private const int MaxAddressText = 64;
+
     public static IPAddress? ReadNullableIPAddress(ref Utf8JsonReader reader, string field)
     {
-        string? text = ReadNullableString(ref reader, field);
-        if (text is null || text.Length == 0)
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        Span<char> text = stackalloc char[MaxAddressText];
+        int length = CopyAddressText(ref reader, field, text);
+        if (length == 0)
         {
             // Go marshals a nil net.IP as "" when omitempty is missing; treat it as absent.
             return null;
         }
-        if (!CniIPNet.TryParseAddress(text, out IPAddress? address))
+        if (length < 0 || !CniIPNet.TryParseAddress(text[..length], out IPAddress? address))
         {
-            throw Invalid(ref reader, field, $"'{CniJson.Truncate(text)}' is not an IP address");
+            throw Invalid(ref reader, field, $"'{Truncate(reader.GetString()!)}' is not an IP address");
         }
         return address;
     }
 
     public static CniIPNet ReadIPNet(ref Utf8JsonReader reader, string field)
     {
-        string text = ReadString(ref reader, field);
-        if (!CniIPNet.TryParse(text, out CniIPNet value))
+        if (reader.TokenType != JsonTokenType.String)
         {
-            throw Invalid(ref reader, field, $"'{CniJson.Truncate(text)}' is not an address with a prefix length (CIDR)");
+            throw WrongType(ref reader, field, "a string");
+        }
+        Span<char> text = stackalloc char[MaxAddressText];
+        int length = CopyAddressText(ref reader, field, text);
+        if (length < 0 || !CniIPNet.TryParse(text[..length], out CniIPNet value))
+        {
+            throw Invalid(ref reader, field, $"'{Truncate(reader.GetString()!)}' is not an address with a prefix length (CIDR)");
         }
         return value;
+    }
+
+    /// <summary>Copies a string token that holds an address into <paramref name="buffer"/>; -1 when too long.</summary>
+    private static int CopyAddressText(ref Utf8JsonReader reader, string field, scoped Span<char> buffer)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw WrongType(ref reader, field, "a string");
+        }
+        return reader.ValueSpan.Length <= buffer.Length ? reader.CopyString(buffer) : -1;
     }
 
     public static CniException Missing(string field) =>
@@ -340,15 +380,56 @@ internal static class CniJson
         throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{key}: expected a boolean, found {Describe(node)}");
     }
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_indentedWriter;
+
+    /// <summary>
+    /// A per-thread writer over a reused buffer, so that serializing allocates only the returned array.
+    /// Pair with <see cref="ToArrayAndReset"/>; not re-entrant (nothing written through it calls back here).
+    /// </summary>
+    public static Utf8JsonWriter RentWriter(bool indented)
+    {
+        ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        Utf8JsonWriter writer = indented
+            ? t_indentedWriter ??= new Utf8JsonWriter(buffer, IndentedWriterOptions)
+            : t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        return writer;
+    }
+
+    /// <summary>Flushes a writer from <see cref="RentWriter"/> and copies out what it wrote.</summary>
+    public static byte[] ToArrayAndReset(Utf8JsonWriter writer)
+    {
+        writer.Flush();
+        ArrayBufferWriter<byte> buffer = t_buffer!;
+        byte[] bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 1024 * 1024)
+        {
+            // Do not keep a huge buffer alive for the thread's lifetime.
+            t_buffer = null;
+            t_writer = null;
+            t_indentedWriter = null;
+        }
+        else
+        {
+            buffer.ResetWrittenCount();
+        }
+        return bytes;
+    }
+
     /// <summary>A node as compact UTF-8 JSON.</summary>
     public static byte[] ToUtf8Bytes(JsonNode node)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            node.WriteTo(writer);
-        }
-        return buffer.WrittenSpan.ToArray();
+        Utf8JsonWriter writer = RentWriter(indented: false);
+        node.WriteTo(writer);
+        return ToArrayAndReset(writer);
     }
 
     public static CniVersion ParseVersion(string text, string path)

@@ -13,6 +13,7 @@ namespace Cni.Net.Spec;
 [JsonSerializable(typeof(BandwidthEntry))]
 [JsonSerializable(typeof(IpRange))]
 [JsonSerializable(typeof(DnsCapability))]
+[JsonSerializable(typeof(CniConventionArgs))]
 internal sealed partial class CniJsonContext : JsonSerializerContext
 {
 }

@@ -19,13 +19,14 @@ public sealed partial class CniResult
         {
             var reader = new Utf8JsonReader(json, CniJson.ReaderOptions);
             CniJson.ReadStartObject(ref reader, "result");
+            Span<char> name = stackalloc char[CniJson.NameBufferLength];
             var result = new CniResult();
             string? versionText = null;
             Legacy020? ip4 = null;
             Legacy020? ip6 = null;
-            while (CniJson.ReadProperty(ref reader, out string name))
+            while (CniJson.ReadProperty(ref reader, name, out int nameLength))
             {
-                switch (name)
+                switch (name[..nameLength])
                 {
                     case "cniVersion":
                         versionText = CniJson.ReadNullableString(ref reader, "cniVersion");
@@ -37,16 +38,16 @@ public sealed partial class CniResult
                         ReadIPs(ref reader, result.IPs);
                         break;
                     case "routes":
-                        ReadRoutes(ref reader, result.Routes, "routes");
+                        ReadRoutes(ref reader, result.Routes, RouteFields.Current);
                         break;
                     case "dns":
-                        result.Dns = ReadDns(ref reader, "dns");
+                        result.Dns = ReadDns(ref reader);
                         break;
                     case "ip4":
-                        ip4 = ReadLegacy(ref reader, "ip4");
+                        ip4 = ReadLegacy(ref reader, ipv4: true);
                         break;
                     case "ip6":
-                        ip6 = ReadLegacy(ref reader, "ip6");
+                        ip6 = ReadLegacy(ref reader, ipv4: false);
                         break;
                     default:
                         reader.Skip();
@@ -93,13 +94,14 @@ public sealed partial class CniResult
         {
             return;
         }
+        Span<char> name = stackalloc char[CniJson.NameBufferLength];
         while (CniJson.ReadElement(ref reader))
         {
             CniJson.ExpectObject(ref reader, "interfaces[]", allowNull: false);
             var i = new CniInterface();
-            while (CniJson.ReadProperty(ref reader, out string name))
+            while (CniJson.ReadProperty(ref reader, name, out int nameLength))
             {
-                switch (name)
+                switch (name[..nameLength])
                 {
                     case "name":
                         i.Name = CniJson.ReadNullableString(ref reader, "interfaces[].name") ?? string.Empty;
@@ -134,14 +136,15 @@ public sealed partial class CniResult
         {
             return;
         }
+        Span<char> name = stackalloc char[CniJson.NameBufferLength];
         while (CniJson.ReadElement(ref reader))
         {
             CniJson.ExpectObject(ref reader, "ips[]", allowNull: false);
             var ip = new CniIPConfig();
             bool hasAddress = false;
-            while (CniJson.ReadProperty(ref reader, out string name))
+            while (CniJson.ReadProperty(ref reader, name, out int nameLength))
             {
-                switch (name)
+                switch (name[..nameLength])
                 {
                     case "address":
                         ip.Address = CniJson.ReadIPNet(ref reader, "ips[].address");
@@ -174,23 +177,32 @@ public sealed partial class CniResult
         }
     }
 
-    private static void ReadRoutes(ref Utf8JsonReader reader, IList<CniRoute> list, string field)
+    /// <summary>Field names for error messages, fixed per location so that no path string is built on the happy path.</summary>
+    private sealed record RouteFields(string Array, string Element, string Dst)
     {
-        if (!CniJson.ExpectArray(ref reader, field))
+        public static readonly RouteFields Current = new("routes", "routes[]", "routes[].dst");
+        public static readonly RouteFields Ip4 = new("ip4.routes", "ip4.routes[]", "ip4.routes[].dst");
+        public static readonly RouteFields Ip6 = new("ip6.routes", "ip6.routes[]", "ip6.routes[].dst");
+    }
+
+    private static void ReadRoutes(ref Utf8JsonReader reader, IList<CniRoute> list, RouteFields field)
+    {
+        if (!CniJson.ExpectArray(ref reader, field.Array))
         {
             return;
         }
+        Span<char> name = stackalloc char[CniJson.NameBufferLength];
         while (CniJson.ReadElement(ref reader))
         {
-            CniJson.ExpectObject(ref reader, field + "[]", allowNull: false);
+            CniJson.ExpectObject(ref reader, field.Element, allowNull: false);
             var route = new CniRoute();
             bool hasDst = false;
-            while (CniJson.ReadProperty(ref reader, out string name))
+            while (CniJson.ReadProperty(ref reader, name, out int nameLength))
             {
-                switch (name)
+                switch (name[..nameLength])
                 {
                     case "dst":
-                        route.Destination = CniJson.ReadIPNet(ref reader, "routes[].dst");
+                        route.Destination = CniJson.ReadIPNet(ref reader, field.Dst);
                         hasDst = true;
                         break;
                     case "gw":
@@ -218,34 +230,35 @@ public sealed partial class CniResult
             }
             if (!hasDst)
             {
-                throw CniJson.Missing(field + "[].dst");
+                throw CniJson.Missing(field.Dst);
             }
             list.Add(route);
         }
     }
 
-    internal static CniDns? ReadDns(ref Utf8JsonReader reader, string field)
+    internal static CniDns? ReadDns(ref Utf8JsonReader reader)
     {
-        if (!CniJson.ExpectObject(ref reader, field))
+        if (!CniJson.ExpectObject(ref reader, "dns"))
         {
             return null;
         }
         var dns = new CniDns();
-        while (CniJson.ReadProperty(ref reader, out string name))
+        Span<char> name = stackalloc char[CniJson.NameBufferLength];
+        while (CniJson.ReadProperty(ref reader, name, out int nameLength))
         {
-            switch (name)
+            switch (name[..nameLength])
             {
                 case "nameservers":
-                    AddAll(dns.Nameservers, CniJson.ReadStringArray(ref reader, field + ".nameservers"));
+                    CniJson.ReadStringArray(ref reader, dns.Nameservers, "dns.nameservers", "dns.nameservers[]");
                     break;
                 case "domain":
-                    dns.Domain = CniJson.ReadNullableString(ref reader, field + ".domain");
+                    dns.Domain = CniJson.ReadNullableString(ref reader, "dns.domain");
                     break;
                 case "search":
-                    AddAll(dns.Search, CniJson.ReadStringArray(ref reader, field + ".search"));
+                    CniJson.ReadStringArray(ref reader, dns.Search, "dns.search", "dns.search[]");
                     break;
                 case "options":
-                    AddAll(dns.Options, CniJson.ReadStringArray(ref reader, field + ".options"));
+                    CniJson.ReadStringArray(ref reader, dns.Options, "dns.options", "dns.options[]");
                     break;
                 default:
                     reader.Skip();
@@ -255,35 +268,28 @@ public sealed partial class CniResult
         return dns;
     }
 
-    private static void AddAll(IList<string> target, List<string> items)
+    private static Legacy020? ReadLegacy(ref Utf8JsonReader reader, bool ipv4)
     {
-        foreach (string s in items)
-        {
-            target.Add(s);
-        }
-    }
-
-    private static Legacy020? ReadLegacy(ref Utf8JsonReader reader, string field)
-    {
-        if (!CniJson.ExpectObject(ref reader, field))
+        if (!CniJson.ExpectObject(ref reader, ipv4 ? "ip4" : "ip6"))
         {
             return null;
         }
         var legacy = new Legacy020();
+        Span<char> name = stackalloc char[CniJson.NameBufferLength];
         bool hasIp = false;
-        while (CniJson.ReadProperty(ref reader, out string name))
+        while (CniJson.ReadProperty(ref reader, name, out int nameLength))
         {
-            switch (name)
+            switch (name[..nameLength])
             {
                 case "ip":
-                    legacy.IP.Address = CniJson.ReadIPNet(ref reader, field + ".ip");
+                    legacy.IP.Address = CniJson.ReadIPNet(ref reader, ipv4 ? "ip4.ip" : "ip6.ip");
                     hasIp = true;
                     break;
                 case "gateway":
-                    legacy.IP.Gateway = CniJson.ReadNullableIPAddress(ref reader, field + ".gateway");
+                    legacy.IP.Gateway = CniJson.ReadNullableIPAddress(ref reader, ipv4 ? "ip4.gateway" : "ip6.gateway");
                     break;
                 case "routes":
-                    ReadRoutes(ref reader, legacy.Routes, field + ".routes");
+                    ReadRoutes(ref reader, legacy.Routes, ipv4 ? RouteFields.Ip4 : RouteFields.Ip6);
                     break;
                 default:
                     reader.Skip();
@@ -292,7 +298,7 @@ public sealed partial class CniResult
         }
         if (!hasIp)
         {
-            throw CniJson.Missing(field + ".ip");
+            throw CniJson.Missing(ipv4 ? "ip4.ip" : "ip6.ip");
         }
         return legacy;
     }

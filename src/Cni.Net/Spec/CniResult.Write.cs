@@ -26,9 +26,9 @@ public sealed partial class CniResult
             if (Interfaces.Count > 0)
             {
                 writer.WriteStartArray("interfaces"u8);
-                foreach (CniInterface i in Interfaces)
+                for (int i = 0; i < Interfaces.Count; i++)
                 {
-                    WriteInterface(writer, i, v11);
+                    WriteInterface(writer, Interfaces[i], v11);
                 }
                 writer.WriteEndArray();
             }
@@ -36,8 +36,9 @@ public sealed partial class CniResult
             {
                 bool withVersion = version < CniVersion.V1_0_0;
                 writer.WriteStartArray("ips"u8);
-                foreach (CniIPConfig ip in IPs)
+                for (int i = 0; i < IPs.Count; i++)
                 {
+                    CniIPConfig ip = IPs[i];
                     writer.WriteStartObject();
                     if (withVersion)
                     {
@@ -56,9 +57,9 @@ public sealed partial class CniResult
             if (Routes.Count > 0)
             {
                 writer.WriteStartArray("routes"u8);
-                foreach (CniRoute r in Routes)
+                for (int i = 0; i < Routes.Count; i++)
                 {
-                    WriteRoute(writer, r, v11);
+                    WriteRoute(writer, Routes[i], v11);
                 }
                 writer.WriteEndArray();
             }
@@ -74,11 +75,11 @@ public sealed partial class CniResult
     private void WriteLegacy(Utf8JsonWriter writer, bool ipv4)
     {
         CniIPConfig? ip = null;
-        foreach (CniIPConfig candidate in IPs)
+        for (int i = 0; i < IPs.Count; i++)
         {
-            if (candidate.Address.IsIPv4 == ipv4)
+            if (IPs[i].Address.IsIPv4 == ipv4)
             {
-                ip = candidate;
+                ip = IPs[i];
                 break;
             }
         }
@@ -90,8 +91,9 @@ public sealed partial class CniResult
         WriteIPNet(writer, "ip"u8, ip.Address);
         WriteAddress(writer, "gateway"u8, ip.Gateway);
         bool any = false;
-        foreach (CniRoute r in Routes)
+        for (int i = 0; i < Routes.Count; i++)
         {
+            CniRoute r = Routes[i];
             if (r.Destination.IsIPv4 != ipv4)
             {
                 continue;
@@ -173,9 +175,9 @@ public sealed partial class CniResult
             return;
         }
         writer.WriteStartArray(name);
-        foreach (string s in values)
+        for (int i = 0; i < values.Count; i++)
         {
-            writer.WriteStringValue(s);
+            writer.WriteStringValue(values[i]);
         }
         writer.WriteEndArray();
     }

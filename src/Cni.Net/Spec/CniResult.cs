@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -145,12 +144,9 @@ public sealed partial class CniResult
     /// <param name="indented">Indent with four spaces, as the Go plugins print results.</param>
     public byte[] ToUtf8Bytes(bool indented = false)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, indented ? CniJson.IndentedWriterOptions : CniJson.WriterOptions))
-        {
-            WriteTo(writer);
-        }
-        return buffer.WrittenSpan.ToArray();
+        Utf8JsonWriter writer = CniJson.RentWriter(indented);
+        WriteTo(writer);
+        return CniJson.ToArrayAndReset(writer);
     }
 
     /// <summary>The result as a JSON node (for example to inject as <c>prevResult</c>).</summary>

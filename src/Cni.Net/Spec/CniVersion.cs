@@ -16,6 +16,8 @@ public readonly struct CniVersion : IEquatable<CniVersion>, IComparable<CniVersi
         new(0, 1, 0), new(0, 2, 0), new(0, 3, 0), new(0, 3, 1), new(0, 4, 0), new(1, 0, 0), new(1, 1, 0),
     ];
 
+    private static readonly string[] s_supportedText = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
+
     /// <summary>Creates a version from its three numbers.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A number is negative.</exception>
     public CniVersion(int major, int minor, int patch)
@@ -150,7 +152,11 @@ public readonly struct CniVersion : IEquatable<CniVersion>, IComparable<CniVersi
     }
 
     /// <summary>The version as <c>major.minor.patch</c>.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Major}.{Minor}.{Patch}");
+    public override string ToString()
+    {
+        int index = Array.IndexOf(s_supported, this);
+        return index >= 0 ? s_supportedText[index] : string.Create(CultureInfo.InvariantCulture, $"{Major}.{Minor}.{Patch}");
+    }
 
     /// <summary>Equality.</summary>
     public static bool operator ==(CniVersion left, CniVersion right) => left.Equals(right);

@@ -64,6 +64,16 @@ public sealed class PluginConfig
     /// <summary>The <c>args</c> section (runtime-provided, for example <c>args.cni</c>), if any.</summary>
     public JsonObject? Args => Json["args"] as JsonObject;
 
+    /// <summary>The conventional <c>args.cni</c> section (<c>ips</c>, <c>labels</c>), or null when absent.</summary>
+    /// <exception cref="CniException">Code <see cref="CniErrorCode.InvalidNetworkConfig"/>: it has the wrong shape.</exception>
+    public CniConventionArgs? ConventionArgs => Args?["cni"] switch
+    {
+        null => null,
+        JsonObject cni => CniConventionArgs.FromJson(cni),
+        JsonNode other => throw new CniException(CniErrorCode.InvalidNetworkConfig,
+            $"args.cni: expected an object, found {CniJson.Describe(other)}"),
+    };
+
     /// <summary>The <c>runtimeConfig</c> section: capability arguments the runtime injected.</summary>
     public JsonObject? RuntimeConfigJson
     {
@@ -90,7 +100,7 @@ public sealed class PluginConfig
             {
                 var reader = new Utf8JsonReader(bytes, CniJson.ReaderOptions);
                 reader.Read();
-                return CniResult.ReadDns(ref reader, "dns");
+                return CniResult.ReadDns(ref reader);
             }
             catch (JsonException e)
             {

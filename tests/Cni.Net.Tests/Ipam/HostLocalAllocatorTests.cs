@@ -1,5 +1,6 @@
 using System.Net;
 using Cni.Net.Ipam;
+using Cni.Net.Spec;
 
 namespace Cni.Net.Tests.Ipam;
 
@@ -66,7 +67,8 @@ public sealed class HostLocalAllocatorTests : IDisposable
     {
         IPRangeSet set = Set(R("10.2.0.0/30"));
         Assert.Equal("10.2.0.2/30", Allocate(set, "a"));
-        var e = Assert.ThrowsAny<Exception>(() => Allocate(set, "b"));
+        var e = Assert.Throws<CniException>(() => Allocate(set, "b"));
+        Assert.Equal((CniErrorCode)100, e.Code);
         Assert.Equal("no IP addresses available in range set: 10.2.0.1-10.2.0.2", e.Message);
         using HostLocalStore store = HostLocalStore.Open(Net, _data.Path);
         Assert.True(new HostLocalAllocator(store, set, 0).IsExhausted());
@@ -82,7 +84,7 @@ public sealed class HostLocalAllocatorTests : IDisposable
         {
             Assert.True(new HostLocalAllocator(store, set, 0).IsExhausted());
         }
-        Assert.ThrowsAny<Exception>(() => Allocate(set, "a"));
+        Assert.Throws<CniException>(() => Allocate(set, "a"));
         Assert.Empty(Directory.GetFiles(_data.NetworkPath(Net), "10.*"));
     }
 
@@ -92,7 +94,7 @@ public sealed class HostLocalAllocatorTests : IDisposable
         // The reference hands out 10.2.0.0 here; ours skips network and broadcast.
         IPRangeSet set = Set(R("10.2.0.0/30", "10.2.0.0", "10.2.0.3"));
         Assert.Equal("10.2.0.2/30", Allocate(set, "a"));
-        Assert.ThrowsAny<Exception>(() => Allocate(set, "b"));
+        Assert.Throws<CniException>(() => Allocate(set, "b"));
         Assert.Equal(["10.2.0.2"], Directory.GetFiles(_data.NetworkPath(Net), "10.*").Select(Path.GetFileName));
     }
 
@@ -102,7 +104,7 @@ public sealed class HostLocalAllocatorTests : IDisposable
         IPRangeSet set = Set(R("fd00:9::/126"));
         Assert.Equal("fd00:9::2/126", Allocate(set, "a"));
         Assert.Equal("fd00:9::3/126", Allocate(set, "b"));
-        Assert.ThrowsAny<Exception>(() => Allocate(set, "c"));
+        Assert.Throws<CniException>(() => Allocate(set, "c"));
         Release("a");
         Assert.Equal("fd00:9::2/126", Allocate(set, "c"));
         Assert.Equal("fd00:9::2", LastReserved());
@@ -126,7 +128,7 @@ public sealed class HostLocalAllocatorTests : IDisposable
         Assert.Equal("10.4.0.10/24", Allocate(set, "c"));
         Release("a");
         Assert.Equal("10.3.0.10/24", Allocate(set, "d"));
-        Assert.ThrowsAny<Exception>(() => Allocate(set, "e"));
+        Assert.Throws<CniException>(() => Allocate(set, "e"));
     }
 
     [Fact]
@@ -203,7 +205,8 @@ public sealed class HostLocalAllocatorTests : IDisposable
     {
         IPRangeSet set = Set(R("10.7.0.0/24"));
         Allocate(set, "a", requested: "10.7.0.9");
-        var e = Assert.ThrowsAny<Exception>(() => Allocate(set, "b", requested: "10.7.0.9"));
+        var e = Assert.Throws<CniException>(() => Allocate(set, "b", requested: "10.7.0.9"));
+        Assert.Equal((CniErrorCode)101, e.Code);
         Assert.Equal("requested IP address 10.7.0.9 is not available in range set 10.7.0.1-10.7.0.254", e.Message);
         Assert.Equal("a\r\neth0", File.ReadAllText(Path.Combine(_data.NetworkPath(Net), "10.7.0.9")));
     }
@@ -213,7 +216,8 @@ public sealed class HostLocalAllocatorTests : IDisposable
     {
         IPRangeSet set = Set(R("10.7.0.0/24"));
         Allocate(set, "a");
-        var e = Assert.ThrowsAny<Exception>(() => Allocate(set, "a"));
+        var e = Assert.Throws<CniException>(() => Allocate(set, "a"));
+        Assert.Equal((CniErrorCode)102, e.Code);
         Assert.Contains("duplicate allocation is not allowed", e.Message, StringComparison.Ordinal);
         Assert.Equal("10.7.0.3/24", Allocate(set, "a", ifName: "net1"));
     }

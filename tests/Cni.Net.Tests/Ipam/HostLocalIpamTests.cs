@@ -50,7 +50,7 @@ public sealed class HostLocalIpamTests : IDisposable
     {
         using HostLocalStore store = Open();
         HostLocalIpam.Allocate(store, [Set("10.1.0.0/24"), Set("10.2.0.0/30")], "a", "eth0");
-        Assert.ThrowsAny<Exception>(() => HostLocalIpam.Allocate(store, [Set("10.1.0.0/24"), Set("10.2.0.0/30")], "b", "eth0"));
+        Assert.Throws<Cni.Net.Spec.CniException>(() => HostLocalIpam.Allocate(store, [Set("10.1.0.0/24"), Set("10.2.0.0/30")], "b", "eth0"));
         Assert.Equal(["10.1.0.2", "10.2.0.2"], Files());
     }
 

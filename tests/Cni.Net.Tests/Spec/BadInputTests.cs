@@ -166,6 +166,7 @@ public class BadInputTests
         yield return () => PluginConfig.Parse(bytes).PrevResult;
         yield return () => PluginConfig.Parse(bytes).RuntimeConfig;
         yield return () => PluginConfig.Parse(bytes).Dns;
+        yield return () => PluginConfig.Parse(bytes).ConventionArgs;
         yield return () => NetworkConfigList.Parse(bytes).NegotiateVersion();
         yield return () => CniError.Parse(bytes);
     }

@@ -92,6 +92,31 @@ public class PluginConfigTests
     }
 
     [Fact]
+    public void ConventionArgs_ReadsIpsAndLabels()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8(
+            """{"type":"host-local","args":{"cni":{"ips":["10.0.0.9/24"],"labels":[{"key":"app","value":"web"}],"other":1},"mine":{}}}"""));
+        CniConventionArgs args = c.ConventionArgs!;
+        Assert.Equal(["10.0.0.9/24"], args.Ips!);
+        CniLabel label = Assert.Single(args.Labels!);
+        Assert.Equal(("app", "web"), (label.Key, label.Value));
+        Assert.NotNull(c.Args!["mine"]);
+        Assert.Null(PluginConfig.Parse(SpecTestData.Utf8("""{"type":"x","args":{}}""")).ConventionArgs);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"x","args":{"cni":"ips"}}""", "args.cni: expected an object")]
+    [InlineData("""{"type":"x","args":{"cni":{"ips":"10.0.0.9"}}}""", "args.cni.ips:")]
+    [InlineData("""{"type":"x","args":{"cni":{"labels":[{"key":1}]}}}""", "args.cni.labels[0].key:")]
+    public void ConventionArgs_WrongShape_ThrowsInvalidNetworkConfigNamingPath(string json, string messageStart)
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8(json));
+        var e = Assert.Throws<CniException>(() => c.ConventionArgs);
+        Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
+        Assert.StartsWith(messageStart, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Capabilities_AreRead()
     {
         PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8("""{"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false}}"""));

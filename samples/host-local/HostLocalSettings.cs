@@ -1,0 +1,177 @@
+using System.Net;
+using System.Text.Json;
+using Cni.Net.Ipam;
+using Cni.Net.Spec;
+
+namespace Cni.Net.Samples.HostLocal;
+
+/// <summary>
+/// What one invocation works with, resolved from the config, the runtime config and CNI_ARGS exactly as the
+/// reference plugin resolves them: runtime <c>ipRanges</c> first, then the legacy single range, then <c>ranges</c>.
+/// </summary>
+internal sealed class HostLocalSettings
+{
+    private HostLocalSettings(HostLocalNetConf conf, HostLocalIpamConf ipam, IReadOnlyList<IPRangeSet> rangeSets,
+        IReadOnlyList<IPAddress> requested)
+    {
+        Conf = conf;
+        Network = conf.Name!;
+        DataDirectory = ipam.DataDir;
+        RangeSets = rangeSets;
+        Requested = requested;
+        Routes = ipam.Routes ?? [];
+        ResolvConf = ipam.ResolvConf;
+    }
+
+    public HostLocalNetConf Conf { get; }
+
+    public string Network { get; }
+
+    public string? DataDirectory { get; }
+
+    public IReadOnlyList<IPRangeSet> RangeSets { get; }
+
+    public IReadOnlyList<IPAddress> Requested { get; }
+
+    public IReadOnlyList<JsonElement> Routes { get; }
+
+    public string? ResolvConf { get; }
+
+    public static HostLocalNetConf ParseConf(ReadOnlySpan<byte> stdin)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(stdin, HostLocalJsonContext.Default.HostLocalNetConf)
+                ?? throw new CniException(CniErrorCode.DecodingFailure, "the network config is null");
+        }
+        catch (JsonException e)
+        {
+            throw new CniException(CniErrorCode.DecodingFailure,
+                $"cannot decode the network config: {e.Message}", e.Path, e);
+        }
+    }
+
+    /// <summary>
+    /// Only what releasing needs (name and dataDir): DEL and GC must work even when the ranges or CNI_ARGS
+    /// became invalid after the ADD (the reference then fails DEL and leaks the address).
+    /// </summary>
+    public static HostLocalSettings ResolveStoreOnly(HostLocalNetConf conf)
+    {
+        HostLocalIpamConf ipam = conf.Ipam
+            ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");
+        if (string.IsNullOrEmpty(conf.Name))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "the network config has no 'name'");
+        }
+        return new HostLocalSettings(conf, ipam, [], []);
+    }
+
+    /// <exception cref="CniException">Code 7 for a bad config (the message names the key), code 4 for bad CNI_ARGS.</exception>
+    public static HostLocalSettings Resolve(HostLocalNetConf conf, CniArgs? cniArgs)
+    {
+        HostLocalIpamConf ipam = conf.Ipam
+            ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");
+        if (string.IsNullOrEmpty(conf.Name))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "the network config has no 'name'");
+        }
+
+        var requested = new List<IPAddress>();
+        if (cniArgs is not null)
+        {
+            // As the reference (types.LoadArgs into IPAMEnvArgs): IP is the one key; others need IgnoreUnknown.
+            cniArgs.EnsureKnown("IP");
+            if (cniArgs["IP"] is { Length: > 0 } ip)
+            {
+                requested.Add(ParseRequested(ip, "CNI_ARGS IP"));
+            }
+        }
+        foreach (string ip in conf.Args?.Cni?.IPs ?? [])
+        {
+            requested.Add(ParseRequested(ip, "args.cni.ips"));
+        }
+        foreach (string ip in conf.RuntimeConfig?.IPs ?? [])
+        {
+            requested.Add(ParseRequested(ip, "runtimeConfig.ips"));
+        }
+
+        var sets = new List<IPRangeSet>();
+        int index = 0;
+        foreach (List<RangeConf> set in conf.RuntimeConfig?.IPRanges ?? [])
+        {
+            sets.Add(ToRangeSet(set, index++, "runtimeConfig.ipRanges"));
+        }
+        if (!string.IsNullOrEmpty(ipam.Subnet))
+        {
+            sets.Add(ToRangeSet([new RangeConf { Subnet = ipam.Subnet, RangeStart = ipam.RangeStart, RangeEnd = ipam.RangeEnd, Gateway = ipam.Gateway }],
+                index++, "ipam"));
+        }
+        foreach (List<RangeConf> set in ipam.Ranges ?? [])
+        {
+            sets.Add(ToRangeSet(set, index++, "ipam.ranges"));
+        }
+        if (sets.Count == 0)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "no IP ranges specified: set ipam.ranges or ipam.subnet");
+        }
+
+        // CNI 0.2.0 and older carry one address per family.
+        if (conf.CniVersion is { } v && CniVersion.TryParse(v, out CniVersion version) && version < CniVersion.V0_3_0
+            && (sets.Count(s => s.IsIPv6) > 1 || sets.Count(s => !s.IsIPv6) > 1))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"CNI version {v} does not support more than 1 address per family");
+        }
+        try
+        {
+            IPRangeSet.ValidateDisjoint(sets);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, e.Message);
+        }
+        return new HostLocalSettings(conf, ipam, sets, requested);
+    }
+
+    private static IPRangeSet ToRangeSet(List<RangeConf> set, int index, string where)
+    {
+        try
+        {
+            if (set is null)
+            {
+                throw new ArgumentException("a range set must be a list of ranges");
+            }
+            return new IPRangeSet(set.Select(r => r is null
+                ? throw new ArgumentException("a range must be an object")
+                : IPRange.Parse(r.Subnet, r.RangeStart, r.RangeEnd, r.Gateway)));
+        }
+        catch (ArgumentException e)
+        {
+            string key = e.ParamName is "subnet" or "rangeStart" or "rangeEnd" or "gateway" ? $" (key '{e.ParamName}')" : "";
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid range set {index} in {where}{key}: {TrimParam(e)}");
+        }
+    }
+
+    private static string TrimParam(ArgumentException e)
+    {
+        // ArgumentException appends " (Parameter 'x')"; the key is named already.
+        string m = e.Message;
+        int p = m.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+        return p >= 0 ? m[..p] : m;
+    }
+
+    private static IPAddress ParseRequested(string text, string source)
+    {
+        ReadOnlySpan<char> span = text.AsSpan();
+        int slash = span.IndexOf('/');
+        if (slash >= 0)
+        {
+            span = span[..slash];
+        }
+        if (!IPAddress.TryParse(span, out IPAddress? ip) || (!span.Contains(':') && span.Count('.') != 3))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{source}: cannot understand ip '{text}'");
+        }
+        return ip;
+    }
+}

@@ -45,6 +45,10 @@ internal sealed class BridgePlugin : ICniPlugin
             {
                 BridgeVlan.SetAccessVlan(node, veth.Host.Index, config.Vlan, config.PreserveDefaultVlan);
             }
+            if (config.MacSpoofCheck && veth.Container.MacAddress is { } podMac)
+            {
+                await MacSpoofCheck.SetupAsync(veth.Host.Name, podMac, request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
+            }
 
             var result = new CniResult(CniVersion.Latest);
             result.Interfaces.Add(new CniInterface { Name = bridge.Name, Mac = Format(bridge.MacAddress) });
@@ -104,6 +108,10 @@ internal sealed class BridgePlugin : ICniPlugin
             {
                 // The host releases the IPAM allocation; the veth and any masquerade rules are ours to undo.
                 pod.TryDeleteLink(request.IfName);
+                if (config.MacSpoofCheck)
+                {
+                    await MacSpoofCheck.TeardownAsync(request.ContainerId, request.IfName, CancellationToken.None).ConfigureAwait(false);
+                }
                 if (config.IPMasq)
                 {
                     await TeardownMasqueradeAsync(request, s_families, CancellationToken.None).ConfigureAwait(false);
@@ -127,6 +135,10 @@ internal sealed class BridgePlugin : ICniPlugin
         if (HasIpam(request))
         {
             await CniIpam.DelAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        if (config.MacSpoofCheck)
+        {
+            await MacSpoofCheck.TeardownAsync(request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
         }
         if (config.IPMasq)
         {
@@ -225,10 +237,6 @@ internal sealed class BridgePlugin : ICniPlugin
         if (config.HairpinMode && config.PromiscMode)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time");
-        }
-        if (config.MacSpoofCheck)
-        {
-            throw new CniException(CniErrorCode.UnsupportedField, "macspoofchk is not supported by this bridge plugin");
         }
         if (config.Vlan != 0 && (config.IsGateway || config.IsDefaultGateway))
         {

@@ -120,7 +120,7 @@ public sealed partial class CniChainExecutor
     private async ValueTask<T> InvokeInProcessAsync<T>(ICniPlugin plugin, string pluginType, string command,
         List<string> environment, byte[] stdin, PluginOutputHandler<T> handler, CancellationToken cancellationToken)
     {
-        ExecutionLog.InProcessPlugin(_logger, command, pluginType, pluginType);
+        ExecutionLog.InProcessPlugin(_logger, command, pluginType);
         var variables = new Dictionary<string, string>(environment.Count, StringComparer.Ordinal);
         foreach (string entry in environment)
         {

@@ -29,8 +29,8 @@ internal static partial class ExecutionLog
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "{Command} network {Network}: plugin {PluginType} failed with code {Code}: {Message}")]
     public static partial void ChainPluginFailed(ILogger logger, string command, string network, string pluginType, uint code, string message);
 
-    [LoggerMessage(EventId = 3012, Level = LogLevel.Debug, Message = "{Command} network {Network}: calling in-process plugin {PluginType}")]
-    public static partial void InProcessPlugin(ILogger logger, string command, string network, string pluginType);
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Debug, Message = "{Command}: calling in-process plugin {PluginType}")]
+    public static partial void InProcessPlugin(ILogger logger, string command, string pluginType);
 
     [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Ignoring unreadable result cache file {Path}: {Reason}")]
     public static partial void CacheUnreadable(ILogger logger, string path, string reason);

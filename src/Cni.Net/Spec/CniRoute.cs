@@ -26,8 +26,6 @@ public sealed class CniRoute
     /// <summary>The route scope as the kernel numbers it (<c>scope</c>, 1.1.0; 0 universe, 253 link, 254 host).</summary>
     public int? Scope { get; set; }
 
-    internal bool HasV11Fields => Mtu is not null || AdvMss is not null || Priority is not null || Table is not null || Scope is not null;
-
     /// <summary>A copy.</summary>
     public CniRoute Clone() => (CniRoute)MemberwiseClone();
 }

@@ -115,22 +115,6 @@ public readonly struct CniVersion : IEquatable<CniVersion>, IComparable<CniVersi
         return true;
     }
 
-    /// <summary>Parses UTF-8 text; false when it is not a version.</summary>
-    internal static bool TryParse(ReadOnlySpan<byte> utf8, out CniVersion version)
-    {
-        version = default;
-        if (utf8.Length > 32)
-        {
-            return false;
-        }
-        Span<char> chars = stackalloc char[32];
-        for (int i = 0; i < utf8.Length; i++)
-        {
-            chars[i] = (char)utf8[i];
-        }
-        return TryParse(chars[..utf8.Length], out version);
-    }
-
     /// <inheritdoc/>
     public bool Equals(CniVersion other) => Major == other.Major && Minor == other.Minor && Patch == other.Patch;
 

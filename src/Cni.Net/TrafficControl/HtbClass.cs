@@ -1,27 +1,30 @@
 using System.Buffers.Binary;
+using Cni.Net.Netlink;
 
 namespace Cni.Net.TrafficControl;
 
-/// <summary>An htb class: a guaranteed rate, a ceiling, and their bursts as tc computes them by default.</summary>
-/// <param name="RateBytesPerSecond">The guaranteed rate.</param>
-/// <param name="CeilBytesPerSecond">The most it may borrow up to.</param>
-internal sealed record HtbClass(ulong RateBytesPerSecond, ulong CeilBytesPerSecond)
+/// <summary>An htb class: a guaranteed rate and a ceiling; their bursts are tc's defaults (one MTU of 1600 bytes).</summary>
+/// <param name="RateBytesPerSecond">The guaranteed rate, at least 1.</param>
+/// <param name="CeilBytesPerSecond">The most it may borrow up to, at least the rate.</param>
+public sealed record HtbClass(ulong RateBytesPerSecond, ulong CeilBytesPerSecond)
 {
-    /// <summary>htb's default MTU for bursts.</summary>
     private const uint DefaultMtu = 1600;
 
-    public static string Kind => "htb";
+    internal const string Kind = "htb";
 
-    internal void WriteOptions(ref TcMessageWriter writer, PschedClock clock)
+    internal void WriteOptions(ref NetlinkWriter writer, PschedClock clock)
     {
-        int options = writer.BeginNested(TcConstants.TCA_OPTIONS);
+        if (RateBytesPerSecond == 0 || CeilBytesPerSecond < RateBytesPerSecond)
+        {
+            throw new ArgumentException("an htb class needs a rate of at least 1 byte/s and a ceiling not below it");
+        }
+        NestedScope options = writer.BeginNested(TcConstants.TCA_OPTIONS, setNestedFlag: false);
         // struct tc_htb_opt { tc_ratespec rate, ceil; u32 buffer, cbuffer, quantum, level, prio; }
         Span<byte> p = writer.ReserveAttribute(TcConstants.TCA_HTB_PARMS, 44);
         TcRateSpec.Write(p, RateBytesPerSecond);
         TcRateSpec.Write(p[12..], CeilBytesPerSecond);
         BinaryPrimitives.WriteUInt32LittleEndian(p[24..], BurstTicks(RateBytesPerSecond, clock));
         BinaryPrimitives.WriteUInt32LittleEndian(p[28..], BurstTicks(CeilBytesPerSecond, clock));
-        p[32..].Clear();
         if (RateBytesPerSecond > uint.MaxValue)
         {
             writer.WriteUInt64(TcConstants.TCA_HTB_RATE64, RateBytesPerSecond);

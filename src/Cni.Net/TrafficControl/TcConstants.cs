@@ -13,19 +13,8 @@ internal static class TcConstants
     public const ushort RTM_DELTFILTER = 45;
     public const ushort RTM_GETTFILTER = 46;
 
-    public const ushort NLM_F_REQUEST = 0x1;
-    public const ushort NLM_F_ACK = 0x4;
-    public const ushort NLM_F_ROOT = 0x100;
-    public const ushort NLM_F_MATCH = 0x200;
-    public const ushort NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
-    public const ushort NLM_F_REPLACE = 0x100;
-    public const ushort NLM_F_EXCL = 0x200;
-    public const ushort NLM_F_CREATE = 0x400;
 
-    public const ushort NLA_F_NESTED = 0x8000;
 
-    public const int NlmsghdrSize = 16;
-    public const int TcmsgSize = 20;
 
     // enum { TCA_UNSPEC, TCA_KIND, TCA_OPTIONS, TCA_STATS, TCA_XSTATS, TCA_RATE, TCA_FCNT, TCA_STATS2, TCA_STAB, ... }
     public const ushort TCA_KIND = 1;

@@ -20,4 +20,6 @@ internal static class TcRateSpec
         // Rates of 2^32 bytes/s and more travel in a 64-bit attribute; the struct then holds the 32-bit maximum.
         BinaryPrimitives.WriteUInt32LittleEndian(s[8..], (uint)Math.Min(bytesPerSecond, uint.MaxValue));
     }
+
+    public static uint ReadRate(ReadOnlySpan<byte> s) => BinaryPrimitives.ReadUInt32LittleEndian(s[8..]);
 }

@@ -93,4 +93,41 @@ public sealed class ReferenceResultInteropTests
         Assert.Contains("\"1.0.0\"", error.Details, StringComparison.Ordinal);
         Assert.Equal(add.StdOut, Encoding.UTF8.GetString(error.ToUtf8Bytes()));
     }
+
+    /// <summary>
+    /// Our serialization of a rich result, handed to the Go portmap plugin as prevResult: with no port mappings it
+    /// parses prevResult with libcni's types and prints it back — identical bytes mean Go reads ours exactly.
+    /// </summary>
+    [Theory]
+    [InlineData("0.3.0")]
+    [InlineData("0.3.1")]
+    [InlineData("0.4.0")]
+    [InlineData("1.0.0")]
+    public void OurResultAsPrevResult_GoPluginReadsAndReprintsItIdentically(string versionText)
+    {
+        CniVersion version = CniVersion.Parse(versionText);
+        using var ns = new TestNamespace("spec");
+        var result = new CniResult(CniVersion.V1_1_0) { Dns = new CniDns { Domain = "cluster.local" } };
+        result.Dns.Nameservers.Add("10.96.0.10");
+        result.Dns.Search.Add("svc.cluster.local");
+        result.Dns.Options.Add("ndots:5");
+        result.Interfaces.Add(new CniInterface { Name = "cni0", Mac = "0a:58:0a:f4:01:01", Mtu = 1500 });
+        result.Interfaces.Add(new CniInterface { Name = "eth0", Mac = "0a:58:0a:f4:01:02", Sandbox = ns.Path });
+        result.IPs.Add(new CniIPConfig { Address = CniIPNet.Parse("10.244.1.2/24"), Gateway = System.Net.IPAddress.Parse("10.244.1.1"), Interface = 1 });
+        result.IPs.Add(new CniIPConfig { Address = CniIPNet.Parse("10.244.1.3/24"), Interface = 1 });
+        result.IPs.Add(new CniIPConfig { Address = CniIPNet.Parse("fd00:10:244:1::2/64"), Gateway = System.Net.IPAddress.Parse("fd00:10:244:1::1"), Interface = 1 });
+        result.Routes.Add(new CniRoute { Destination = CniIPNet.Parse("0.0.0.0/0"), Priority = 5 });
+        result.Routes.Add(new CniRoute { Destination = CniIPNet.Parse("10.96.0.0/12"), Gateway = System.Net.IPAddress.Parse("10.244.1.254") });
+        result.Routes.Add(new CniRoute { Destination = CniIPNet.Parse("::/0"), Gateway = System.Net.IPAddress.Parse("fd00:10:244:1::1") });
+        CniResult converted = result.ConvertTo(version);
+
+        PluginConfig config = PluginConfig.Parse("""{"type":"portmap","capabilities":{"portMappings":true}}"""u8);
+        config.Name = "interop";
+        config.CniVersion = version;
+        config.PrevResult = converted;
+        Shell.Output add = Shell.Run("/usr/lib/cni/portmap", [], Encoding.UTF8.GetString(config.ToUtf8Bytes()), Env("ADD", ns));
+
+        Assert.True(add.ExitCode == 0, $"portmap ADD {version} failed: {add.StdOut}{add.StdErr}");
+        Assert.Equal(Encoding.UTF8.GetString(converted.ToUtf8Bytes(indented: true)), add.StdOut);
+    }
 }

@@ -24,6 +24,17 @@ public class NetworkConfigListTests
             Encoding.UTF8.GetString(list.Plugins[1].ToUtf8Bytes()));
     }
 
+    [Fact]
+    public void Parse_PodmanStyle040_StringDisableCheck()
+    {
+        byte[] json = SpecTestData.Read("Spec/conflist-0.4.0.json");
+        NetworkConfigList list = NetworkConfigList.Parse(json);
+        Assert.True(list.DisableCheck);
+        Assert.Equal(CniVersion.V0_4_0, list.NegotiateVersion());
+        Assert.Equal(["bridge", "portmap", "firewall", "tuning"], list.Plugins.Select(p => p.Type));
+        Assert.Equal(SpecTestData.Compact(json), list.Json.ToJsonString());
+    }
+
     [Theory]
     [InlineData("true", true)]
     [InlineData("false", false)]

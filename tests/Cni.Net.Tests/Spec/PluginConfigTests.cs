@@ -11,6 +11,8 @@ public class PluginConfigTests
     [InlineData("plugin-bridge-add-1.1.0.json")]
     [InlineData("plugin-tuning-add-1.1.0.json")]
     [InlineData("plugin-portmap-add-1.1.0.json")]
+    [InlineData("plugin-portmap-del-1.1.0.json")]
+    [InlineData("plugin-bridge-gc-1.1.0.json")]
     [InlineData("conf-0.3.1.conf")]
     public void Parse_SpecExample_RoundTripsExactlyInOrder(string file)
     {
@@ -114,6 +116,31 @@ public class PluginConfigTests
         var e = Assert.Throws<CniException>(() => c.ConventionArgs);
         Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
         Assert.StartsWith(messageStart, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GcConfig_KeepsValidAttachmentsForThePlugin()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Read("Spec/plugin-bridge-gc-1.1.0.json"));
+        var attachments = (System.Text.Json.Nodes.JsonArray)c.Json["cni.dev/valid-attachments"]!;
+        Assert.Equal(["ctr-1", "ctr-2"], attachments.Select(a => (string?)a!["containerID"]));
+    }
+
+    [Fact]
+    public void DelConfig_PrevResultIsTheFinalAddResult()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Read("Spec/plugin-portmap-del-1.1.0.json"));
+        Assert.Equal(CniVersion.V1_1_0, c.PrevResult!.CniVersion);
+        Assert.Equal(8080, c.RuntimeConfig!.PortMappings![0].HostPort);
+    }
+
+    [Fact]
+    public void RuntimeConfig_HugeBandwidth_ThrowsInvalidNetworkConfigNamingPath()
+    {
+        PluginConfig c = PluginConfig.Parse(SpecTestData.Utf8("""{"type":"bandwidth","runtimeConfig":{"bandwidth":{"ingressRate":1e30}}}"""));
+        var e = Assert.Throws<CniException>(() => c.RuntimeConfig);
+        Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
+        Assert.StartsWith("runtimeConfig.bandwidth.ingressRate:", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Cni.Net.Netlink;
 using Cni.Net.TrafficControl;
 
 namespace Cni.Net.Tests.TrafficControl;
@@ -15,13 +16,18 @@ public class TcMessagesGoldenTests
 
     private static int IfIndex(byte[] m) => BinaryPrimitives.ReadInt32LittleEndian(m.AsSpan(20));
 
-    private delegate void Build(ref TcMessageWriter w, uint sequence, int ifindex);
+    private delegate void Build(ref NetlinkWriter w, int ifindex);
 
-    private static byte[] Write(byte[] golden, Build build)
+    private static readonly NetlinkMessageFlags s_add = TcMessages.ChangeFlags(replace: false);
+
+    private static byte[] Write(byte[] golden, ushort type, NetlinkMessageFlags flags, Build build)
     {
         var buffer = new byte[4096];
-        var w = new TcMessageWriter(buffer);
-        build(ref w, Sequence(golden), IfIndex(golden));
+        buffer.AsSpan().Fill(0xAA); // padding and reserved bytes must be written, not inherited
+        var w = new NetlinkWriter(buffer);
+        MessageScope m = w.BeginMessage(type, flags, Sequence(golden));
+        build(ref w, IfIndex(golden));
+        w.EndMessage(m);
         return w.WrittenSpan.ToArray();
     }
 
@@ -71,7 +77,7 @@ public class TcMessagesGoldenTests
     public void Tbf_ParmsAndBurst_EqualTc()
     {
         byte[] golden = Golden("tbf");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.Create(1, 0), TcHandle.Root, new TbfQdisc(TbfParameters.FromBandwidth(10_000_000, 10_000_000, s_clock))));
         Assert.Equal(Convert.ToHexString(WithoutRateTables(golden, 2)), Convert.ToHexString(ours));
     }
@@ -83,7 +89,7 @@ public class TcMessagesGoldenTests
         // tc: rate 40gbit = 5e9 B/s, burst 1,000,000 B, limit 2,000,000 B. tc derives the buffer from the rate
         // capped to 32 bits (232 us = 3625 ticks, not 200 us); TCA_TBF_BURST makes the kernel ignore it anyway.
         var p = new TbfParameters(5_000_000_000, 1_000_000, 3625, 2_000_000);
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.Create(1, 0), TcHandle.Root, new TbfQdisc(p)));
         Assert.Equal(Convert.ToHexString(WithoutRateTables(golden, 2)), Convert.ToHexString(ours));
     }
@@ -92,7 +98,7 @@ public class TcMessagesGoldenTests
     public void QdiscDelete_EqualsTc()
     {
         byte[] golden = Golden("tbfdel");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdiscDelete(ref w, s, i, TcHandle.Unspecified, TcHandle.Root));
+        byte[] ours = Write(golden, TcConstants.RTM_DELQDISC, NetlinkMessageFlags.Ack, (ref NetlinkWriter w, int i) => TcMessages.WriteHeader(ref w, i, 0, TcHandle.Root.Value, 0));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
 
@@ -100,7 +106,7 @@ public class TcMessagesGoldenTests
     public void Ingress_EqualsTc()
     {
         byte[] golden = Golden("ingress");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.IngressQdisc, TcHandle.Ingress, new IngressQdisc()));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -109,7 +115,7 @@ public class TcMessagesGoldenTests
     public void Clsact_EqualsTc()
     {
         byte[] golden = Golden("clsact");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.IngressQdisc, TcHandle.Ingress, new ClsactQdisc()));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -118,7 +124,7 @@ public class TcMessagesGoldenTests
     public void U32MatchAll_MirredEgressRedirect_EqualsTc()
     {
         byte[] golden = Golden("u32");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteFilter(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWTFILTER, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteFilter(ref w, i,
             TcHandle.IngressQdisc, 1, new U32Filter(U32Filter.MatchAll, Action: new MirredAction(MirredKind.EgressRedirect, 4))));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -127,7 +133,7 @@ public class TcMessagesGoldenTests
     public void U32ClassId_MirredEgressMirror_EqualsTc()
     {
         byte[] golden = Golden("u32cls");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteFilter(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWTFILTER, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteFilter(ref w, i,
             TcHandle.IngressQdisc, 2, new U32Filter(U32Filter.MatchAll, TcHandle.Create(1, 1), new MirredAction(MirredKind.EgressMirror, 4))));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -136,7 +142,7 @@ public class TcMessagesGoldenTests
     public void FilterDelete_EqualsTc()
     {
         byte[] golden = Golden("u32del");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteFilterDelete(ref w, s, i, TcHandle.IngressQdisc, 2));
+        byte[] ours = Write(golden, TcConstants.RTM_DELTFILTER, NetlinkMessageFlags.Ack, (ref NetlinkWriter w, int i) => TcMessages.WriteHeader(ref w, i, 0, TcHandle.IngressQdisc.Value, TcMessages.FilterInfo(2)));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
 
@@ -144,7 +150,7 @@ public class TcMessagesGoldenTests
     public void Matchall_Mirred_EqualsTc()
     {
         byte[] golden = Golden("matchall");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteFilter(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWTFILTER, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteFilter(ref w, i,
             TcHandle.IngressQdisc, 3, new MatchallFilter(Action: new MirredAction(MirredKind.EgressRedirect, 4))));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -153,7 +159,7 @@ public class TcMessagesGoldenTests
     public void Htb_EqualsTc()
     {
         byte[] golden = Golden("htb");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.Create(1, 0), TcHandle.Root, new HtbQdisc(0x10)));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -162,7 +168,7 @@ public class TcMessagesGoldenTests
     public void HtbClass_EqualsTc()
     {
         byte[] golden = Golden("htbclass");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteClass(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWTCLASS, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteClass(ref w, i,
             TcHandle.Create(1, 0x10), TcHandle.Create(1, 0), new HtbClass(625_000, 1_250_000), s_clock));
         Assert.Equal(Convert.ToHexString(WithoutRateTables(golden, 3, 4)), Convert.ToHexString(ours));
     }
@@ -171,7 +177,7 @@ public class TcMessagesGoldenTests
     public void FqCodel_EqualsTc()
     {
         byte[] golden = Golden("fqcodel");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.Create(0x10, 0), TcHandle.Create(1, 0x10), new FqCodelQdisc()));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -180,7 +186,7 @@ public class TcMessagesGoldenTests
     public void Prio_EqualsTc()
     {
         byte[] golden = Golden("prio");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.Create(2, 0), TcHandle.Root, new PrioQdisc()));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -189,7 +195,7 @@ public class TcMessagesGoldenTests
     public void Pfifo_EqualsTc()
     {
         byte[] golden = Golden("pfifo");
-        byte[] ours = Write(golden, (ref TcMessageWriter w, uint s, int i) => TcMessages.WriteQdisc(ref w, TcChange.Add, s, i,
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
             TcHandle.Create(0x21, 0), TcHandle.Create(1, 0x10), new PfifoQdisc(100)));
         Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(ours));
     }
@@ -199,9 +205,17 @@ public class TcMessagesGoldenTests
     {
         Assert.Throws<InvalidOperationException>(() =>
         {
-            var w = new TcMessageWriter(new byte[40]);
-            TcMessages.WriteQdisc(ref w, TcChange.Add, 1, 1, TcHandle.IngressQdisc, TcHandle.Ingress, new IngressQdisc());
+            var w = new NetlinkWriter(new byte[40]);
+            w.BeginMessage(TcConstants.RTM_NEWQDISC, s_add, 1);
+            TcMessages.WriteQdisc(ref w, 1, TcHandle.IngressQdisc, TcHandle.Ingress, new IngressQdisc());
         });
+    }
+
+    [Fact]
+    public void InvalidShapes_Throw()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PrioQdisc(1));
+        Assert.Throws<ArgumentException>(() => new U32Filter([]));
     }
 
     [Theory]

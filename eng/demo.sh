@@ -86,9 +86,11 @@ ip2=$(jq -r '.ips[0].address' "$demo/pod2.json" | cut -d/ -f1)
 gw=$(jq -r '.ips[0].gateway' "$demo/pod1.json")
 veth1=$(jq -r '.interfaces[1].name' "$demo/pod1.json")
 
-step "CHECK both pods"
-CAP_ARGS="$caps1" run in_node "$tool" check demo "/run/netns/$pod1" && echo "  pod1: ok"
-run in_node "$tool" check demo "/run/netns/$pod2" && echo "  pod2: ok"
+step "CHECK both pods (every plugin of the chain checks its part)"
+# The reference portmap and bandwidth 1.1.1 fail their own CHECK (an IPv6 chain they never made; a nil dereference
+# without a bandwidth entry): where they stand in for ours, their errors show up here and the demo goes on.
+CAP_ARGS="$caps1" run in_node "$tool" check demo "/run/netns/$pod1" && echo "  pod1: ok" || echo "  pod1: CHECK failed (above)"
+run in_node "$tool" check demo "/run/netns/$pod2" && echo "  pod2: ok" || echo "  pod2: CHECK failed (above)"
 
 step "the kernel state: node links and nat rules, pod addresses and routes"
 run in_node ip -br link

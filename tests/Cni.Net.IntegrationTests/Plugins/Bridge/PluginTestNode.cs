@@ -65,12 +65,12 @@ internal sealed class PluginTestNode : IDisposable
 
     /// <summary>bridge + host-local (+ portmap) as one conflist; the bridge and dataDir are this node's.</summary>
     public string Conflist(string network = "brtest", bool ipMasq = true, bool portmap = false, string subnet = "10.77.0.0/24",
-        string extraBridgeKeys = "", string cniVersion = "1.0.0", bool gateway = true, bool hairpin = true)
+        string extraBridgeKeys = "", string cniVersion = "1.0.0", bool gateway = true, bool hairpin = true, string? subnet6 = null)
     {
         string flag(bool b) => b ? "true" : "false";
         string bridge =
             $"{{\"type\":\"bridge\",\"bridge\":\"{Bridge}\",\"isGateway\":{flag(gateway)},\"isDefaultGateway\":{flag(gateway)},\"ipMasq\":{(ipMasq ? "true" : "false")},\"hairpinMode\":{flag(hairpin)}{extraBridgeKeys}," +
-            $"\"ipam\":{{\"type\":\"host-local\",\"dataDir\":\"{DataDirectory}\",\"ranges\":[[{{\"subnet\":\"{subnet}\"}}]]}}}}";
+            $"\"ipam\":{{\"type\":\"host-local\",\"dataDir\":\"{DataDirectory}\",\"ranges\":[[{{\"subnet\":\"{subnet}\"}}]{(subnet6 is null ? "" : $",[{{\"subnet\":\"{subnet6}\"}}]")}]}}}}";
         string plugins = portmap ? bridge + """,{"type":"portmap","capabilities":{"portMappings":true},"snat":true}""" : bridge;
         return $$"""{"cniVersion":"{{cniVersion}}","name":"{{network}}","plugins":[{{plugins}}]}""";
     }

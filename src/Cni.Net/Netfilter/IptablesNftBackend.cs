@@ -10,7 +10,7 @@ namespace Cni.Net.Netfilter;
 /// </summary>
 /// <remarks>
 /// Idempotent operations are resolved against a fresh read of the touched tables. When the restore fails because
-/// another writer changed those tables in between, the transaction is planned again (at most twice more). Each
+/// another writer changed those tables in between, the transaction is planned again (at most four more times). Each
 /// table block is one kernel transaction; a transaction touching several tables commits them in order.
 /// Instances are thread-safe.
 /// </remarks>
@@ -55,7 +55,7 @@ public sealed partial class IptablesNftBackend : INetfilterBackend
             // Plan again only when another writer moved the tables in between; the same failure on the same
             // state is the transaction's own.
             (_, string after) = await SnapshotAsync(transaction.Family, tables, cancellationToken).ConfigureAwait(false);
-            if (attempt >= 2 || after == before)
+            if (attempt >= 4 || after == before)
             {
                 throw RestoreFailed(tool, input, r);
             }

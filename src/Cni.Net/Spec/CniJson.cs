@@ -320,14 +320,35 @@ internal static class CniJson
         }
         try
         {
-            // Materialize now so that duplicate keys surface here, not later in a getter.
-            _ = obj.Count;
+            // Materialize the whole tree now: duplicate keys surface here rather than later in a getter, and the
+            // lazily built node dictionaries are complete before the object is shared between threads (a parsed
+            // list is read concurrently by parallel ADDs; only clones are mutated).
+            Materialize(obj);
         }
         catch (ArgumentException e)
         {
             throw new CniException(CniErrorCode.DecodingFailure, $"{what}: {e.Message}", null, e);
         }
         return obj;
+    }
+
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (KeyValuePair<string, JsonNode?> pair in obj)
+                {
+                    Materialize(pair.Value);
+                }
+                break;
+            case JsonArray array:
+                foreach (JsonNode? item in array)
+                {
+                    Materialize(item);
+                }
+                break;
+        }
     }
 
     public static bool TryGetString(JsonObject obj, string key, [NotNullWhen(true)] out string? value)

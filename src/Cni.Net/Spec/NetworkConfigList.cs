@@ -7,6 +7,10 @@ namespace Cni.Net.Spec;
 /// A network configuration (a <c>.conflist</c>): the network's name, versions, flags and its ordered plugins.
 /// Backed by the parsed <see cref="JsonObject"/> and the source <see cref="Bytes"/> (which libcni caches).
 /// </summary>
+/// <remarks>
+/// A parsed list may be read from several threads at once (its JSON tree is fully built by <see cref="Parse"/>);
+/// to inject per-call keys, <see cref="PluginConfig.Clone"/> a plugin and change the clone.
+/// </remarks>
 public sealed class NetworkConfigList
 {
     private readonly List<PluginConfig> _plugins;

@@ -37,10 +37,39 @@ public readonly record struct TbfParameters(ulong RateBytesPerSecond, uint Burst
         ulong rateBytes = rateBits / 8;
         uint burstBytes = (uint)Math.Min(burstBits / 8, uint.MaxValue);
         // Same floating-point steps as the reference (so normal values agree to the tick), without uint32 wraps.
-        double bufferMicroseconds = burstBytes * 1_000_000.0 / rateBytes;
-        uint bufferTicks = clock.ToTicks(Math.Floor(Math.Min(bufferMicroseconds, uint.MaxValue)));
+        uint bufferTicks = TransmitTicks(rateBytes, burstBytes, clock);
         double latencyMicroseconds = 1_000_000.0 * (BandwidthPluginLatencyMilliseconds / 1000.0);
         double limit = Math.Floor(rateBytes * latencyMicroseconds / 1_000_000.0) + burstBytes;
         return new TbfParameters(rateBytes, burstBytes, bufferTicks, PschedClock.Saturate(limit));
     }
+
+    /// <summary>
+    /// tc's <c>tbf rate R burst B latency L [peakrate P mtu M]</c>, in bytes: the queue holds what drains within the
+    /// latency (the smaller of the two buckets' figures when there is a peak rate).
+    /// </summary>
+    /// <param name="rateBytesPerSecond">The sustained rate, at least 1.</param>
+    /// <param name="burstBytes">The bucket, at least 1.</param>
+    /// <param name="latency">The longest a packet may wait.</param>
+    /// <param name="peak">The peak rate and its bucket, if any.</param>
+    /// <param name="clock">The scheduler clock; null for this kernel's.</param>
+    /// <returns>The parameters.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A zero rate or burst, or a negative latency.</exception>
+    public static TbfParameters FromLatency(ulong rateBytesPerSecond, uint burstBytes, TimeSpan latency, TbfPeak? peak = null, PschedClock? clock = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(rateBytesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfZero(burstBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(latency, TimeSpan.Zero);
+        clock ??= PschedClock.Current;
+        double microseconds = Math.Floor(latency.TotalMicroseconds);
+        double limit = (rateBytesPerSecond * microseconds / 1_000_000.0) + burstBytes;
+        if (peak is TbfPeak p)
+        {
+            limit = Math.Min(limit, (p.RateBytesPerSecond * microseconds / 1_000_000.0) + p.MtuBytes);
+        }
+        return new TbfParameters(rateBytesPerSecond, burstBytes, TransmitTicks(rateBytesPerSecond, burstBytes, clock), PschedClock.Saturate(limit));
+    }
+
+    /// <summary>The time to send <paramref name="bytes"/> at <paramref name="rate"/>, in whole microseconds, as ticks.</summary>
+    internal static uint TransmitTicks(ulong rate, uint bytes, PschedClock clock) =>
+        clock.ToTicks(Math.Floor(Math.Min(bytes * 1_000_000.0 / rate, uint.MaxValue)));
 }

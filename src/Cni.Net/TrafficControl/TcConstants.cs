@@ -23,7 +23,9 @@ internal static class TcConstants
     public const ushort TCA_TBF_PARMS = 1;
     public const ushort TCA_TBF_RTAB = 2;
     public const ushort TCA_TBF_RATE64 = 4;
+    public const ushort TCA_TBF_PRATE64 = 5;
     public const ushort TCA_TBF_BURST = 6;
+    public const ushort TCA_TBF_PBURST = 7;
 
     public const ushort TCA_HTB_PARMS = 1;
     public const ushort TCA_HTB_INIT = 2;

@@ -24,21 +24,32 @@ public sealed record TbfQdisc(TbfParameters Parameters) : TcQdisc
     /// <inheritdoc/>
     public override string Kind => "tbf";
 
+    /// <summary>A peak rate with its one-packet bucket, or null for none.</summary>
+    public TbfPeak? Peak { get; init; }
+
     internal override void WriteOptions(ref NetlinkWriter writer)
     {
         NestedScope options = writer.BeginNested(TcConstants.TCA_OPTIONS, setNestedFlag: false);
         // struct tc_tbf_qopt { tc_ratespec rate, peakrate; u32 limit, buffer, mtu; }
         Span<byte> p = writer.ReserveAttribute(TcConstants.TCA_TBF_PARMS, 36);
         TcRateSpec.Write(p, Parameters.RateBytesPerSecond);
-        TcRateSpec.Write(p[12..], 0);
+        TcRateSpec.Write(p[12..], Peak?.RateBytesPerSecond ?? 0);
         BinaryPrimitives.WriteUInt32LittleEndian(p[24..], Parameters.LimitBytes);
         BinaryPrimitives.WriteUInt32LittleEndian(p[28..], Parameters.BufferTicks);
-        BinaryPrimitives.WriteUInt32LittleEndian(p[32..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(p[32..], Peak?.MtuTicks ?? 0);
         // The burst in bytes: the kernel derives the bucket from it instead of from a tick count that may saturate.
         writer.WriteUInt32(TcConstants.TCA_TBF_BURST, Parameters.BurstBytes);
         if (Parameters.RateBytesPerSecond > uint.MaxValue)
         {
             writer.WriteUInt64(TcConstants.TCA_TBF_RATE64, Parameters.RateBytesPerSecond);
+        }
+        if (Peak is TbfPeak peak)
+        {
+            writer.WriteUInt32(TcConstants.TCA_TBF_PBURST, peak.MtuBytes);
+            if (peak.RateBytesPerSecond > uint.MaxValue)
+            {
+                writer.WriteUInt64(TcConstants.TCA_TBF_PRATE64, peak.RateBytesPerSecond);
+            }
         }
         writer.EndNested(options);
     }

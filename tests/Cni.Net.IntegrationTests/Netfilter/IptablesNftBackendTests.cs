@@ -203,6 +203,30 @@ public class IptablesNftBackendTests
     }
 
     [Fact]
+    public async Task ConcurrentWriters_EnsuringTheSameChainAndRule_BothSucceed_OneRuleResults()
+    {
+        Require.NotInRootNamespace();
+        try
+        {
+            // Several plugins at once (kubelet runs ADDs in parallel): each plans against the table it read; a
+            // writer that loses the race sees the restore fail on a moved table, plans again and finds nothing to do.
+            NetfilterTransaction Build(int i) => new NetfilterTransaction(AddressFamily.InterNetwork)
+                .EnsureChain(NetfilterTable.Nat, "CNI-TEST-RACE")
+                .AppendUnique(NetfilterTable.Nat, "CNI-TEST-RACE", new NetfilterRule { Destination = IPNetwork.Parse("10.0.0.0/8"), Target = NetfilterTarget.Return })
+                .AppendUnique(NetfilterTable.Nat, "CNI-TEST-RACE", new NetfilterRule { Source = IPNetwork.Parse($"10.9.0.{i}/32"), Target = NetfilterTarget.Masquerade });
+            await Task.WhenAll(Enumerable.Range(1, 6).Select(i => Task.Run(() => new IptablesNftBackend().ApplyAsync(Build(i), s_none).AsTask())));
+            NetfilterTableState nat = await new IptablesNftBackend().ReadTableAsync(AddressFamily.InterNetwork, NetfilterTable.Nat, s_none);
+            IReadOnlyList<NetfilterRule> rules = nat.FindChain("CNI-TEST-RACE")!.Rules;
+            Assert.Single(rules, r => r.Target is VerdictTarget);
+            Assert.Equal(6, rules.Count(r => r.Target is MasqueradeTarget));
+        }
+        finally
+        {
+            NetfilterTestSupport.ResetTables();
+        }
+    }
+
+    [Fact]
     public async Task LegacyRulesPresent_Refused_WithClearError()
     {
         Require.NotInRootNamespace();

@@ -61,6 +61,27 @@ public class NetworkConfigListTests
     }
 
     [Fact]
+    public void ParsedList_ReadConcurrently_GivesTheSameRequests()
+    {
+        byte[] json = SpecTestData.Read("Spec/conflist-1.1.0.json");
+        for (int round = 0; round < 20; round++)
+        {
+            NetworkConfigList list = NetworkConfigList.Parse(json);
+            var outputs = new string[64];
+            Parallel.For(0, outputs.Length, i =>
+            {
+                PluginConfig request = list.Plugins[i % 3].Clone();
+                request.Name = list.Name;
+                outputs[i] = Encoding.UTF8.GetString(request.ToUtf8Bytes()) + request.Ipam?.ToJsonString() + request.Capabilities.Count;
+            });
+            for (int i = 3; i < outputs.Length; i++)
+            {
+                Assert.Equal(outputs[i % 3], outputs[i]);
+            }
+        }
+    }
+
+    [Fact]
     public void Parse_NoVersion_MeansV010()
     {
         NetworkConfigList list = NetworkConfigList.Parse(SpecTestData.Utf8("""{"name":"n","plugins":[{"type":"x"}]}"""));

@@ -95,6 +95,20 @@ public class TcMessagesGoldenTests
     }
 
     [Fact]
+    public void TbfWithLatencyAndPeakRate_EqualsTc()
+    {
+        byte[] golden = Golden("tbfpeak");
+        // tc: rate 10mbit burst 1250000 latency 25ms peakrate 20mbit mtu 1600 -> limit min(1,281,250, 64,100).
+        TbfPeak peak = TbfPeak.FromRate(2_500_000, 1600, s_clock);
+        TbfParameters p = TbfParameters.FromLatency(1_250_000, 1_250_000, TimeSpan.FromMilliseconds(25), peak, s_clock);
+        Assert.Equal(new TbfParameters(1_250_000, 1_250_000, 15_625_000, 64_100), p);
+        Assert.Equal(10_000u, peak.MtuTicks);
+        byte[] ours = Write(golden, TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
+            TcHandle.Create(1, 0), TcHandle.Root, new TbfQdisc(p) { Peak = peak }));
+        Assert.Equal(Convert.ToHexString(WithoutRateTables(golden, 2, 3)), Convert.ToHexString(ours));
+    }
+
+    [Fact]
     public void QdiscDelete_EqualsTc()
     {
         byte[] golden = Golden("tbfdel");

@@ -7,6 +7,9 @@ cd "$root"
 
 step() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
 
+# eng/demo.sh kubenet: the kubelet network-plugin layer (samples/kubenet-node) serving two pods.
+if [ "${1:-}" = kubenet ]; then exec "$root/eng/demo-kubenet.sh"; fi
+
 step "prerequisites (apt packages the demo and tests use)"
 "$root/eng/prereqs.sh"
 

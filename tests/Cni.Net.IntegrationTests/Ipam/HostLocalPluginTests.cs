@@ -115,9 +115,14 @@ public sealed class HostLocalPluginTests : IDisposable
     [MemberData(nameof(ReferenceVersions))]
     public void Add_EveryReferenceVersion_SameResultAndStoreAsReference(string version)
     {
-        var (ours, _) = AddBoth(version, """ "ranges":[[{"subnet":"10.55.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"},{"dst":"192.168.0.0/16","gw":"10.55.0.254"}]""");
+        // Dual stack: 0.1.0/0.2.0 carry it as ip4 + ip6 (routes inside each), later versions as ips[].
+        const string body = """ "ranges":[[{"subnet":"10.55.0.0/24"}],[{"subnet":"fd00:55::/120"}]],"routes":[{"dst":"0.0.0.0/0"},{"dst":"192.168.0.0/16","gw":"10.55.0.254"},{"dst":"::/0"}]""";
+        var (ours, _) = AddBoth(version, body);
         Assert.Equal(version, ours["cniVersion"]!.GetValue<string>());
-        AddBoth(version, """ "ranges":[[{"subnet":"10.55.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"},{"dst":"192.168.0.0/16","gw":"10.55.0.254"}]""", "ctr-2");
+        string text = ours.ToJsonString();
+        Assert.Contains("10.55.0.2/24", text, StringComparison.Ordinal);
+        Assert.Contains("fd00:55::2/120", text, StringComparison.Ordinal);
+        AddBoth(version, body, "ctr-2");
     }
 
     [Fact]
@@ -264,6 +269,7 @@ public sealed class HostLocalPluginTests : IDisposable
         JsonElement e = Error(r);
         Assert.Equal(code, e.GetProperty("code").GetUInt32());
         Assert.False(string.IsNullOrWhiteSpace(e.GetProperty("msg").GetString()));
+        Assert.True(e.TryGetProperty("cniVersion", out _), "error JSON without cniVersion: " + r.StdOut);
         Assert.DoesNotContain("   at ", r.StdOut + r.StdErr, StringComparison.Ordinal);
     }
 
@@ -410,5 +416,21 @@ public sealed class HostLocalPluginTests : IDisposable
         {
             Assert.Single(files, f => f.EndsWith("=" + id + "\\r\\neth0", StringComparison.Ordinal));
         }
+    }
+
+    [Theory]
+    [InlineData("GC")]
+    [InlineData("STATUS")]
+    public void GCAndStatus_BeforeVersion110_IncompatibleAndStoreUntouched(string command)
+    {
+        string body = """ "ranges":[[{"subnet":"10.74.0.0/24"}]]""";
+        Assert.Equal(0, Run(s_ours, "ADD", Config(_oursData, "1.0.0", body), "c1").ExitCode);
+        var env = ReferenceHostLocal.Environment(command, "unused");
+        env.Remove("CNI_CONTAINERID");
+        env.Remove("CNI_NETNS");
+        env.Remove("CNI_IFNAME");
+        Shell.Output r = Shell.Run(s_ours, [], Config(_oursData, "1.0.0", body, ""","cni.dev/valid-attachments":[]"""), env);
+        Assert.Equal(1u, Code(r));
+        Assert.Equal(["10.74.0.2=c1\\r\\neth0", "last_reserved_ip.0=10.74.0.2"], StoreSnapshot(_oursData));
     }
 }

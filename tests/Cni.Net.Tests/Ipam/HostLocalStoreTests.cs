@@ -74,6 +74,20 @@ public sealed class HostLocalStoreTests : IDisposable
     }
 
     [Fact]
+    public void ListReservations_OnlyNamesSpelledAsTheReferenceSpellsThem()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        foreach (string name in new[] { "1.2", "10.0.0.1.bak", "FD00::1", "fd00:0::1", "010.0.0.1", "notes.txt" })
+        {
+            File.WriteAllText(Path.Combine(store.Directory, name), "x\r\neth0");
+        }
+        File.WriteAllText(Path.Combine(store.Directory, "fd00::1"), "x\r\neth0");
+        Assert.Equal([IPAddress.Parse("fd00::1")], store.ListReservations().Select(r => r.Address));
+        Assert.Equal([IPAddress.Parse("fd00::1")], store.Release("x", "eth0"));
+        Assert.True(File.Exists(Path.Combine(store.Directory, "1.2")));
+    }
+
+    [Fact]
     public void GetLastReserved_MissingOrGarbage_IsNull()
     {
         using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);

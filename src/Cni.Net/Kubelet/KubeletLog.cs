@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cni.Net.Kubelet;
+
+internal static partial class KubeletLog
+{
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "Bridge netfilter is not present ({Key} missing); not setting it")]
+    public static partial void NoBridgeNetfilter(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Could not set {Key}=1: {Reason}")]
+    public static partial void SysctlFailed(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Using network {Network} from {Path}")]
+    public static partial void UsingNetwork(ILogger logger, string network, string path);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Skipping network config {Path}: {Reason}")]
+    public static partial void SkippedNetwork(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Information, Message = "kubenet: bridge {Bridge} MTU {Mtu} ({Source})")]
+    public static partial void BridgeMtu(ILogger logger, string bridge, int mtu, string source);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "kubenet: pod CIDR {PodCidr}")]
+    public static partial void PodCidr(ILogger logger, string podCidr);
+
+    [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "kubenet: plugin {Plugin} from {Path}")]
+    public static partial void FoundPlugin(ILogger logger, string plugin, string path);
+
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Debug, Message = "{Verb} pod {Namespace}/{Name} (sandbox {SandboxId}) on network {Network}")]
+    public static partial void PodOperation(ILogger logger, string verb, string @namespace, string name, string sandboxId, string network);
+
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Warning, Message = "Tearing down the loopback of sandbox {SandboxId} failed: {Reason}")]
+    public static partial void LoopbackTeardownFailed(ILogger logger, string sandboxId, string reason);
+}

@@ -151,6 +151,22 @@ internal static class IptablesSaveParser
         return tokens;
     }
 
+    /// <summary>
+    /// Reads iptables match arguments given as an argv (such as portmap's <c>conditionsV4</c>) into a rule.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option the model cannot read.</exception>
+    internal static NetfilterRule ParseArguments(IReadOnlyList<string> args, AddressFamily family)
+    {
+        try
+        {
+            return ParseRule([.. args], 0, NetfilterTableState.Empty(family, NetfilterTable.Filter));
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new ArgumentException($"cannot read iptables arguments '{string.Join(' ', args)}': {e.Message}", nameof(args), e);
+        }
+    }
+
     private static NetfilterRule ParseRule(List<string> t, int i, NetfilterTableState table)
     {
         string? protocol = null;

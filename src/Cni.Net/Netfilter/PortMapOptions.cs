@@ -11,4 +11,16 @@ public sealed class PortMapOptions
 
     /// <summary>A chain that sets the masquerade mark, owned by someone else (portmap's <c>externalSetMarkChain</c>).</summary>
     public string? ExternalSetMarkChain { get; set; }
+
+    /// <summary>
+    /// Mark every connection to a mapped port for masquerade, not only hairpin and localhost ones (portmap's
+    /// <c>masqAll</c>; newer than the Debian 1.1.1 reference, so not compared with a reference binary).
+    /// </summary>
+    public bool MasqueradeAll { get; set; }
+
+    /// <summary>Extra iptables matches for the IPv4 entry rules, as an argv (portmap's <c>conditionsV4</c>).</summary>
+    public IReadOnlyList<string>? ConditionsV4 { get; set; }
+
+    /// <summary>Extra iptables matches for the IPv6 entry rules, as an argv (portmap's <c>conditionsV6</c>).</summary>
+    public IReadOnlyList<string>? ConditionsV6 { get; set; }
 }

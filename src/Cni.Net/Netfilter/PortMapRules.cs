@@ -123,7 +123,11 @@ public static class PortMapRules
                 Destination = hostDestination,
                 Matches = [NetfilterMatch.DestinationPort(m.HostPort)],
             };
-            if (options.Snat)
+            if (options.Snat && options.MasqueradeAll)
+            {
+                transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Target = NetfilterTarget.Jump(setMarkChain) });
+            }
+            else if (options.Snat)
             {
                 transaction.AppendUnique(NetfilterTable.Nat, chain, baseRule with { Source = containerNet, Target = NetfilterTarget.Jump(setMarkChain) });
                 if (!v6)
@@ -135,14 +139,23 @@ public static class PortMapRules
         }
 
         CommentMatch comment = NetfilterMatch.Comment(CniNames.PortMapComment(network, containerId));
+        IReadOnlyList<string>? conditionArgs = v6 ? options.ConditionsV6 : options.ConditionsV4;
+        NetfilterRule conditions = conditionArgs is { Count: > 0 }
+            ? IptablesSaveParser.ParseArguments(conditionArgs, transaction.Family)
+            : new NetfilterRule();
+        if (conditions.Protocol is not null || conditions.Target is not null)
+        {
+            throw new ArgumentException("portmap conditions may not set a protocol or a target", nameof(options));
+        }
         foreach (IGrouping<string, HostPortMapping> group in mappings.GroupBy(m => m.Protocol).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             foreach (HostPortMapping[] chunk in group.Chunk(MultiportMatch.MaxPorts))
             {
-                transaction.AppendUnique(NetfilterTable.Nat, DnatChain, new NetfilterRule
+                // The reference appends the conditions after its own matches; basic options print first anyway.
+                transaction.AppendUnique(NetfilterTable.Nat, DnatChain, conditions with
                 {
                     Protocol = group.Key,
-                    Matches = [comment, NetfilterMatch.DestinationPorts([.. chunk.Select(m => new PortRange(m.HostPort))])],
+                    Matches = [comment, NetfilterMatch.DestinationPorts([.. chunk.Select(m => new PortRange(m.HostPort))]), .. conditions.Matches],
                     Target = NetfilterTarget.Jump(chain),
                 });
             }

@@ -12,6 +12,7 @@ public class IptablesSaveParserTests
     [InlineData("reference-portmap-ipv4.txt", AddressFamily.InterNetwork)]
     [InlineData("reference-portmap-ipv6.txt", AddressFamily.InterNetworkV6)]
     [InlineData("reference-bridge-ipmasq-ipv4.txt", AddressFamily.InterNetwork)]
+    [InlineData("reference-portmap-conditions-ipv4.txt", AddressFamily.InterNetwork)]
     public void Parse_ReferencePluginOutput_RendersBackIdentically(string file, AddressFamily family)
     {
         string text = Data(file);

@@ -34,6 +34,37 @@ public class RuleSetBuilderTests
     }
 
     [Fact]
+    public async Task PortMap_ConditionsV4_EqualReferencePlugin()
+    {
+        var backend = new InMemoryNetfilterBackend();
+        var options = new PortMapOptions { ConditionsV4 = ["!", "-s", "192.0.2.7", "-m", "mark", "!", "--mark", "0x4000/0x4000"] };
+        await backend.ApplyAsync(PortMapRules.AddSetup(new NetfilterTransaction(AddressFamily.InterNetwork), "demo", "ctr-abc123",
+            IPAddress.Parse("10.1.2.3"), 24, ReferenceMappings(), options), TestContext.Current.CancellationToken);
+        Assert.Equal(IptablesSaveParserTests.Data("reference-portmap-conditions-ipv4.txt"), backend.Save(AddressFamily.InterNetwork, NetfilterTable.Nat));
+    }
+
+    [Fact]
+    public void PortMap_BadConditions_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => PortMapRules.AddSetup(new NetfilterTransaction(AddressFamily.InterNetwork), "demo", "x",
+            IPAddress.Parse("10.1.2.3"), 24, ReferenceMappings(), new PortMapOptions { ConditionsV4 = ["--bogus", "1"] }));
+        Assert.Throws<ArgumentException>(() => PortMapRules.AddSetup(new NetfilterTransaction(AddressFamily.InterNetwork), "demo", "x",
+            IPAddress.Parse("10.1.2.3"), 24, ReferenceMappings(), new PortMapOptions { ConditionsV4 = ["-p", "udp"] }));
+    }
+
+    [Fact]
+    public async Task PortMap_MasqueradeAll_MarksEverySource()
+    {
+        var backend = new InMemoryNetfilterBackend();
+        await backend.ApplyAsync(PortMapRules.AddSetup(new NetfilterTransaction(AddressFamily.InterNetwork), "demo", "x",
+            IPAddress.Parse("10.1.2.3"), 24, [new(8080, 80, "tcp")], new PortMapOptions { MasqueradeAll = true }), TestContext.Current.CancellationToken);
+        NetfilterTableState nat = await backend.ReadTableAsync(AddressFamily.InterNetwork, NetfilterTable.Nat, TestContext.Current.CancellationToken);
+        Assert.Equal(
+            ["-p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK", "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.1.2.3:80"],
+            nat.FindChain(CniNames.PortMapChain("demo", "x"))!.Rules.Select(IptablesRuleFormatter.FormatSpec));
+    }
+
+    [Fact]
     public async Task PortMap_Teardown_RemovesOnlyTheContainer()
     {
         var backend = new InMemoryNetfilterBackend();

@@ -181,14 +181,18 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         return RunOnDedicatedThread(() =>
         {
+            // The thread ends right after, but it returns to its namespace first so that not even a thread that
+            // is still exiting stays inside.
+            int original = NetlinkInterop.open("/proc/thread-self/ns/net", NetlinkInterop.O_RDONLY | NetlinkInterop.O_CLOEXEC, 0);
             bool added = false;
-            _handle.DangerousAddRef(ref added);
             try
             {
+                _handle.DangerousAddRef(ref added);
                 if (NetlinkInterop.setns(_handle.Fd, NetlinkInterop.CLONE_NEWNET) != 0)
                 {
                     throw NamespaceErrors.Last("setns", Path);
                 }
+                return func();
             }
             finally
             {
@@ -196,8 +200,12 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
                 {
                     _handle.DangerousRelease();
                 }
+                if (original >= 0)
+                {
+                    _ = NetlinkInterop.setns(original, NetlinkInterop.CLONE_NEWNET);
+                    _ = NetlinkInterop.close(original);
+                }
             }
-            return func();
         });
     }
 

@@ -156,12 +156,12 @@ public ref struct NetlinkWriter
 
     /// <summary>Writes an attribute with the raw <paramref name="value"/> bytes.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteBytes(ushort type, scoped ReadOnlySpan<byte> value) => value.CopyTo(ReserveAttribute(type, value.Length));
+    public void WriteBytes(ushort type, scoped ReadOnlySpan<byte> value) => value.CopyTo(Value(type, value.Length));
 
     /// <summary>Try-form of <see cref="WriteBytes(ushort, ReadOnlySpan{byte})"/>.</summary>
     public bool TryWriteBytes(ushort type, scoped ReadOnlySpan<byte> value)
     {
-        if (!TryReserveAttribute(type, value.Length, out Span<byte> dest))
+        if (!TryValue(type, value.Length, out Span<byte> dest))
         {
             return false;
         }
@@ -175,12 +175,12 @@ public ref struct NetlinkWriter
 
     /// <summary>Writes a u8 attribute.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteUInt8(ushort type, byte value) => ReserveAttribute(type, 1)[0] = value;
+    public void WriteUInt8(ushort type, byte value) => Value(type, 1)[0] = value;
 
     /// <summary>Try-form of <see cref="WriteUInt8(ushort, byte)"/>.</summary>
     public bool TryWriteUInt8(ushort type, byte value)
     {
-        if (!TryReserveAttribute(type, 1, out Span<byte> dest))
+        if (!TryValue(type, 1, out Span<byte> dest))
         {
             return false;
         }
@@ -190,12 +190,12 @@ public ref struct NetlinkWriter
 
     /// <summary>Writes a u16 attribute in host byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteUInt16(ushort type, ushort value) => MemoryMarshal.Write(ReserveAttribute(type, 2), in value);
+    public void WriteUInt16(ushort type, ushort value) => MemoryMarshal.Write(Value(type, 2), in value);
 
     /// <summary>Try-form of <see cref="WriteUInt16(ushort, ushort)"/>.</summary>
     public bool TryWriteUInt16(ushort type, ushort value)
     {
-        if (!TryReserveAttribute(type, 2, out Span<byte> dest))
+        if (!TryValue(type, 2, out Span<byte> dest))
         {
             return false;
         }
@@ -206,16 +206,16 @@ public ref struct NetlinkWriter
     /// <summary>Writes a u16 attribute in network (big-endian) byte order, such as IFLA_VXLAN_PORT.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteUInt16BigEndian(ushort type, ushort value) =>
-        BinaryPrimitives.WriteUInt16BigEndian(ReserveAttribute(type, 2), value);
+        BinaryPrimitives.WriteUInt16BigEndian(Value(type, 2), value);
 
     /// <summary>Writes a u32 attribute in host byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteUInt32(ushort type, uint value) => MemoryMarshal.Write(ReserveAttribute(type, 4), in value);
+    public void WriteUInt32(ushort type, uint value) => MemoryMarshal.Write(Value(type, 4), in value);
 
     /// <summary>Try-form of <see cref="WriteUInt32(ushort, uint)"/>.</summary>
     public bool TryWriteUInt32(ushort type, uint value)
     {
-        if (!TryReserveAttribute(type, 4, out Span<byte> dest))
+        if (!TryValue(type, 4, out Span<byte> dest))
         {
             return false;
         }
@@ -225,21 +225,21 @@ public ref struct NetlinkWriter
 
     /// <summary>Writes an s32 attribute in host byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteInt32(ushort type, int value) => MemoryMarshal.Write(ReserveAttribute(type, 4), in value);
+    public void WriteInt32(ushort type, int value) => MemoryMarshal.Write(Value(type, 4), in value);
 
     /// <summary>Writes a u32 attribute in network (big-endian) byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteUInt32BigEndian(ushort type, uint value) =>
-        BinaryPrimitives.WriteUInt32BigEndian(ReserveAttribute(type, 4), value);
+        BinaryPrimitives.WriteUInt32BigEndian(Value(type, 4), value);
 
     /// <summary>Writes a u64 attribute in host byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteUInt64(ushort type, ulong value) => MemoryMarshal.Write(ReserveAttribute(type, 8), in value);
+    public void WriteUInt64(ushort type, ulong value) => MemoryMarshal.Write(Value(type, 8), in value);
 
     /// <summary>Try-form of <see cref="WriteUInt64(ushort, ulong)"/>.</summary>
     public bool TryWriteUInt64(ushort type, ulong value)
     {
-        if (!TryReserveAttribute(type, 8, out Span<byte> dest))
+        if (!TryValue(type, 8, out Span<byte> dest))
         {
             return false;
         }
@@ -250,7 +250,7 @@ public ref struct NetlinkWriter
     /// <summary>Writes a fixed-layout struct (for example <c>tc_ratespec</c>) as an attribute value.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteStruct<T>(ushort type, in T value)
-        where T : unmanaged => MemoryMarshal.Write(ReserveAttribute(type, Unsafe.SizeOf<T>()), in value);
+        where T : unmanaged => MemoryMarshal.Write(Value(type, Unsafe.SizeOf<T>()), in value);
 
     /// <summary>Writes <paramref name="value"/> as a NUL-terminated UTF-8 string attribute.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
@@ -265,8 +265,19 @@ public ref struct NetlinkWriter
     /// <summary>Try-form of <see cref="WriteString(ushort, ReadOnlySpan{char})"/>.</summary>
     public bool TryWriteString(ushort type, scoped ReadOnlySpan<char> value)
     {
+        // Interface names and kinds are ASCII: one byte per char, no counting pass.
+        if (System.Text.Ascii.IsValid(value))
+        {
+            if (!TryValue(type, value.Length + 1, out Span<byte> ascii))
+            {
+                return false;
+            }
+            System.Text.Ascii.FromUtf16(value, ascii, out _);
+            ascii[value.Length] = 0;
+            return true;
+        }
         int byteCount = Encoding.UTF8.GetByteCount(value);
-        if (!TryReserveAttribute(type, byteCount + 1, out Span<byte> dest))
+        if (!TryValue(type, byteCount + 1, out Span<byte> dest))
         {
             return false;
         }
@@ -279,7 +290,7 @@ public ref struct NetlinkWriter
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteString(ushort type, scoped ReadOnlySpan<byte> utf8)
     {
-        Span<byte> dest = ReserveAttribute(type, utf8.Length + 1);
+        Span<byte> dest = Value(type, utf8.Length + 1);
         utf8.CopyTo(dest);
         dest[utf8.Length] = 0;
     }
@@ -299,7 +310,7 @@ public ref struct NetlinkWriter
     {
         ArgumentNullException.ThrowIfNull(address);
         int length = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 16 : 4;
-        if (!TryReserveAttribute(type, length, out Span<byte> dest))
+        if (!TryValue(type, length, out Span<byte> dest))
         {
             return false;
         }
@@ -374,6 +385,44 @@ public ref struct NetlinkWriter
         _position = 0;
         _openMessage = 0;
         _depth = 0;
+    }
+
+    // An attribute whose value the caller overwrites completely: only the padding is zeroed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Value(ushort type, int length)
+    {
+        if (!TryValue(type, length, out Span<byte> value))
+        {
+            ThrowTooSmall(NetlinkLayout.AttributeHeaderSize + length);
+        }
+        return value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryValue(ushort type, int length, out Span<byte> value)
+    {
+        int total = NetlinkLayout.AttributeHeaderSize + length;
+        int aligned = NetlinkLayout.Align(total);
+        if ((uint)aligned > (uint)(_buffer.Length - _position) || (uint)total > ushort.MaxValue)
+        {
+            if ((uint)total > ushort.MaxValue)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(length), "an attribute value holds at most 65531 bytes");
+            }
+            value = default;
+            return false;
+        }
+        ref byte start = ref Unsafe.Add(ref MemoryMarshal.GetReference(_buffer), _position);
+        // nla_len and nla_type in one host-order store; then zero the (at most 3) padding bytes by one store into
+        // the last aligned word before the value is written over its first bytes.
+        Unsafe.WriteUnaligned(ref start, (uint)total | ((uint)type << 16));
+        if (aligned != total)
+        {
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref start, aligned - 4), 0u);
+        }
+        value = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref start, NetlinkLayout.AttributeHeaderSize), length);
+        _position += aligned;
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

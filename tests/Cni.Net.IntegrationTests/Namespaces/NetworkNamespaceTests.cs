@@ -68,11 +68,23 @@ public class NetworkNamespaceTests
         Assert.Equal("boom", e.Message);
         using NetworkNamespace after = NetworkNamespace.OpenCurrent();
         Assert.Equal(before, after);
-        // No thread of this process is in the test namespace any more.
+        // No thread of this process is in the test namespace any more (a thread that already ended may vanish
+        // from /proc/self/task between listing and opening).
         foreach (string task in Directory.GetDirectories("/proc/self/task"))
         {
-            using NetworkNamespace threadNs = NetworkNamespace.Open(task + "/ns/net");
-            Assert.NotEqual(ns, threadNs);
+            NetworkNamespace threadNs;
+            try
+            {
+                threadNs = NetworkNamespace.Open(task + "/ns/net");
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            using (threadNs)
+            {
+                Assert.NotEqual(ns, threadNs);
+            }
         }
     }
 

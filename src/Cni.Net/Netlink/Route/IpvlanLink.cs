@@ -24,6 +24,9 @@ public sealed class IpvlanLink : LinkDefinition
 
     private protected override bool HasInfoData => true;
 
-    private protected override void WriteInfoData(ref NetlinkWriter writer) =>
+    private protected override void WriteInfoData(ref NetlinkWriter writer)
+    {
         writer.WriteUInt16(Ifla.IFLA_IPVLAN_MODE, (ushort)Mode);
+        writer.WriteUInt16(Ifla.IFLA_IPVLAN_FLAGS, 0); // bridge (neither private nor vepa), as ip sends it
+    }
 }

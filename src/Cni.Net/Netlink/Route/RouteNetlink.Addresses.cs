@@ -102,6 +102,13 @@ public sealed partial class RouteNetlink
         ArgumentNullException.ThrowIfNull(address);
         ValidatePrefix(address, prefixLength, nameof(prefixLength));
         NetlinkWriter w = Socket.BeginRequest((ushort)type, flags);
+        EncodeAddress(ref w, index, address, prefixLength, addressFlags, scope);
+        return w;
+    }
+
+    /// <summary>The body of RTM_NEWADDR/RTM_DELADDR (after the message header).</summary>
+    internal static void EncodeAddress(ref NetlinkWriter w, int index, IPAddress address, int prefixLength, AddressFlags addressFlags, RouteScope scope)
+    {
         var ifa = new InterfaceAddressMessage
         {
             Family = FamilyOf(address),
@@ -117,7 +124,6 @@ public sealed partial class RouteNetlink
         {
             w.WriteUInt32(Ifa.IFA_FLAGS, (uint)addressFlags);
         }
-        return w;
     }
 
     private NetlinkWriter BeginFullAddress(InterfaceAddress address, NetlinkMessageFlags flags)

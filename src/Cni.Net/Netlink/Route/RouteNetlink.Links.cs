@@ -43,6 +43,13 @@ public sealed partial class RouteNetlink
         ValidateName(name, nameof(name));
         ValidateName(peerName, nameof(peerName));
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        EncodeVeth(ref w, name, peerName, peerNamespace, mtu);
+        Socket.Execute(ref w, "add veth");
+    }
+
+    /// <summary>The body of RTM_NEWLINK for a veth pair (after the message header).</summary>
+    internal static void EncodeVeth(ref NetlinkWriter w, scoped ReadOnlySpan<char> name, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu)
+    {
         w.WriteFamilyHeader(default(InterfaceInfoMessage));
         w.WriteString(Ifla.IFLA_IFNAME, name);
         if (mtu > 0)
@@ -55,12 +62,24 @@ public sealed partial class RouteNetlink
         WriteVethPeer(ref w, peerName, peerNamespace, mtu, null);
         w.EndNested(data);
         w.EndNested(info);
-        Socket.Execute(ref w, "add veth");
     }
 
-    internal static void WriteVethPeer(ref NetlinkWriter w, ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
+    /// <summary>The body of RTM_DELLINK by name.</summary>
+    internal static void EncodeDeleteLink(ref NetlinkWriter w, scoped ReadOnlySpan<char> name)
     {
-        ValidateName(peerName, nameof(peerName));
+        w.WriteFamilyHeader(default(InterfaceInfoMessage));
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+    }
+
+    /// <summary>The body of RTM_NEWLINK that changes IFF_* flags.</summary>
+    internal static void EncodeChangeFlags(ref NetlinkWriter w, int index, InterfaceFlags flags, InterfaceFlags change)
+    {
+        var ifi = new InterfaceInfoMessage { Index = index, Flags = (uint)flags, Change = (uint)change };
+        w.WriteFamilyHeader(in ifi);
+    }
+
+    internal static void WriteVethPeer(ref NetlinkWriter w, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
+    {
         // VETH_INFO_PEER holds a whole ifinfomsg followed by the peer's own IFLA_* attributes.
         NestedScope peer = w.BeginNested(Ifla.VETH_INFO_PEER);
         w.WriteFamilyHeader(default(InterfaceInfoMessage));
@@ -313,14 +332,20 @@ public sealed partial class RouteNetlink
     private void ChangeFlags(int index, InterfaceFlags flags, InterfaceFlags change, string operation)
     {
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, NetlinkMessageFlags.None);
-        var ifi = new InterfaceInfoMessage { Index = index, Flags = (uint)flags, Change = (uint)change };
-        w.WriteFamilyHeader(in ifi);
+        EncodeChangeFlags(ref w, index, flags, change);
         Socket.Execute(ref w, operation);
     }
 
     private NetlinkWriter BeginAddLink(LinkDefinition definition)
     {
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        EncodeAddLink(ref w, definition);
+        return w;
+    }
+
+    /// <summary>The body of RTM_NEWLINK that creates <paramref name="definition"/>.</summary>
+    internal static void EncodeAddLink(ref NetlinkWriter w, LinkDefinition definition)
+    {
         var ifi = new InterfaceInfoMessage();
         if (definition.Up)
         {
@@ -329,14 +354,13 @@ public sealed partial class RouteNetlink
         }
         w.WriteFamilyHeader(in ifi);
         definition.Write(ref w);
-        return w;
     }
 
     private NetlinkWriter BeginDeleteLink(ReadOnlySpan<char> name)
     {
         ValidateName(name, nameof(name));
-        NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, 0);
-        w.WriteString(Ifla.IFLA_IFNAME, name);
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.DeleteLink, NetlinkMessageFlags.None);
+        EncodeDeleteLink(ref w, name);
         return w;
     }
 

@@ -94,6 +94,14 @@ public sealed partial class RouteNetlink
     private NetlinkWriter BeginRoute(RouteMessageType type, NetlinkMessageFlags flags, IPRoute route)
     {
         ArgumentNullException.ThrowIfNull(route);
+        NetlinkWriter w = Socket.BeginRequest((ushort)type, flags);
+        EncodeRoute(ref w, route, type == RouteMessageType.DeleteRoute);
+        return w;
+    }
+
+    /// <summary>The body of RTM_NEWROUTE/RTM_DELROUTE (after the message header).</summary>
+    internal static void EncodeRoute(ref NetlinkWriter w, IPRoute route, bool delete)
+    {
         AddressFamily family = route.Family;
         if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
         {
@@ -107,7 +115,6 @@ public sealed partial class RouteNetlink
         CheckFamily(route.Destination, family);
         CheckFamily(route.Gateway, family);
         CheckFamily(route.PreferredSource, family);
-        bool delete = type == RouteMessageType.DeleteRoute;
         RouteScope scope = route.Scope ?? DefaultScope(route, delete);
         var rtm = new RouteMessage
         {
@@ -119,7 +126,6 @@ public sealed partial class RouteNetlink
             Type = (byte)route.Type,
             Flags = route.OnLink ? Rta.RTNH_F_ONLINK : 0u,
         };
-        NetlinkWriter w = Socket.BeginRequest((ushort)type, flags);
         w.WriteFamilyHeader(in rtm);
         if (route.Table >= 256)
         {
@@ -162,7 +168,6 @@ public sealed partial class RouteNetlink
         {
             WriteNextHops(ref w, route.NextHops, family);
         }
-        return w;
     }
 
     private static void WriteNextHops(ref NetlinkWriter w, IList<NextHop> hops, AddressFamily family)

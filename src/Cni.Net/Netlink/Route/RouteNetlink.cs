@@ -52,6 +52,12 @@ public sealed partial class RouteNetlink : IDisposable
     /// <summary>The underlying socket (for requests this class does not cover, such as traffic control).</summary>
     public NetlinkSocket Socket { get; }
 
+    /// <summary>
+    /// Starts a pipelined batch on this client's socket (see <see cref="RouteBatch"/>); the socket serves nothing
+    /// else until the batch is executed.
+    /// </summary>
+    public RouteBatch BeginBatch() => new(Socket);
+
     /// <summary>Closes the socket when this instance owns it.</summary>
     public void Dispose()
     {
@@ -69,7 +75,7 @@ public sealed partial class RouteNetlink : IDisposable
     internal static void ValidateName(ReadOnlySpan<char> name, string paramName)
     {
         // The kernel's dev_valid_name: 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-        if (name.IsEmpty || name.Length > 15 || Encoding.UTF8.GetByteCount(name) > 15 ||
+        if (name.IsEmpty || name.Length > 15 || (!System.Text.Ascii.IsValid(name) && Encoding.UTF8.GetByteCount(name) > 15) ||
             name is "." || name is ".." || name.IndexOfAny(s_invalidNameChars) >= 0)
         {
             ThrowInvalidName(name.ToString(), paramName);

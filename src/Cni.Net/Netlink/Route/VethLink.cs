@@ -30,6 +30,9 @@ public sealed class VethLink : LinkDefinition
 
     private protected override bool HasInfoData => true;
 
-    private protected override void WriteInfoData(ref NetlinkWriter writer) =>
+    private protected override void WriteInfoData(ref NetlinkWriter writer)
+    {
+        RouteNetlink.ValidateName(PeerName, nameof(PeerName));
         RouteNetlink.WriteVethPeer(ref writer, PeerName, PeerNamespace, PeerMtu ?? Mtu ?? 0, PeerMacAddress);
+    }
 }

@@ -60,19 +60,17 @@ public static class PortMapRules
 
         uint mark = 1u << options.MarkMasqBit;
         string setMarkChain = options.ExternalSetMarkChain ?? SetMarkChain;
-        if (options.Snat)
+        // With an external mark chain its owner (kube-proxy) also masquerades what it marked, so neither shared chain
+        // is ours to create; the reference plugin (1.1.1) does the same.
+        if (options.Snat && options.ExternalSetMarkChain is null)
         {
-            if (options.ExternalSetMarkChain is null)
-            {
-                transaction
-                    .EnsureChain(NetfilterTable.Nat, SetMarkChain)
-                    .AppendUnique(NetfilterTable.Nat, SetMarkChain, new NetfilterRule
-                    {
-                        Matches = [NetfilterMatch.Comment("CNI portfwd masquerade mark")],
-                        Target = NetfilterTarget.SetMark(mark, mark),
-                    });
-            }
             transaction
+                .EnsureChain(NetfilterTable.Nat, SetMarkChain)
+                .AppendUnique(NetfilterTable.Nat, SetMarkChain, new NetfilterRule
+                {
+                    Matches = [NetfilterMatch.Comment("CNI portfwd masquerade mark")],
+                    Target = NetfilterTarget.SetMark(mark, mark),
+                })
                 .EnsureChain(NetfilterTable.Nat, MasqueradeChain)
                 .AppendUnique(NetfilterTable.Nat, MasqueradeChain, new NetfilterRule
                 {

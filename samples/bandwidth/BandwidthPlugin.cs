@@ -1,0 +1,195 @@
+using System.Net.NetworkInformation;
+using Cni.Net.Namespaces;
+using Cni.Net.Netlink;
+using Cni.Net.Netlink.Route;
+using Cni.Net.Plugins;
+using Cni.Net.Spec;
+using Cni.Net.TrafficControl;
+
+namespace Cni.Net.Samples.Bandwidth;
+
+/// <summary>
+/// bandwidth as an <see cref="ICniPlugin"/>: finds the host veth of the pod and applies the library's
+/// <see cref="BandwidthShaping"/> layout (tbf at the veth's root; ingress qdisc + one u32/mirred redirect to an ifb
+/// named as the reference names it + tbf at the ifb's root). All over rtnetlink, no tc process.
+/// </summary>
+internal sealed class BandwidthPlugin : ICniPlugin
+{
+    private const string ChainedOnly = "bandwidth must be called as a chained plugin (prevResult is missing)";
+    public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        CniResult prev = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, ChainedOnly);
+        BandwidthLimits limits = BandwidthLimits.Read(request, PschedClock.Current);
+        if (limits.IsEmpty)
+        {
+            return ValueTask.FromResult(prev);
+        }
+        CniResult result = prev.Clone();
+        Netlinked(() =>
+        {
+            using var links = new RouteNetlink();
+            using var tc = new TcNetlink(links.Socket);
+            LinkInfo host = FindHostInterface(prev, request, links);
+            if (limits.Ingress is not null)
+            {
+                BandwidthShaping.SetIngressLimit(tc, host.Index, limits.IngressRate, limits.IngressBurst);
+            }
+            if (limits.Egress is not null)
+            {
+                string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
+                if (links.TryAddLink(new IfbLink(ifbName) { Mtu = host.Mtu, Up = true }))
+                {
+                    // The alias lets GC tell our ifbs of this network from other networks' (the name is only a hash).
+                    links.SetLinkAlias(links.GetLinkIndex(ifbName), AliasFor(request.Config.Name ?? string.Empty, request.ContainerId));
+                }
+                LinkInfo ifb = links.GetLink(ifbName);
+                if (!ifb.IsUp)
+                {
+                    links.SetLinkUp(ifb.Index);
+                }
+                BandwidthShaping.SetEgressLimit(tc, host.Index, ifb.Index, limits.EgressRate, limits.EgressBurst);
+                result.Interfaces.Add(new CniInterface { Name = ifbName, Mac = FormatMac(ifb.MacAddress) });
+            }
+        });
+        return ValueTask.FromResult(result);
+    }
+
+    public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        // Only the ifb is ours alone; the qdiscs on the host veth go with the veth, which the interface plugin deletes.
+        string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
+        Netlinked(() =>
+        {
+            using var links = new RouteNetlink();
+            links.TryDeleteLink(ifbName);
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        CniResult prev = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, ChainedOnly);
+        BandwidthLimits limits = BandwidthLimits.Read(request, PschedClock.Current);
+        if (limits.IsEmpty)
+        {
+            return ValueTask.CompletedTask;
+        }
+        Netlinked(() =>
+        {
+            using var links = new RouteNetlink();
+            using var tc = new TcNetlink(links.Socket);
+            LinkInfo host = FindHostInterface(prev, request, links);
+            if (limits.Ingress is TbfParameters ingress)
+            {
+                RequireTbf(tc, host, ingress, "ingress");
+            }
+            if (limits.Egress is TbfParameters egress)
+            {
+                string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
+                if (!links.TryGetLink(ifbName, out LinkInfo? ifb) || ifb is null)
+                {
+                    throw CheckFailed($"the ifb device {ifbName} is missing");
+                }
+                RequireTbf(tc, ifb, egress, "egress");
+                bool redirected = tc.ListFilters(host.Index, TcHandle.IngressQdisc)
+                    .Any(f => f.Kind == "u32" && f.Mirred is { Kind: MirredKind.EgressRedirect } m && m.TargetIfIndex == ifb.Index);
+                if (!redirected)
+                {
+                    throw CheckFailed($"no ingress filter of {host.Name} redirects to {ifbName}");
+                }
+            }
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        string network = request.Config.Name ?? string.Empty;
+        var valid = new HashSet<string>(request.ValidAttachments.Select(a => AliasFor(network, a.ContainerId)), StringComparer.Ordinal);
+        string ours = AliasFor(network, string.Empty)[..^1];
+        Netlinked(() =>
+        {
+            using var links = new RouteNetlink();
+            foreach (LinkInfo link in links.ListLinks())
+            {
+                if (link.Kind == "ifb" && link.Alias is { } alias && alias.StartsWith(ours, StringComparison.Ordinal) && !valid.Contains(alias))
+                {
+                    links.TryDeleteLink(link.Index);
+                }
+            }
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    private static void RequireTbf(TcNetlink tc, LinkInfo link, TbfParameters expected, string direction)
+    {
+        TcQdiscInfo? root = tc.ListQdiscs(link.Index).Find(q => q.Parent == TcHandle.Root);
+        if (root is not { Kind: "tbf", Tbf: TbfParameters actual })
+        {
+            throw CheckFailed($"{link.Name} has no tbf at its root for {direction} shaping");
+        }
+        if (actual.RateBytesPerSecond != expected.RateBytesPerSecond || actual.LimitBytes != expected.LimitBytes)
+        {
+            throw CheckFailed($"the {direction} tbf of {link.Name} has rate {actual.RateBytesPerSecond} B/s, limit {actual.LimitBytes} B; " +
+                $"expected {expected.RateBytesPerSecond} B/s, {expected.LimitBytes} B");
+        }
+    }
+
+    /// <summary>The host side of the container's veth: the result's host interface whose index is the peer's link.</summary>
+    private static LinkInfo FindHostInterface(CniResult prev, CniPluginRequest request, RouteNetlink links)
+    {
+        if (prev.Interfaces.Count == 0)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "bandwidth: the previous result lists no interfaces");
+        }
+        if (!prev.Interfaces.Any(i => i.Name == request.IfName && !string.IsNullOrEmpty(i.Sandbox)))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"bandwidth: the previous result has no container interface named {request.IfName}");
+        }
+        if (string.IsNullOrEmpty(request.NetNs))
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, "bandwidth: CNI_NETNS is required");
+        }
+        int peerIndex;
+        try
+        {
+            using NetworkNamespace container = NetworkNamespace.Open(request.NetNs);
+            using RouteNetlink inside = RouteNetlink.Open(container);
+            peerIndex = inside.GetLink(request.IfName).ParentIndex;
+        }
+        catch (IOException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"bandwidth: cannot open the network namespace {request.NetNs}: {e.Message}", null, e);
+        }
+        foreach (CniInterface candidate in prev.Interfaces)
+        {
+            if (string.IsNullOrEmpty(candidate.Sandbox) && links.TryGetLink(candidate.Name, out LinkInfo? link) && link is not null && link.Index == peerIndex)
+            {
+                return link;
+            }
+        }
+        throw new CniException(CniErrorCode.InvalidNetworkConfig,
+            $"bandwidth: no host interface in the previous result is the peer of {request.IfName}");
+    }
+
+    private static void Netlinked(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (NetlinkException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"bandwidth: {e.Message}", null, e);
+        }
+    }
+
+    private static CniException CheckFailed(string message) =>
+        new(CniErrorCode.InvalidNetworkConfig, "bandwidth check: " + message);
+
+    private static string AliasFor(string network, string containerId) => $"cni-bandwidth name: \"{network}\" id: \"{containerId}\"";
+
+    private static string? FormatMac(PhysicalAddress? address) =>
+        address is null ? null : string.Join(':', address.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using Cni.Net.Netfilter;
+using Cni.Net.Plugins;
+using Cni.Net.Spec;
+
+namespace Cni.Net.Samples.PortMap;
+
+/// <summary>One invocation's validated view: the rule knobs, the mappings and the container's addresses.</summary>
+internal sealed class PortMapSettings
+{
+    private PortMapSettings(string network, PortMapOptions options, List<HostPortMapping> mappings)
+    {
+        Network = network;
+        Options = options;
+        Mappings = mappings;
+    }
+
+    public string Network { get; }
+
+    public PortMapOptions Options { get; }
+
+    public List<HostPortMapping> Mappings { get; }
+
+    /// <summary>The first IPv4 and first IPv6 address of the previous result, with their prefix lengths.</summary>
+    public List<CniIPNet> ContainerAddresses { get; } = [];
+
+    public static PortMapSettings Read(CniPluginRequest request)
+    {
+        PortMapNetConf conf = request.Config.As(PortMapJsonContext.Default.PortMapNetConf);
+        if (conf.MarkMasqBit is int bit && conf.ExternalSetMarkChain is not null)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "cannot specify externalSetMarkChain and markMasqBit");
+        }
+        if (conf.MarkMasqBit is < 0 or > 31)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"markMasqBit must be between 0 and 31, not {conf.MarkMasqBit}");
+        }
+        if (conf.ExternalSetMarkChain is { } external && (external.Length is 0 or > CniNames.MaxChainLength || external.Any(char.IsWhiteSpace)))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"externalSetMarkChain '{external}' is not a chain name (1 to {CniNames.MaxChainLength} characters, no spaces)");
+        }
+        var options = new PortMapOptions
+        {
+            Snat = conf.Snat ?? true,
+            MarkMasqBit = conf.MarkMasqBit ?? 13,
+            ExternalSetMarkChain = conf.ExternalSetMarkChain,
+            MasqueradeAll = conf.MasqAll ?? false,
+            ConditionsV4 = conf.ConditionsV4,
+            ConditionsV6 = conf.ConditionsV6,
+        };
+
+        var mappings = new List<HostPortMapping>();
+        IReadOnlyList<PortMapping>? entries = request.Config.RuntimeConfig?.PortMappings;
+        if (entries is not null)
+        {
+            for (int i = 0; i < entries.Count; i++)
+            {
+                mappings.Add(ToMapping(entries[i], i));
+            }
+        }
+        var settings = new PortMapSettings(request.Config.Name ?? string.Empty, options, mappings);
+        if (request.PrevResult is { } prev)
+        {
+            AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetwork);
+            AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetworkV6);
+        }
+        return settings;
+    }
+
+    private static void AddFirst(List<CniIPNet> into, CniResult result, AddressFamily family)
+    {
+        foreach (CniIPConfig ip in result.IPs)
+        {
+            if (ip.Address.Address?.AddressFamily == family)
+            {
+                into.Add(ip.Address);
+                return;
+            }
+        }
+    }
+
+    private static HostPortMapping ToMapping(PortMapping entry, int index)
+    {
+        string where = $"runtimeConfig.portMappings[{index}]";
+        if (entry.HostPort is <= 0 or > ushort.MaxValue)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: invalid host port number: {entry.HostPort}");
+        }
+        if (entry.ContainerPort is <= 0 or > ushort.MaxValue)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: invalid container port number: {entry.ContainerPort}");
+        }
+        string protocol = string.IsNullOrEmpty(entry.Protocol) ? "tcp" : entry.Protocol.ToLowerInvariant();
+        if (protocol is not ("tcp" or "udp" or "sctp"))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: protocol must be tcp, udp or sctp, not '{entry.Protocol}'");
+        }
+        IPAddress? hostAddress = null;
+        if (!string.IsNullOrEmpty(entry.HostIP) && !IPAddress.TryParse(entry.HostIP, out hostAddress))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: hostIP '{entry.HostIP}' is not an IP address");
+        }
+        return new HostPortMapping((ushort)entry.HostPort, (ushort)entry.ContainerPort, protocol, hostAddress);
+    }
+}

@@ -1,0 +1,223 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cni.Net.IntegrationTests.Infrastructure;
+using Cni.Net.IntegrationTests.Netfilter;
+using Cni.Net.Netfilter;
+
+namespace Cni.Net.IntegrationTests.Plugins.PortMap;
+
+/// <summary>
+/// The published portmap (artifacts/cni/bin/portmap) chained after the reference bridge + host-local, against the
+/// reference portmap on the same pod: the same iptables-nft state, real connections through the host port, teardown
+/// of each other's rules, GC, CHECK and the error codes of bad input.
+/// </summary>
+public sealed class PortMapPluginTests : IDisposable
+{
+    private const string Mappings = """
+        {"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"},{"hostPort":8443,"containerPort":443,"protocol":"tcp","hostIP":"10.77.0.1"},{"hostPort":5353,"containerPort":53,"protocol":"udp"}]}
+        """;
+
+    private static readonly string s_ours = PodChain.Ours("portmap");
+    private static readonly string s_reference = PodChain.Reference("portmap");
+
+    private readonly PodChain _chain = new();
+
+    public void Dispose() => _chain.Dispose();
+
+    private string DnatChain => CniNames.PortMapChain(PodChain.Network, _chain.ContainerId);
+
+    /// <summary>The nat table without anything that names the pod (nothing does, except through the hash).</summary>
+    private static string Nat() => NetfilterTestSupport.Save("nat");
+
+    public static TheoryData<string> KeySets => new()
+    {
+        "",
+        "\"snat\":false",
+        "\"markMasqBit\":5",
+        "\"externalSetMarkChain\":\"KUBE-MARK-MASQ\"",
+        "\"conditionsV4\":[\"!\",\"-d\",\"192.168.0.0/16\",\"-i\",\"cnipb0\"]",
+    };
+
+    [Theory]
+    [MemberData(nameof(KeySets))]
+    public void Add_WritesTheReferenceIptablesState_AndDelWithoutMappingsRemovesIt(string keys)
+    {
+        Shell.Check("iptables-nft", "-t", "nat", "-N", "KUBE-MARK-MASQ");
+
+        _chain.Run(s_reference, "ADD", "portmap", keys, Mappings, _chain.BridgeResult);
+        string reference = Nat();
+        Assert.Contains(":" + DnatChain, reference, StringComparison.Ordinal);
+        // The reference DEL leaves the shared chains, as ours does; the container's own rules go.
+        _chain.Run(s_reference, "DEL", "portmap", keys, Mappings, _chain.BridgeResult);
+        Assert.DoesNotContain(DnatChain, Nat(), StringComparison.Ordinal);
+
+        JsonObject result = _chain.Run(s_ours, "ADD", "portmap", keys, Mappings, _chain.BridgeResult)!;
+        Assert.Equal(reference, Nat());
+        // prevResult passes through unchanged.
+        Assert.Equal(_chain.BridgeResult["ips"]!.ToJsonString(), result["ips"]!.ToJsonString());
+        Assert.Equal(_chain.BridgeResult["interfaces"]!.ToJsonString(), result["interfaces"]!.ToJsonString());
+
+        // CHECK accepts what ADD wrote.
+        _chain.Run(s_ours, "CHECK", "portmap", keys, Mappings, result);
+
+        // DEL without the mappings (the runtime lost them) still removes the container's chain and entry rules.
+        _chain.Run(s_ours, "DEL", "portmap", keys, null, result);
+        string after = Nat();
+        Assert.DoesNotContain(DnatChain, after, StringComparison.Ordinal);
+        Assert.DoesNotContain("dnat name:", after, StringComparison.Ordinal);
+
+        // DEL is idempotent, also without prevResult or netns.
+        Shell.Output again = _chain.Exec(s_ours, "DEL", PodChain.PluginConfig("portmap", keys, null, null), netns: "");
+        Assert.True(again.ExitCode == 0, again.StdOut + again.StdErr);
+        Assert.Equal(after, Nat());
+    }
+
+    [Fact]
+    public void HostPort_TcpFromTheNode_ReachesTheListenerInThePod()
+    {
+        using var server = new NetfilterTestSupport.PeerEchoServer(_chain.Pod, 80);
+        Assert.Null(Connect(PodChain.Gateway, 8080));
+
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+        // The node connects to its own bridge address: OUTPUT → CNI-HOSTPORT-DNAT → the pod's port 80.
+        Assert.Equal("peer=" + PodChain.Gateway, Connect(PodChain.Gateway, 8080));
+        // hostIP restricts 8443 to 10.77.0.1 only; nothing listens on 443 in the pod, so the DNAT shows as a reset
+        // from the pod rather than the node having no rule: both refuse, so check the rule is there instead.
+        Assert.Contains("-d 10.77.0.1/32 -p tcp -m tcp --dport 8443 -j DNAT --to-destination " + _chain.PodAddress + ":443", Nat(),
+            StringComparison.Ordinal);
+
+        _chain.Run(s_ours, "DEL", "portmap", "", null, _chain.BridgeResult);
+        Assert.Null(Connect(PodChain.Gateway, 8080));
+    }
+
+    [Fact]
+    public void MixedTeardown_EachRemovesTheOthersRules()
+    {
+        // Reference ADD, our DEL (without mappings: the reference itself would do nothing then).
+        _chain.Run(s_reference, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+        Assert.Contains(DnatChain, Nat(), StringComparison.Ordinal);
+        _chain.Run(s_ours, "DEL", "portmap", "", null, _chain.BridgeResult);
+        Assert.DoesNotContain(DnatChain, Nat(), StringComparison.Ordinal);
+
+        // Our ADD, reference DEL.
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+        Assert.Contains(DnatChain, Nat(), StringComparison.Ordinal);
+        _chain.Run(s_reference, "DEL", "portmap", "", Mappings, _chain.BridgeResult);
+        Assert.DoesNotContain(DnatChain, Nat(), StringComparison.Ordinal);
+        Assert.DoesNotContain("dnat name:", Nat(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SecondAdd_ReplacesTheContainersRules_InsteadOfDuplicatingThem()
+    {
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+        string once = Nat();
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+        Assert.Equal(once, Nat());
+    }
+
+    [Fact]
+    public void Check_FailsWhenARuleIsGone()
+    {
+        JsonObject result = _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult)!;
+        Shell.Check("iptables-nft", "-t", "nat", "-D", DnatChain, "-p", "tcp", "-m", "tcp", "--dport", "8080", "-j", "DNAT",
+            "--to-destination", _chain.PodAddress + ":80");
+        JsonElement error = PodChain.Error(_chain.Exec(s_ours, "CHECK", PodChain.PluginConfig("portmap", "", Mappings, result)));
+        Assert.Equal(7, error.GetProperty("code").GetInt32());
+        Assert.Contains(DnatChain, error.GetProperty("msg").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC_RemovesTheRulesOfContainersNoLongerValid()
+    {
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult, containerId: "ctr-keep");
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult, containerId: "ctr-gone");
+        string keep = CniNames.PortMapChain(PodChain.Network, "ctr-keep");
+        string gone = CniNames.PortMapChain(PodChain.Network, "ctr-gone");
+        Assert.Contains(gone, Nat(), StringComparison.Ordinal);
+
+        var config = JsonNode.Parse(PodChain.PluginConfig("portmap", "", null, null, "1.1.0"))!.AsObject();
+        config["cni.dev/valid-attachments"] = JsonNode.Parse("""[{"containerID":"ctr-keep","ifname":"eth0"}]""");
+        Shell.Output r = _chain.Exec(s_ours, "GC", config.ToJsonString(), containerId: "", netns: "");
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+
+        string nat = Nat();
+        Assert.Contains(":" + keep, nat, StringComparison.Ordinal);
+        Assert.DoesNotContain(gone, nat, StringComparison.Ordinal);
+        Assert.DoesNotContain("id: \\\"ctr-gone\\\"", nat, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Add_ForgetsStaleUdpFlowsToTheMappedPort()
+    {
+        // A datagram to the node's port 5353 before the mapping exists leaves a conntrack entry that would keep
+        // later datagrams of that flow away from the pod.
+        _chain.Pod.ExecCheck("python3", "-c",
+            "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('0.0.0.0',40000));s.sendto(b'x',('10.77.0.1',5353))");
+        Assert.Contains("dport=5353", Shell.Run("conntrack", ["-L", "-p", "udp"]).StdOut, StringComparison.Ordinal);
+
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+        Assert.DoesNotContain("dport=5353", Shell.Run("conntrack", ["-L", "-p", "udp"]).StdOut, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string?, string, int> BadInputs => new()
+    {
+        // keys, runtimeConfig, cniVersion, expected code
+        { "", "{\"portMappings\":[{\"hostPort\":0,\"containerPort\":80,\"protocol\":\"tcp\"}]}", "1.0.0", 7 },
+        { "", "{\"portMappings\":[{\"hostPort\":8080,\"containerPort\":70000,\"protocol\":\"tcp\"}]}", "1.0.0", 7 },
+        { "", "{\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"icmp\"}]}", "1.0.0", 7 },
+        { "", "{\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\",\"hostIP\":\"nope\"}]}", "1.0.0", 7 },
+        { "", "{\"portMappings\":\"all\"}", "1.0.0", 7 },
+        { "\"markMasqBit\":32", Mappings, "1.0.0", 7 },
+        { "\"markMasqBit\":3,\"externalSetMarkChain\":\"KUBE-MARK-MASQ\"", Mappings, "1.0.0", 7 },
+        { "\"conditionsV4\":[\"-j\",\"ACCEPT\"]", Mappings, "1.0.0", 7 },
+        { "", Mappings, "9.9.9", 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public void Add_BadInput_AnswersWithTheSpecCode_AndWritesNothing(string keys, string? runtimeConfig, string version, int code)
+    {
+        string before = Nat();
+        Shell.Output r = _chain.Exec(s_ours, "ADD", PodChain.PluginConfig("portmap", keys, runtimeConfig, _chain.BridgeResult, version));
+        JsonElement error = PodChain.Error(r);
+        Assert.Equal(code, error.GetProperty("code").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("msg").GetString()));
+        Assert.DoesNotContain("   at ", r.StdOut + r.StdErr, StringComparison.Ordinal);
+        Assert.Equal(before, Nat());
+    }
+
+    [Fact]
+    public void Add_WithoutPrevResult_IsAConfigError()
+    {
+        JsonElement error = PodChain.Error(_chain.Exec(s_ours, "ADD", PodChain.PluginConfig("portmap", "", Mappings, null)));
+        Assert.Equal(7, error.GetProperty("code").GetInt32());
+        Assert.Contains("chained", error.GetProperty("msg").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Add_MissingEnvironment_IsCode4()
+    {
+        Shell.Output r = Shell.Run(s_ours, [], PodChain.PluginConfig("portmap", "", Mappings, _chain.BridgeResult),
+            new Dictionary<string, string> { ["CNI_COMMAND"] = "ADD", ["CNI_PATH"] = PodChain.ReferenceDirectory });
+        Assert.Equal(4, PodChain.Error(r).GetProperty("code").GetInt32());
+    }
+
+    private static string? Connect(string address, int port)
+    {
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            if (!client.ConnectAsync(System.Net.IPAddress.Parse(address), port).Wait(TimeSpan.FromSeconds(3)))
+            {
+                return null;
+            }
+            using var reader = new StreamReader(client.GetStream());
+            return reader.ReadLine();
+        }
+        catch (AggregateException)
+        {
+            return null;
+        }
+    }
+}

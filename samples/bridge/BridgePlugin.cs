@@ -1,0 +1,399 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Cni.Net.Namespaces;
+using Cni.Net.Netfilter;
+using Cni.Net.Netlink.Route;
+using Cni.Net.Plugins;
+using Cni.Net.Plugins.Links;
+using Cni.Net.Spec;
+
+namespace Cni.Samples.Bridge;
+
+/// <summary>
+/// The reference bridge plugin on Cni.Net: a bridge on the node, a veth pair per pod (the pod end created directly
+/// in the pod's namespace), addresses from the IPAM plugin, the gateway on the bridge and IP masquerade in one
+/// netfilter transaction. DEL also removes the masquerade rules when the pod's namespace is already gone.
+/// </summary>
+internal sealed class BridgePlugin : ICniPlugin
+{
+    private const int ContainerInterfaceIndex = 2;
+    private static readonly int[] s_portStateRetriesMs = [0, 50, 500, 1000, 1000];
+    private static readonly AddressFamily[] s_families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
+
+    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        BridgeConfig config = Load(request);
+        PhysicalAddress? mac = ContainerMac(request, config);
+        bool isGateway = config.IsGateway || config.IsDefaultGateway;
+
+        // The namespace first: when it is missing nothing is created on the node.
+        using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
+        using var node = new RouteNetlink();
+        using RouteNetlink pod = RouteNetlink.Open(podNamespace);
+
+        LinkInfo bridge = BridgeSetup.Ensure(node, config.BridgeName, config.Mtu, config.PromiscMode, vlanFiltering: config.Vlan != 0);
+        VethPair veth = VethSetup.Create(node, pod, podNamespace, request.IfName, bridge.Index, config.Mtu, mac);
+        bool succeeded = false;
+        try
+        {
+            if (config.HairpinMode)
+            {
+                node.SetBridgePort(veth.Host.Index, new BridgePortSettings { Hairpin = true });
+            }
+            if (config.Vlan != 0)
+            {
+                BridgeVlan.SetAccessVlan(node, veth.Host.Index, config.Vlan, config.PreserveDefaultVlan);
+            }
+            if (config.MacSpoofCheck && veth.Container.MacAddress is { } podMac)
+            {
+                await MacSpoofCheck.SetupAsync(veth.Host.Name, podMac, request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
+            }
+
+            var result = new CniResult(CniVersion.Latest);
+            result.Interfaces.Add(new CniInterface { Name = bridge.Name, Mac = Format(bridge.MacAddress) });
+            result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = Format(veth.Host.MacAddress) });
+            result.Interfaces.Add(new CniInterface { Name = veth.Container.Name, Mac = Format(veth.Container.MacAddress), Sandbox = request.NetNs });
+
+            if (HasIpam(request))
+            {
+                CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
+                if (ipam.IPs.Count == 0)
+                {
+                    throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
+                }
+                foreach (CniIPConfig ip in ipam.IPs)
+                {
+                    result.IPs.Add(ip);
+                }
+                foreach (CniRoute route in ipam.Routes)
+                {
+                    result.Routes.Add(route);
+                }
+                result.Dns = ipam.Dns;
+                List<CniIPNet> gateways = AssignGateways(result, isGateway, config.IsDefaultGateway);
+
+                PodInterface.ApplySysctls(podNamespace, request.IfName, config.EnableDad);
+                PodInterface.Configure(pod, request.IfName, result);
+
+                foreach (CniIPNet gateway in gateways)
+                {
+                    BridgeSetup.EnsureGatewayAddress(node, bridge.Index, gateway, config.ForceAddress);
+                    BridgeSetup.EnableForwarding(gateway.Address.AddressFamily);
+                }
+                if (config.IPMasq)
+                {
+                    await ApplyMasqueradeAsync(request, result, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                pod.SetLinkUp(veth.Container.Index);
+            }
+            BridgeSetup.EnableBridgeNetfilter();
+
+            LinkInfo host = await WaitForwardingAsync(node, veth.Host.Name, cancellationToken).ConfigureAwait(false);
+            result.Interfaces[1].Mac = Format(host.MacAddress);
+            result.Interfaces[0].Mac = Format(node.GetLink(bridge.Index).MacAddress);
+            if (request.Config.Dns is { IsEmpty: false } dns)
+            {
+                result.Dns = dns;
+            }
+            succeeded = true;
+            return result;
+        }
+        finally
+        {
+            if (!succeeded)
+            {
+                // The host releases the IPAM allocation; the veth and any masquerade rules are ours to undo.
+                pod.TryDeleteLink(request.IfName);
+                if (config.MacSpoofCheck)
+                {
+                    await MacSpoofCheck.TeardownAsync(request.ContainerId, request.IfName, CancellationToken.None).ConfigureAwait(false);
+                }
+                if (config.IPMasq)
+                {
+                    await TeardownMasqueradeAsync(request, s_families, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        BridgeConfig config = Load(request);
+        IReadOnlyList<CniIPNet> removed = [];
+        if (PodNamespace.TryOpen(request.NetNs) is { } podNamespace)
+        {
+            using (podNamespace)
+            using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
+            {
+                removed = PodInterface.Delete(pod, request.IfName);
+            }
+        }
+        if (HasIpam(request))
+        {
+            await CniIpam.DelAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        if (config.MacSpoofCheck)
+        {
+            await MacSpoofCheck.TeardownAsync(request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
+        }
+        if (config.IPMasq)
+        {
+            // The chain name comes from the network and container id alone, so the rules go even when the pod's
+            // namespace (and with it the addresses) is already gone — the reference plugin leaks them then.
+            var families = new HashSet<AddressFamily>(removed.Select(a => a.Address.AddressFamily));
+            if (request.PrevResult is { } previous)
+            {
+                families.UnionWith(previous.IPs.Select(ip => ip.Address.Address.AddressFamily));
+            }
+            if (families.Count == 0)
+            {
+                families.UnionWith(s_families);
+            }
+            await TeardownMasqueradeAsync(request, families, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        BridgeConfig config = Load(request);
+        using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
+        if (HasIpam(request))
+        {
+            await CniIpam.CheckAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        CniResult previous = request.PrevResult
+            ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "CHECK needs prevResult: it is missing");
+        using var node = new RouteNetlink();
+        using RouteNetlink pod = RouteNetlink.Open(podNamespace);
+
+        CniInterface bridgeEntry = previous.Interfaces.FirstOrDefault(i => i.Name == config.BridgeName && string.IsNullOrEmpty(i.Sandbox))
+            ?? throw CheckFailed($"prevResult lists no bridge {config.BridgeName}");
+        CniInterface containerEntry = previous.Interfaces.FirstOrDefault(i => i.Name == request.IfName && i.Sandbox == request.NetNs)
+            ?? throw CheckFailed($"prevResult lists no interface {request.IfName} in sandbox {request.NetNs}");
+
+        if (!node.TryGetLink(config.BridgeName, out LinkInfo? bridge) || bridge is null)
+        {
+            throw CheckFailed($"bridge {config.BridgeName} not found");
+        }
+        if (bridge.Kind != "bridge")
+        {
+            throw CheckFailed($"interface {config.BridgeName} is not a bridge");
+        }
+        ExpectMac(bridgeEntry, bridge);
+        bool promiscuous = (bridge.Flags & InterfaceFlags.Promiscuous) != 0;
+        if (promiscuous != config.PromiscMode)
+        {
+            throw CheckFailed($"bridge {config.BridgeName}: promiscuous mode is {promiscuous}, the config says {config.PromiscMode}");
+        }
+
+        if (!pod.TryGetLink(request.IfName, out LinkInfo? container) || container is null)
+        {
+            throw CheckFailed($"interface {request.IfName} not found in {request.NetNs}");
+        }
+        if (container.Kind != "veth")
+        {
+            throw CheckFailed($"interface {request.IfName} is not a veth");
+        }
+        ExpectMac(containerEntry, container);
+
+        bool hostFound = false;
+        foreach (CniInterface entry in previous.Interfaces)
+        {
+            if (entry == bridgeEntry || entry == containerEntry || !string.IsNullOrEmpty(entry.Sandbox) ||
+                !node.TryGetLink(entry.Name, out LinkInfo? host) || host is not { Kind: "veth" })
+            {
+                continue;
+            }
+            if (host.Index == container.ParentIndex && host.ParentIndex == container.Index && host.MasterIndex == bridge.Index)
+            {
+                ExpectMac(entry, host);
+                hostFound = true;
+                break;
+            }
+        }
+        if (!hostFound)
+        {
+            throw CheckFailed($"no veth on bridge {config.BridgeName} pairs with {request.IfName}");
+        }
+
+        PodInterface.Verify(pod, request.IfName, previous);
+        if (config.IPMasq && HasIpam(request))
+        {
+            await VerifyMasqueradeAsync(request, previous, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static BridgeConfig Load(CniPluginRequest request)
+    {
+        BridgeConfig config = request.Config.As(BridgeJsonContext.Default.BridgeConfig);
+        if (config.Vlan is < 0 or > 4094)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid VLAN ID {config.Vlan} (must be between 0 and 4094)");
+        }
+        if (config.HairpinMode && config.PromiscMode)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time");
+        }
+        if (config.Vlan != 0 && (config.IsGateway || config.IsDefaultGateway))
+        {
+            throw new CniException(CniErrorCode.UnsupportedField, "isGateway together with vlan (a gateway interface per VLAN) is not supported by this bridge plugin");
+        }
+        if (config.Mtu < 0)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid mtu {config.Mtu}");
+        }
+        return config;
+    }
+
+    private static bool HasIpam(CniPluginRequest request) =>
+        request.Config.Ipam is { } ipam && ipam["type"] is { } type && !string.IsNullOrEmpty(type.ToString());
+
+    private static PhysicalAddress? ContainerMac(CniPluginRequest request, BridgeConfig config)
+    {
+        string? text = config.RuntimeConfig?.Mac;
+        if (string.IsNullOrEmpty(text))
+        {
+            text = config.Args?.Cni?.Mac;
+        }
+        if (string.IsNullOrEmpty(text) && request.Args.TryGetValue("MAC", out string? fromArgs))
+        {
+            text = fromArgs;
+        }
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        if (!PhysicalAddress.TryParse(text.Replace(':', '-'), out PhysicalAddress? mac) || mac.GetAddressBytes().Length != 6)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid MAC address \"{text}\"");
+        }
+        return mac;
+    }
+
+    /// <summary>
+    /// As the reference plugin: every address belongs to the container interface; a missing gateway becomes the
+    /// first host of the subnet when the bridge is the gateway; a default route per family is added when asked.
+    /// Returns the gateway addresses to put on the bridge.
+    /// </summary>
+    private static List<CniIPNet> AssignGateways(CniResult result, bool isGateway, bool isDefaultGateway)
+    {
+        var gateways = new List<CniIPNet>();
+        var defaultRouteFamilies = new HashSet<AddressFamily>();
+        foreach (CniIPConfig ip in result.IPs)
+        {
+            AddressFamily family = ip.Address.Address.AddressFamily;
+            ip.Interface = ContainerInterfaceIndex;
+            if (ip.Gateway is null && isGateway)
+            {
+                ip.Gateway = BridgeSetup.DefaultGateway(ip.Address);
+            }
+            if (isDefaultGateway && !defaultRouteFamilies.Contains(family))
+            {
+                CniIPNet any = family == AddressFamily.InterNetworkV6 ? new CniIPNet(IPAddress.IPv6Any, 0) : new CniIPNet(IPAddress.Any, 0);
+                if (!result.Routes.Any(r => r.Gateway is not null && r.Destination == any))
+                {
+                    result.Routes.Add(new CniRoute { Destination = any, Gateway = ip.Gateway });
+                }
+                defaultRouteFamilies.Add(family);
+            }
+            if (isGateway && ip.Gateway is not null)
+            {
+                gateways.Add(new CniIPNet(ip.Gateway, ip.Address.PrefixLength));
+            }
+        }
+        return gateways;
+    }
+
+    private static async ValueTask ApplyMasqueradeAsync(CniPluginRequest request, CniResult result, CancellationToken cancellationToken)
+    {
+        var backend = new IptablesNftBackend();
+        foreach (AddressFamily family in s_families)
+        {
+            var transaction = new NetfilterTransaction(family);
+            foreach (CniIPConfig ip in result.IPs)
+            {
+                if (ip.Address.Address.AddressFamily == family)
+                {
+                    IPMasquerade.AddSetup(transaction, ip.Address.Address, ip.Address.PrefixLength, request.Config.Name!, request.ContainerId);
+                }
+            }
+            await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask TeardownMasqueradeAsync(CniPluginRequest request, IEnumerable<AddressFamily> families, CancellationToken cancellationToken)
+    {
+        var backend = new IptablesNftBackend();
+        foreach (AddressFamily family in families)
+        {
+            var transaction = IPMasquerade.AddTeardown(new NetfilterTransaction(family), request.Config.Name!, request.ContainerId);
+            await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask VerifyMasqueradeAsync(CniPluginRequest request, CniResult previous, CancellationToken cancellationToken)
+    {
+        var backend = new IptablesNftBackend();
+        string chain = CniNames.ContainerChain(request.Config.Name!, request.ContainerId);
+        foreach (IGrouping<AddressFamily, CniIPConfig> group in previous.IPs.GroupBy(ip => ip.Address.Address.AddressFamily))
+        {
+            NetfilterTableState nat = await backend.ReadTableAsync(group.Key, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
+            if (nat.FindChain(chain) is not { Rules.Count: > 0 })
+            {
+                throw CheckFailed($"masquerade chain {chain} is missing or empty");
+            }
+            NetfilterChainState? postrouting = nat.FindChain("POSTROUTING");
+            foreach (CniIPConfig ip in group)
+            {
+                bool jumps = postrouting is not null && postrouting.Rules.Any(r =>
+                    r.Target is JumpTarget j && j.Chain == chain && r.Source is IPNetwork s && s.Contains(ip.Address.Address));
+                if (!jumps)
+                {
+                    throw CheckFailed($"no POSTROUTING rule sends {ip.Address.Address} to {chain}");
+                }
+            }
+        }
+    }
+
+    private static async ValueTask<LinkInfo> WaitForwardingAsync(RouteNetlink node, string hostName, CancellationToken cancellationToken)
+    {
+        LinkInfo host = node.GetLink(hostName);
+        foreach (int delay in s_portStateRetriesMs)
+        {
+            if (delay > 0)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+            host = node.GetLink(hostName);
+            if (host.OperationalState == OperationalState.Up)
+            {
+                return host;
+            }
+        }
+        throw new CniException(CniErrorCode.IOFailure, $"bridge port {hostName} did not come up (state {host.OperationalState})");
+    }
+
+    private static void ExpectMac(CniInterface entry, LinkInfo link)
+    {
+        if (!string.IsNullOrEmpty(entry.Mac) && !string.Equals(entry.Mac, Format(link.MacAddress), StringComparison.OrdinalIgnoreCase))
+        {
+            throw CheckFailed($"interface {link.Name}: MAC {Format(link.MacAddress)} differs from prevResult's {entry.Mac}");
+        }
+    }
+
+    private static string Format(PhysicalAddress? mac)
+    {
+        if (mac is null)
+        {
+            return "";
+        }
+        byte[] b = mac.GetAddressBytes();
+        return string.Join(':', b.Select(x => x.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private static CniException CheckFailed(string message) => new(PodInterface.CheckFailedCode, message);
+}

@@ -17,6 +17,8 @@ namespace Cni.Net.Netfilter;
 public sealed partial class IptablesNftBackend : INetfilterBackend
 {
     private readonly IptablesNftBackendOptions _options;
+    private const string XtablesLockPath = "/run/xtables.lock";
+
     private volatile bool _checkedBackend;
 
     /// <summary>Creates the backend.</summary>
@@ -36,6 +38,10 @@ public sealed partial class IptablesNftBackend : INetfilterBackend
         }
         await EnsureNotLegacyAsync(cancellationToken).ConfigureAwait(false);
         List<NetfilterTable> tables = NetfilterPlanner.TablesOf(transaction);
+        // Plugins of one node run in parallel (kubelet starts pods concurrently). Serialising our own writers on
+        // the xtables lock file (the one iptables -w takes) keeps plan + restore consistent among them; the
+        // re-plan loop below remains for writers that do not take the lock.
+        using Ipam.FileLock xtablesLock = await Task.Run(() => Ipam.FileLock.Acquire(XtablesLockPath), cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; ; attempt++)
         {
             (Dictionary<NetfilterTable, NetfilterTableState> snapshot, string before) =

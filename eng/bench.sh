@@ -6,7 +6,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-args=("$@")
+# In-process toolchain: the private namespace has no network, so BenchmarkDotNet's usual generated project (which
+# runs its own NuGet restore) cannot be built there.
+args=(--inProcess "$@")
 if [ "${1:-}" = --smoke ]; then
   args=(--filter '*' --job Dry --inProcess --memory --artifacts "$root/artifacts/bench-smoke" "${@:2}")
 fi

@@ -13,7 +13,9 @@ namespace Cni.Net.Benchmarks.Netfilter;
 /// <c>CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net) unshare --net -- dotnet run -c Release -- --filter '*DnatTransaction*'</c>.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5, invocationCount: 1)]
+[WarmupCount(1)]
+[IterationCount(5)]
+[InvocationCount(1)]
 public class DnatTransactionBenchmarks
 {
     private const string Chain = "CNI-BENCH-DNAT";

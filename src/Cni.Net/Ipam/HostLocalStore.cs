@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;

@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
@@ -41,7 +42,7 @@ public sealed partial class IptablesNftBackend : INetfilterBackend
         // Plugins of one node run in parallel (kubelet starts pods concurrently). Serialising our own writers on
         // the xtables lock file (the one iptables -w takes) keeps plan + restore consistent among them; the
         // re-plan loop below remains for writers that do not take the lock.
-        using Ipam.FileLock xtablesLock = await Task.Run(() => Ipam.FileLock.Acquire(XtablesLockPath), cancellationToken).ConfigureAwait(false);
+        using FileLock xtablesLock = await Task.Run(() => FileLock.Acquire(XtablesLockPath), cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; ; attempt++)
         {
             (Dictionary<NetfilterTable, NetfilterTableState> snapshot, string before) =

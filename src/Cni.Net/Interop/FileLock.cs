@@ -3,7 +3,7 @@ using System.Text;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
-namespace Cni.Net.Ipam;
+namespace Cni.Net.Interop;
 
 /// <summary>
 /// An exclusive <c>flock(2)</c> on a lock file, held until disposed. The reference plugin (go-filemutex) locks the

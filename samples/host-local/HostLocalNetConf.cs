@@ -24,23 +24,12 @@ internal sealed class HostLocalNetConf
     public HostLocalArgsConf? Args { get; set; }
 }
 
-internal sealed class HostLocalIpamConf
+// The legacy single range (subnet, rangeStart, rangeEnd, gateway) sits at the top of "ipam", so the ipam section is
+// a range itself; it is prepended to "ranges" as a set of its own.
+internal sealed class HostLocalIpamConf : RangeConf
 {
     [JsonPropertyName("type")]
     public string? Type { get; set; }
-
-    // The legacy single range, prepended to "ranges" as a set of its own.
-    [JsonPropertyName("subnet")]
-    public string? Subnet { get; set; }
-
-    [JsonPropertyName("rangeStart")]
-    public string? RangeStart { get; set; }
-
-    [JsonPropertyName("rangeEnd")]
-    public string? RangeEnd { get; set; }
-
-    [JsonPropertyName("gateway")]
-    public string? Gateway { get; set; }
 
     [JsonPropertyName("ranges")]
     public List<List<RangeConf>>? Ranges { get; set; }
@@ -55,7 +44,7 @@ internal sealed class HostLocalIpamConf
     public string? ResolvConf { get; set; }
 }
 
-internal sealed class RangeConf
+internal class RangeConf
 {
     [JsonPropertyName("subnet")]
     public string? Subnet { get; set; }

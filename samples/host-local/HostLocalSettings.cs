@@ -103,7 +103,7 @@ internal sealed class HostLocalSettings
         }
         if (!string.IsNullOrEmpty(ipam.Subnet))
         {
-            sets.Add(ToRangeSet([new RangeConf { Subnet = ipam.Subnet, RangeStart = ipam.RangeStart, RangeEnd = ipam.RangeEnd, Gateway = ipam.Gateway }],
+            sets.Add(ToRangeSet([ipam],
                 index++, "ipam"));
         }
         foreach (List<RangeConf> set in ipam.Ranges ?? [])

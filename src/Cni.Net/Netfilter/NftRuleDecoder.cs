@@ -105,13 +105,13 @@ internal static class NftRuleDecoder
             }
             else if (name.SequenceEqual("bitwise"u8))
             {
-                ReadOnlySpan<byte> xor = Value(data, NFTA_BITWISE_XOR);
+                ReadOnlySpan<byte> xor = Data(data, NFTA_BITWISE_XOR);
                 if (_load == Load.None || _mask is not null || xor.IndexOfAnyExcept((byte)0) >= 0)
                 {
                     Unknown(name, "sequence");
                     return;
                 }
-                _mask = Value(data, NFTA_BITWISE_MASK).ToArray();
+                _mask = Data(data, NFTA_BITWISE_MASK).ToArray();
             }
             else if (name.SequenceEqual("cmp"u8))
             {
@@ -121,18 +121,19 @@ internal static class NftRuleDecoder
                     Unknown(name, "operator");
                     return;
                 }
-                Compare(Value(data, NFTA_CMP_DATA), op == NFT_CMP_NEQ);
+                Compare(Data(data, NFTA_CMP_DATA), op == NFT_CMP_NEQ);
             }
             else if (name.SequenceEqual("range"u8))
             {
                 bool negated = U32(data, NFTA_RANGE_OP) == NFT_CMP_NEQ;
-                ReadOnlySpan<byte> from = Value(data, NFTA_RANGE_FROM_DATA);
-                ReadOnlySpan<byte> to = Value(data, NFTA_RANGE_TO_DATA);
+                ReadOnlySpan<byte> from = Data(data, NFTA_RANGE_FROM_DATA);
+                ReadOnlySpan<byte> to = Data(data, NFTA_RANGE_TO_DATA);
                 if (_load != Load.TransportHeader || _length != 2 || _mask is not null || from.Length != 2 || to.Length != 2)
                 {
                     Unknown(name, "sequence");
                     return;
                 }
+                _load = Load.None;
                 Port(new PortRange(BinaryPrimitives.ReadUInt16BigEndian(from), BinaryPrimitives.ReadUInt16BigEndian(to)), negated);
             }
             else if (name.SequenceEqual("counter"u8))
@@ -184,7 +185,7 @@ internal static class NftRuleDecoder
                 Unknown("immediate"u8, "data");
                 return;
             }
-            ReadOnlySpan<byte> verdict = Value(data, NFTA_IMMEDIATE_DATA, nestedType: NFTA_DATA_VERDICT);
+            ReadOnlySpan<byte> verdict = Data(data, NFTA_IMMEDIATE_DATA, NFTA_DATA_VERDICT);
             int code = unchecked((int)U32(verdict, NFTA_VERDICT_CODE));
             string? chain = null;
             var e = new NetlinkAttributeEnumerator(verdict);
@@ -372,8 +373,13 @@ internal static class NftRuleDecoder
         return uint.MaxValue;
     }
 
-    // The bytes of an attribute; for NFTA_*_DATA nests, the NFTA_DATA_VALUE (or nestedType) inside.
-    private static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> nest, ushort type, bool stringValue = false, ushort nestedType = NFTA_DATA_VALUE)
+    // The NFTA_DATA_VALUE (or nestedType) inside an NFTA_*_DATA nest. The kernel's dumps do not flag these nests with
+    // NLA_F_NESTED: the attribute type says what they are.
+    private static ReadOnlySpan<byte> Data(ReadOnlySpan<byte> nest, ushort type, ushort nestedType = NFTA_DATA_VALUE) =>
+        Value(nest, type, stringValue: false, nestedType);
+
+    // The bytes of an attribute (a string without its NUL), or of the nestedType attribute inside it.
+    private static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> nest, ushort type, bool stringValue = false, ushort nestedType = 0)
     {
         var e = new NetlinkAttributeEnumerator(nest);
         while (e.MoveNext())
@@ -387,7 +393,7 @@ internal static class NftRuleDecoder
             {
                 return a.GetStringBytes();
             }
-            if (!a.IsNested)
+            if (nestedType == 0)
             {
                 return a.Value;
             }

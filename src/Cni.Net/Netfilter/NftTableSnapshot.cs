@@ -26,6 +26,23 @@ internal sealed class NftTableSnapshot
 
     public HashSet<string> ExistingBaseChains { get; }
 
+    /// <summary>A snapshot of a table whose base chains do not exist yet, with the given user chains (unit tests).</summary>
+    internal static NftTableSnapshot ForTests(AddressFamily family, NetfilterTable table, Dictionary<string, (ulong Handle, NetfilterRule Rule)[]> userChains)
+    {
+        NetfilterTableState state = NetfilterTableState.Empty(family, table);
+        var handles = new Dictionary<string, List<ulong>>();
+        foreach (NetfilterChainState builtin in state.ChainList)
+        {
+            handles[builtin.Name] = [];
+        }
+        foreach (var (name, rules) in userChains)
+        {
+            state.ChainList.Add(new NetfilterChainState(name, null, [.. rules.Select(r => r.Rule)]));
+            handles[name] = [.. rules.Select(r => r.Handle)];
+        }
+        return new NftTableSnapshot(state, handles, []);
+    }
+
     public static byte FamilyOf(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2;
 
     /// <summary>Reads NFT_MSG_GETGEN's generation id.</summary>

@@ -23,6 +23,21 @@ internal static unsafe partial class ProcessInterop
     internal const int ETXTBSY = 26;
     internal const int ESRCH = 3;
     internal const int ECHILD = 10;
+    internal const int EAGAIN = 11;
+
+    internal const int F_SETFL = 4;
+    internal const int O_NONBLOCK = 0x800;
+    internal const short POLLIN = 0x1;
+    internal const short POLLOUT = 0x4;
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int fd;
+        public short events;
+        public short revents;
+    }
 
     internal const int SIGKILL = 9;
     internal const int O_CLOEXEC = 0x80000;
@@ -30,56 +45,68 @@ internal static unsafe partial class ProcessInterop
     internal const int SOCK_STREAM = 1;
     internal const int SOCK_CLOEXEC = 0x80000;
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int pipe2(int* fds, int flags);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int socketpair(int domain, int type, int protocol, int* fds);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int close(int fd);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int kill(int pid, int sig);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int waitpid(int pid, int* status, int options);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawn_file_actions_init(void* fileActions);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawn_file_actions_destroy(void* fileActions);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawnattr_init(void* attr);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawnattr_destroy(void* attr);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawnattr_setflags(void* attr, short flags);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawnattr_setsigdefault(void* attr, void* sigset);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int posix_spawnattr_setsigmask(void* attr, void* sigset);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int sigemptyset(void* set);
 
-    [LibraryImport("libc")]
+    [LibraryImport("libc.so.6")]
     internal static partial int sigfillset(void* set);
+
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    internal static partial int poll(PollFd* fds, ulong nfds, int timeout);
+
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    internal static partial long read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    internal static partial long write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc.so.6", SetLastError = true)]
+    internal static partial int fcntl(int fd, int command, int argument);
 
     internal static bool WIfExited(int status) => (status & 0x7f) == 0;
 

@@ -65,6 +65,6 @@ internal sealed unsafe partial class FileLock : IDisposable
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);
 }

@@ -209,6 +209,53 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         });
     }
 
+    /// <summary>
+    /// Runs a short synchronous library step (opening a socket, writing a sysctl) inside this namespace on the calling
+    /// thread, and returns the thread to its namespace before anything else can run on it. A dedicated thread costs
+    /// more than the step itself; <paramref name="func"/> must not await, block for long or call user code. Should the
+    /// way back fail (it cannot while the original namespace's descriptor is held), the process stops rather than run
+    /// on in the wrong namespace.
+    /// </summary>
+    /// <exception cref="IOException">setns failed (the thread did not move).</exception>
+    internal T RunOnCallingThread<T>(Func<T> func)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        int original = NetlinkInterop.open("/proc/thread-self/ns/net", NetlinkInterop.O_RDONLY | NetlinkInterop.O_CLOEXEC, 0);
+        if (original < 0)
+        {
+            throw NamespaceErrors.Last("open", "/proc/thread-self/ns/net");
+        }
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            if (NetlinkInterop.setns(_handle.Fd, NetlinkInterop.CLONE_NEWNET) != 0)
+            {
+                throw NamespaceErrors.Last("setns", Path);
+            }
+            try
+            {
+                return func();
+            }
+            finally
+            {
+                if (NetlinkInterop.setns(original, NetlinkInterop.CLONE_NEWNET) != 0)
+                {
+                    Environment.FailFast($"a thread could not return to its network namespace after working in {Path} " +
+                        $"({Errno.Name(Marshal.GetLastPInvokeError())}); stopping rather than acting in the wrong namespace");
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+            _ = NetlinkInterop.close(original);
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> inside this namespace on a new dedicated thread (see <see cref="Run{T}"/>).</summary>
     /// <exception cref="IOException">setns failed.</exception>
     public void Run(Action action)

@@ -19,7 +19,7 @@ public static class Sysctl
     public static string Read(string key, NetworkNamespace? networkNamespace = null)
     {
         string path = ToPath(key);
-        return networkNamespace is null ? ReadPath(key, path) : networkNamespace.Run(() => ReadPath(key, path));
+        return networkNamespace is null ? ReadPath(key, path) : networkNamespace.RunOnCallingThread(() => ReadPath(key, path));
     }
 
     /// <summary>Writes a sysctl.</summary>
@@ -40,7 +40,7 @@ public static class Sysctl
         }
         else
         {
-            networkNamespace.Run(() => WritePath(key, path, value));
+            networkNamespace.RunOnCallingThread(() => WritePath(key, path, value));
         }
     }
 

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Netfilter;
 
@@ -45,7 +45,7 @@ public static class CniNames
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(containerId);
-        byte[] hash = SHA512.HashData(Encoding.UTF8.GetBytes(network + containerId));
+        byte[] hash = Sha512.HashData(Encoding.UTF8.GetBytes(network + containerId));
         string name = prefix + Convert.ToHexStringLower(hash);
         return name[..length];
     }

@@ -88,7 +88,7 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     public static NetlinkSocket Open(NetworkNamespace networkNamespace, NetlinkProtocol protocol = NetlinkProtocol.Route)
     {
         ArgumentNullException.ThrowIfNull(networkNamespace);
-        return networkNamespace.Run(() => new NetlinkSocket(protocol));
+        return networkNamespace.RunOnCallingThread(() => new NetlinkSocket(protocol));
     }
 
     /// <summary>The protocol given at creation.</summary>

@@ -71,7 +71,9 @@ public static class CniIpam
         }
         environment.Add("CNI_COMMAND=" + command);
         var launch = new PluginLaunch(path, type, environment, request.StdinData, request.DelegationTimeout, MaxOutputBytes);
-        return PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken);
+        return request.BlockingDelegation
+            ? ValueTask.FromResult(BlockingPluginRunner.Run(launch, handler, request.Logger, cancellationToken))
+            : PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken);
     }
 
     private static string IpamType(CniPluginRequest request)

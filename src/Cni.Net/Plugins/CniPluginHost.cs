@@ -31,20 +31,12 @@ public static class CniPluginHost
                 Console.Error.WriteLine(options.About);
                 return 0;
             }
-            byte[] stdin;
-            using (Stream input = Console.OpenStandardInput())
-            using (var buffer = new MemoryStream())
-            {
-                input.CopyTo(buffer);
-                stdin = buffer.ToArray();
-            }
-            CniPluginOutcome outcome = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None)
-                .AsTask().GetAwaiter().GetResult();
-            using (Stream output = Console.OpenStandardOutput())
-            {
-                output.Write(outcome.Stdout);
-                output.Flush();
-            }
+            byte[] stdin = PluginStdio.ReadStdin();
+            ValueTask<CniPluginOutcome> invocation = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None,
+                blockingDelegation: true);
+            // A plugin that completes synchronously never needs the Task machinery.
+            CniPluginOutcome outcome = invocation.IsCompletedSuccessfully ? invocation.Result : invocation.AsTask().GetAwaiter().GetResult();
+            PluginStdio.WriteStdout(outcome.Stdout);
             return outcome.ExitCode;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
@@ -59,8 +51,15 @@ public static class CniPluginHost
     /// The whole plugin contract in memory: environment and stdin in, stdout bytes and exit code out. Used by
     /// <see cref="Run"/> and by the executor for in-process plugins, so both behave identically.
     /// </summary>
+    /// <param name="plugin">The plugin.</param>
+    /// <param name="environment">The CNI_* variables (and the rest of the environment, passed on to delegates).</param>
+    /// <param name="stdin">The config.</param>
+    /// <param name="options">The host options.</param>
+    /// <param name="cancellationToken">Cancels the plugin's work.</param>
+    /// <param name="blockingDelegation">Run delegated plugins (IPAM) on the calling thread: right for a plugin
+    /// process, which has nothing else to do meanwhile; in-process callers keep the asynchronous runner.</param>
     internal static async ValueTask<CniPluginOutcome> InvokeAsync(ICniPlugin plugin, Dictionary<string, string> environment,
-        ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken)
+        ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken, bool blockingDelegation = false)
     {
         ILogger logger = options.LoggerFactory?.CreateLogger("Cni.Net.Plugins.CniPluginHost") ?? NullLogger.Instance;
         CniVersion errorVersion = PeekVersion(stdin.Span) ?? CniVersion.Latest;
@@ -80,7 +79,10 @@ public static class CniPluginHost
             errorVersion = version.IsSupported ? version : CniVersion.Latest;
             CheckVersion(plugin, env.Command, version);
             IReadOnlyList<CniAttachmentId> valid = env.Command == CniCommand.GC ? ReadValidAttachments(config) : [];
-            request = new CniPluginRequest(env, environment, config, version, stdin, valid, options.DelegationTimeout, logger);
+            request = new CniPluginRequest(env, environment, config, version, stdin, valid, options.DelegationTimeout, logger)
+            {
+                BlockingDelegation = blockingDelegation,
+            };
             PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
 
             switch (env.Command)
@@ -230,6 +232,11 @@ public static class CniPluginHost
     /// <summary>The <c>cniVersion</c> of stdin, if it can be read, so even early errors carry the caller's version.</summary>
     private static CniVersion? PeekVersion(ReadOnlySpan<byte> stdin)
     {
+        if (stdin.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            // VERSION usually comes with empty stdin; the reader would throw (and exceptions are costly at start-up).
+            return null;
+        }
         try
         {
             var reader = new Utf8JsonReader(stdin);

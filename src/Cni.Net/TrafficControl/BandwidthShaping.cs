@@ -20,7 +20,7 @@ public static class BandwidthShaping
     public static void SetIngressLimit(TcNetlink tc, int hostIfIndex, ulong rateBits, ulong burstBits)
     {
         ArgumentNullException.ThrowIfNull(tc);
-        tc.AddQdisc(hostIfIndex, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(TbfParameters.FromBandwidth(rateBits, burstBits)), replace: true);
+        tc.AddQdisc(hostIfIndex, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(TbfParameters.FromBandwidth(rateBits, burstBits)) { ReferenceRateSpec = true }, replace: true);
     }
 
     /// <summary>Limits traffic from the pod: host veth ingress → mirred redirect → ifb, tbf <c>1:</c> at the ifb's root.</summary>
@@ -34,7 +34,7 @@ public static class BandwidthShaping
     {
         ArgumentNullException.ThrowIfNull(tc);
         TbfParameters tbf = TbfParameters.FromBandwidth(rateBits, burstBits);
-        tc.AddQdisc(ifbIfIndex, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(tbf), replace: true);
+        tc.AddQdisc(ifbIfIndex, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(tbf) { ReferenceRateSpec = true }, replace: true);
         tc.AddQdisc(hostIfIndex, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc(), replace: true);
         tc.TryDeleteFilters(hostIfIndex, TcHandle.IngressQdisc, 1);
         tc.AddFilter(hostIfIndex, TcHandle.IngressQdisc, 1,

@@ -27,13 +27,19 @@ public sealed record TbfQdisc(TbfParameters Parameters) : TcQdisc
     /// <summary>A peak rate with its one-packet bucket, or null for none.</summary>
     public TbfPeak? Peak { get; init; }
 
+    /// <summary>
+    /// Rate specs with the rate alone (link layer unspecified) as the reference bandwidth plugin writes them, so that
+    /// a pod shaped by either looks the same in <c>tc -d</c>; otherwise as tc writes them.
+    /// </summary>
+    internal bool ReferenceRateSpec { get; init; }
+
     internal override void WriteOptions(ref NetlinkWriter writer)
     {
         NestedScope options = writer.BeginNested(TcConstants.TCA_OPTIONS, setNestedFlag: false);
         // struct tc_tbf_qopt { tc_ratespec rate, peakrate; u32 limit, buffer, mtu; }
         Span<byte> p = writer.ReserveAttribute(TcConstants.TCA_TBF_PARMS, 36);
-        TcRateSpec.Write(p, Parameters.RateBytesPerSecond);
-        TcRateSpec.Write(p[12..], Peak?.RateBytesPerSecond ?? 0);
+        TcRateSpec.Write(p, Parameters.RateBytesPerSecond, ReferenceRateSpec);
+        TcRateSpec.Write(p[12..], Peak?.RateBytesPerSecond ?? 0, ReferenceRateSpec);
         BinaryPrimitives.WriteUInt32LittleEndian(p[24..], Parameters.LimitBytes);
         BinaryPrimitives.WriteUInt32LittleEndian(p[28..], Parameters.BufferTicks);
         BinaryPrimitives.WriteUInt32LittleEndian(p[32..], Peak?.MtuTicks ?? 0);

@@ -2,16 +2,25 @@ using System.Buffers.Binary;
 
 namespace Cni.Net.TrafficControl;
 
-/// <summary>struct tc_ratespec (12 bytes), filled as tc fills it for an Ethernet link: cell_log 3, cell_align −1.</summary>
+/// <summary>
+/// struct tc_ratespec (12 bytes), filled as tc fills it for an Ethernet link (cell_log 3, link layer Ethernet,
+/// cell_align −1), or with the rate alone as the reference plugins' netlink library fills it (link layer
+/// unspecified, which <c>tc -d</c> shows as <c>linklayer unspec</c>; the kernel shapes both the same).
+/// </summary>
 internal static class TcRateSpec
 {
     public const int Size = 12;
 
-    public static void Write(Span<byte> s, ulong bytesPerSecond)
+    public static void Write(Span<byte> s, ulong bytesPerSecond, bool rateOnly = false)
     {
         s[..Size].Clear();
         if (bytesPerSecond == 0)
         {
+            return;
+        }
+        if (rateOnly)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(s[8..], (uint)Math.Min(bytesPerSecond, uint.MaxValue));
             return;
         }
         s[0] = 3; // cell_log for tc's default 2047-byte MTU; unused by the kernel without a rate table

@@ -59,6 +59,47 @@ public class NetworkNamespaceTests
     }
 
     [Fact]
+    public void RunOnCallingThread_ExecutesInsideOnThisThread_AndReturnsIt_AlsoAfterAnException()
+    {
+        using var t = new TestNamespace("inl");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        using NetworkNamespace before = NetworkNamespace.OpenCurrent();
+        int callerThread = Environment.CurrentManagedThreadId;
+
+        (ulong inode, int thread) = ns.RunOnCallingThread(() =>
+        {
+            using NetworkNamespace inside = NetworkNamespace.OpenCurrent();
+            return (inside.Inode, Environment.CurrentManagedThreadId);
+        });
+        Assert.Equal(ns.Inode, inode);
+        Assert.Equal(callerThread, thread);
+        using (NetworkNamespace after = NetworkNamespace.OpenCurrent())
+        {
+            Assert.Equal(before, after);
+        }
+
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => ns.RunOnCallingThread<int>(() => throw new InvalidOperationException("boom")));
+        Assert.Equal("boom", e.Message);
+        using (NetworkNamespace afterThrow = NetworkNamespace.OpenCurrent())
+        {
+            Assert.Equal(before, afterThrow);
+        }
+    }
+
+    [Fact]
+    public void Sysctl_InAnotherNamespace_WritesThereOnly()
+    {
+        using var t = new TestNamespace("sysc");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        string outside = Sysctl.Read("net/ipv4/conf/lo/arp_notify");
+        string flipped = outside == "1" ? "0" : "1";
+        Sysctl.Write("net/ipv4/conf/lo/arp_notify", flipped, ns);
+        Assert.Equal(flipped, Sysctl.Read("net/ipv4/conf/lo/arp_notify", ns));
+        Assert.Equal(flipped, t.ExecCheck("cat", "/proc/sys/net/ipv4/conf/lo/arp_notify").Trim());
+        Assert.Equal(outside, Sysctl.Read("net/ipv4/conf/lo/arp_notify"));
+    }
+
+    [Fact]
     public void Run_Exception_RethrownAndNoThreadLeftInside()
     {
         using var t = new TestNamespace("runex");

@@ -82,6 +82,42 @@ public class TcMessagesGoldenTests
         Assert.Equal(Convert.ToHexString(WithoutRateTables(golden, 2)), Convert.ToHexString(ours));
     }
 
+    /// <summary>Where the value of TCA_OPTIONS/TCA_TBF_PARMS starts in a tbf RTM_NEWQDISC message.</summary>
+    private static int TbfParmsOffset(byte[] message)
+    {
+        int pos = 36; // nlmsghdr + tcmsg
+        while (pos < message.Length)
+        {
+            int len = BinaryPrimitives.ReadUInt16LittleEndian(message.AsSpan(pos));
+            if (BinaryPrimitives.ReadUInt16LittleEndian(message.AsSpan(pos + 2)) == 2)
+            {
+                Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(message.AsSpan(pos + 6))); // TCA_TBF_PARMS first
+                return pos + 8;
+            }
+            pos += (len + 3) & ~3;
+        }
+        throw new InvalidOperationException("no TCA_OPTIONS");
+    }
+
+    [Fact]
+    public void Tbf_ReferenceRateSpec_IsTcsMessageWithTheRateAlone()
+    {
+        // The reference bandwidth plugin's netlink library fills tc_ratespec with the rate only: cell_log 0, link
+        // layer 0 (unspec), cell_align 0. Everything else is tc's message.
+        byte[] expected = WithoutRateTables(Golden("tbf"), 2);
+        int parms = TbfParmsOffset(expected);
+        Assert.Equal(3, expected[parms]); // tc: cell_log 3 …
+        Assert.Equal(TcConstants.TC_LINKLAYER_ETHERNET, expected[parms + 1]); // … link layer Ethernet …
+        Assert.Equal(-1, BinaryPrimitives.ReadInt16LittleEndian(expected.AsSpan(parms + 4))); // … cell_align −1
+        expected[parms] = 0;
+        expected[parms + 1] = 0;
+        BinaryPrimitives.WriteInt16LittleEndian(expected.AsSpan(parms + 4), 0);
+        byte[] ours = Write(Golden("tbf"), TcConstants.RTM_NEWQDISC, s_add, (ref NetlinkWriter w, int i) => TcMessages.WriteQdisc(ref w, i,
+            TcHandle.Create(1, 0), TcHandle.Root,
+            new TbfQdisc(TbfParameters.FromBandwidth(10_000_000, 10_000_000, s_clock)) { ReferenceRateSpec = true }));
+        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(ours));
+    }
+
     [Fact]
     public void Tbf_64BitRate_EqualsTc()
     {

@@ -29,31 +29,31 @@ internal static partial class NetlinkInterop
         public uint nl_groups;
     }
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "close", SetLastError = true)]
     public static partial int close(int fd);
 
-    [LibraryImport("libc", EntryPoint = "gettid")]
+    [LibraryImport("libc.so.6", EntryPoint = "gettid")]
     public static partial int gettid();
 
-    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc.so.6", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mount(string? source, string target, string? fstype, ulong mountflags, IntPtr data);
 
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc.so.6", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int umount2(string target, int flags);
 
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "setns", SetLastError = true)]
     public static partial int setns(int fd, int nstype);
 
-    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "unshare", SetLastError = true)]
     public static partial int unshare(int flags);
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc.so.6", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
 
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc.so.6", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
 
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int ioctl(int fd, ulong request);
 
     public const int O_RDONLY = 0;

@@ -32,10 +32,10 @@ public sealed class BandwidthPluginTests : IDisposable
         string.Create(CultureInfo.InvariantCulture,
             $"{{\"bandwidth\":{{\"ingressRate\":{ingressRate},\"ingressBurst\":{ingressBurst},\"egressRate\":{egressRate},\"egressBurst\":{egressBurst}}}}}");
 
-    /// <summary><c>tc -j qdisc show dev</c> without what names the device or counts references.</summary>
+    /// <summary><c>tc -d -j qdisc show dev</c> (with the link layer) without what names the device or counts references.</summary>
     private static string Qdiscs(string device)
     {
-        JsonArray list = JsonNode.Parse(Shell.Check("tc", "-j", "qdisc", "show", "dev", device))!.AsArray();
+        JsonArray list = JsonNode.Parse(Shell.Check("tc", "-d", "-j", "qdisc", "show", "dev", device))!.AsArray();
         foreach (JsonObject q in list.Select(n => n!.AsObject()))
         {
             q.Remove("dev");

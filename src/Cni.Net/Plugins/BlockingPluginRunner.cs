@@ -1,0 +1,377 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Cni.Net.Execution;
+using Cni.Net.Spec;
+using Microsoft.Extensions.Logging;
+
+namespace Cni.Net.Plugins;
+
+/// <summary>
+/// Runs a delegated plugin (IPAM) from inside a plugin process on the calling thread: posix_spawn into a process
+/// group of its own, then one poll(2) loop that writes stdin and drains stdout and stderr, and waitpid. The same
+/// contract as <see cref="PluginProcessRunner"/> (timeout and oversized output kill the group, bounded stderr,
+/// ETXTBSY retries, the same log events) without the thread pool, the socket engine, timers and extra threads that
+/// the asynchronous runner starts — a plugin process would pay for them at every exec.
+/// </summary>
+internal static unsafe class BlockingPluginRunner
+{
+    private const int StderrLimit = 64 * 1024;
+    private const int MaxSpawnAttempts = 8;
+    private const int CancellationPollMs = 100;
+
+    public static T Run<T>(PluginLaunch launch, PluginOutputHandler<T> handler, ILogger logger, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Spawned process = SpawnWithRetry(launch, logger, cancellationToken);
+        long started = Stopwatch.GetTimestamp();
+        ExecutionLog.PluginStarted(logger, launch.PluginType, launch.PluginPath, process.Pid);
+        var stdout = new ArrayBufferWriter<byte>(4096);
+        var stderr = new BoundedTextCollector(StderrLimit);
+        Outcome outcome;
+        try
+        {
+            outcome = Pump(process, launch, stdout, stderr, started, cancellationToken);
+        }
+        finally
+        {
+            CloseIfOpen(ref process.StdinFd);
+            CloseIfOpen(ref process.StdoutFd);
+            CloseIfOpen(ref process.StderrFd);
+        }
+        if (outcome != Outcome.Finished)
+        {
+            KillGroup(process.Pid);
+        }
+        PluginExit exit = Decode(WaitForExit(process.Pid));
+        switch (outcome)
+        {
+            case Outcome.TooLarge:
+                ExecutionLog.PluginOutputTooLarge(logger, launch.PluginType, launch.MaxOutputBytes);
+                throw new CniException(CniErrorCode.IOFailure,
+                    $"plugin '{launch.PluginType}' wrote more than {launch.MaxOutputBytes} bytes to stdout; its process group was killed",
+                    stderr.ToString());
+            case Outcome.Cancelled:
+                throw new OperationCanceledException(cancellationToken);
+            case Outcome.TimedOut:
+                ExecutionLog.PluginTimedOut(logger, launch.PluginType, launch.Timeout.TotalSeconds, process.Pid);
+                throw new CniException(CniErrorCode.IOFailure,
+                    $"plugin '{launch.PluginType}' did not finish within {launch.Timeout.TotalSeconds:0.###} s; its process group was killed",
+                    stderr.ToString(), new TimeoutException());
+        }
+        string errText = stderr.ToString();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+        ExecutionLog.PluginFinished(logger, launch.PluginType, process.Pid, exit, elapsed);
+        if (errText.Length > 0)
+        {
+            ExecutionLog.PluginStderr(logger, launch.PluginType, errText);
+        }
+        return handler(exit, new ReadOnlySequence<byte>(stdout.WrittenMemory), errText);
+    }
+
+    private enum Outcome
+    {
+        Finished,
+        TimedOut,
+        Cancelled,
+        TooLarge,
+    }
+
+    /// <summary>Feeds stdin and reads stdout and stderr until both reach end of file, the deadline or too much output.</summary>
+    private static Outcome Pump(Spawned process, PluginLaunch launch, ArrayBufferWriter<byte> stdout, BoundedTextCollector stderr,
+        long started, CancellationToken cancellationToken)
+    {
+        ReadOnlySpan<byte> input = launch.Stdin.Span;
+        int written = 0;
+        if (input.IsEmpty)
+        {
+            CloseIfOpen(ref process.StdinFd);
+        }
+        Span<byte> scratch = stackalloc byte[4096];
+        ProcessInterop.PollFd* fds = stackalloc ProcessInterop.PollFd[3];
+        while (process.StdoutFd >= 0 || process.StderrFd >= 0)
+        {
+            long remainingMs = (long)(launch.Timeout - Stopwatch.GetElapsedTime(started)).TotalMilliseconds;
+            if (remainingMs <= 0)
+            {
+                return Outcome.TimedOut;
+            }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Outcome.Cancelled;
+            }
+            int wait = (int)Math.Min(remainingMs, cancellationToken.CanBeCanceled ? CancellationPollMs : int.MaxValue);
+            int count = 0;
+            int stdinSlot = -1, stdoutSlot = -1, stderrSlot = -1;
+            if (process.StdinFd >= 0)
+            {
+                stdinSlot = count;
+                fds[count++] = new ProcessInterop.PollFd { fd = process.StdinFd, events = ProcessInterop.POLLOUT };
+            }
+            if (process.StdoutFd >= 0)
+            {
+                stdoutSlot = count;
+                fds[count++] = new ProcessInterop.PollFd { fd = process.StdoutFd, events = ProcessInterop.POLLIN };
+            }
+            if (process.StderrFd >= 0)
+            {
+                stderrSlot = count;
+                fds[count++] = new ProcessInterop.PollFd { fd = process.StderrFd, events = ProcessInterop.POLLIN };
+            }
+            int ready = ProcessInterop.poll(fds, (ulong)count, wait);
+            if (ready < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == ProcessInterop.EINTR)
+                {
+                    continue;
+                }
+                throw new IOException($"poll failed: errno {errno}");
+            }
+            if (stdinSlot >= 0 && fds[stdinSlot].revents != 0)
+            {
+                // A non-blocking write of what fits; the plugin closing its stdin early (EPIPE) is not an error here,
+                // its exit status and output tell the story.
+                fixed (byte* p = input)
+                {
+                    long n = ProcessInterop.write(process.StdinFd, p + written, (nuint)(input.Length - written));
+                    int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                    if (n > 0)
+                    {
+                        written += (int)n;
+                    }
+                    if (written == input.Length || (n < 0 && errno != ProcessInterop.EAGAIN && errno != ProcessInterop.EINTR))
+                    {
+                        CloseIfOpen(ref process.StdinFd);
+                    }
+                }
+            }
+            if (stdoutSlot >= 0 && fds[stdoutSlot].revents != 0)
+            {
+                Span<byte> target = stdout.GetSpan(16 * 1024);
+                int n = ReadSome(ref process.StdoutFd, target);
+                if (n > 0)
+                {
+                    stdout.Advance(n);
+                    if (stdout.WrittenCount > launch.MaxOutputBytes)
+                    {
+                        return Outcome.TooLarge;
+                    }
+                }
+            }
+            if (stderrSlot >= 0 && fds[stderrSlot].revents != 0)
+            {
+                int n = ReadSome(ref process.StderrFd, scratch);
+                if (n > 0)
+                {
+                    stderr.Append(scratch[..n]);
+                }
+            }
+        }
+        return Outcome.Finished;
+    }
+
+    /// <summary>One read; closes the descriptor at end of file or on an error other than EINTR/EAGAIN.</summary>
+    private static int ReadSome(ref int fd, Span<byte> target)
+    {
+        long n;
+        fixed (byte* p = target)
+        {
+            n = ProcessInterop.read(fd, p, (nuint)target.Length);
+        }
+        if (n > 0)
+        {
+            return (int)n;
+        }
+        if (n < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == ProcessInterop.EINTR || errno == ProcessInterop.EAGAIN)
+            {
+                return 0;
+            }
+        }
+        CloseIfOpen(ref fd);
+        return 0;
+    }
+
+    private static int WaitForExit(int pid)
+    {
+        int status;
+        while (ProcessInterop.waitpid(pid, &status, 0) < 0)
+        {
+            if (Marshal.GetLastPInvokeError() != ProcessInterop.EINTR)
+            {
+                // ECHILD: someone else reaped it; report it as a failure rather than hang.
+                return 0xff00;
+            }
+        }
+        return status;
+    }
+
+    private static PluginExit Decode(int status) => ProcessInterop.WIfExited(status)
+        ? new PluginExit(ProcessInterop.WExitStatus(status), 0)
+        : new PluginExit(-1, ProcessInterop.WTermSig(status));
+
+    // The plugin leads its own process group, so -pid reaches everything it started.
+    private static void KillGroup(int pid) => _ = ProcessInterop.kill(-pid, ProcessInterop.SIGKILL);
+
+    private static void CloseIfOpen(ref int fd)
+    {
+        if (fd >= 0)
+        {
+            _ = ProcessInterop.close(fd);
+            fd = -1;
+        }
+    }
+
+    private static Spawned SpawnWithRetry(PluginLaunch launch, ILogger logger, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            Spawned? process = Spawn(launch, out int error);
+            if (process is not null)
+            {
+                return process;
+            }
+            if (error == ProcessInterop.ETXTBSY && attempt < MaxSpawnAttempts)
+            {
+                // The binary is still open for writing (being installed or copied); libcni retries the same way.
+                ExecutionLog.PluginBusy(logger, launch.PluginPath, attempt);
+                if (cancellationToken.WaitHandle.WaitOne(10 << attempt))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                continue;
+            }
+            throw new CniException(CniErrorCode.IOFailure,
+                $"cannot execute plugin '{launch.PluginType}' at {launch.PluginPath}: {Marshal.GetPInvokeErrorMessage(error)}",
+                $"errno {error}");
+        }
+    }
+
+    private static Spawned? Spawn(PluginLaunch launch, out int error)
+    {
+        byte* block = NativeArgs(launch.PluginPath, launch.Environment, out byte* path, out byte** argv, out byte** envp);
+        // Three pipes: the child reads [0] and writes [3] and [5]; we write [1] and read [2] and [4].
+        int* fds = stackalloc int[6];
+        new Span<int>(fds, 6).Fill(-1);
+        void* actions = NativeMemory.AllocZeroed(ProcessInterop.FileActionsSize);
+        void* attr = NativeMemory.AllocZeroed(ProcessInterop.SpawnAttrSize);
+        void* sigs = NativeMemory.AllocZeroed(ProcessInterop.SigSetSize);
+        bool started = false;
+        try
+        {
+            for (int i = 0; i < 6; i += 2)
+            {
+                if (ProcessInterop.pipe2(fds + i, ProcessInterop.O_CLOEXEC) != 0)
+                {
+                    throw new IOException($"pipe2 failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+            }
+            // Our ends never block: the loop polls them.
+            _ = ProcessInterop.fcntl(fds[1], ProcessInterop.F_SETFL, ProcessInterop.O_NONBLOCK);
+            _ = ProcessInterop.fcntl(fds[2], ProcessInterop.F_SETFL, ProcessInterop.O_NONBLOCK);
+            _ = ProcessInterop.fcntl(fds[4], ProcessInterop.F_SETFL, ProcessInterop.O_NONBLOCK);
+
+            _ = ProcessInterop.posix_spawn_file_actions_init(actions);
+            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, fds[0], 0);
+            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, fds[3], 1);
+            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, fds[5], 2);
+            _ = ProcessInterop.posix_spawnattr_init(attr);
+            _ = ProcessInterop.posix_spawnattr_setflags(attr,
+                ProcessInterop.POSIX_SPAWN_SETPGROUP | ProcessInterop.POSIX_SPAWN_SETSIGDEF | ProcessInterop.POSIX_SPAWN_SETSIGMASK);
+            _ = ProcessInterop.posix_spawnattr_setpgroup(attr, 0);
+            // .NET ignores SIGPIPE and ignored signals survive exec: default dispositions and an empty mask, as a
+            // shell would give.
+            _ = ProcessInterop.sigfillset(sigs);
+            _ = ProcessInterop.posix_spawnattr_setsigdefault(attr, sigs);
+            _ = ProcessInterop.sigemptyset(sigs);
+            _ = ProcessInterop.posix_spawnattr_setsigmask(attr, sigs);
+            int pid;
+            error = ProcessInterop.posix_spawn(&pid, path, actions, attr, argv, envp);
+            _ = ProcessInterop.posix_spawn_file_actions_destroy(actions);
+            _ = ProcessInterop.posix_spawnattr_destroy(attr);
+            if (error != 0)
+            {
+                return null;
+            }
+            started = true;
+            return new Spawned(pid, fds[1], fds[2], fds[4]);
+        }
+        finally
+        {
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(sigs);
+            NativeMemory.Free(block);
+            for (int i = 0; i < 6; i++)
+            {
+                bool childEnd = i is 0 or 3 or 5;
+                if (fds[i] >= 0 && (childEnd || !started))
+                {
+                    _ = ProcessInterop.close(fds[i]);
+                }
+            }
+        }
+    }
+
+    /// <summary>path, argv and envp as NUL-terminated UTF-8 in one native block (freed by the caller).</summary>
+    private static byte* NativeArgs(string path, IReadOnlyList<string> environment, out byte* nativePath, out byte** argv, out byte** envp)
+    {
+        int pointers = 2 + environment.Count + 1;
+        nuint bytes = (nuint)(pointers * sizeof(byte*)) + (nuint)(Encoding.UTF8.GetByteCount(path) + 1);
+        foreach (string e in environment)
+        {
+            bytes += (nuint)(Encoding.UTF8.GetByteCount(e) + 1);
+        }
+        byte* block = (byte*)NativeMemory.AllocZeroed(bytes);
+        byte** table = (byte**)block;
+        byte* cursor = block + pointers * sizeof(byte*);
+        byte* end = block + bytes;
+        try
+        {
+            nativePath = cursor;
+            cursor = Put(path, cursor, end);
+            argv = table;
+            table[0] = nativePath;
+            table[1] = null;
+            envp = table + 2;
+            for (int i = 0; i < environment.Count; i++)
+            {
+                envp[i] = cursor;
+                cursor = Put(environment[i], cursor, end);
+            }
+            envp[environment.Count] = null;
+            return block;
+        }
+        catch
+        {
+            NativeMemory.Free(block);
+            throw;
+        }
+    }
+
+    private static byte* Put(string s, byte* cursor, byte* end)
+    {
+        if (s.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("environment entries and paths must not contain NUL characters");
+        }
+        int n = Encoding.UTF8.GetBytes(s, new Span<byte>(cursor, (int)(end - cursor)));
+        cursor[n] = 0;
+        return cursor + n + 1;
+    }
+
+    private sealed class Spawned(int pid, int stdinFd, int stdoutFd, int stderrFd)
+    {
+        public int Pid { get; } = pid;
+
+        public int StdinFd = stdinFd;
+
+        public int StdoutFd = stdoutFd;
+
+        public int StderrFd = stderrFd;
+    }
+}

@@ -31,7 +31,10 @@ public sealed class NftablesBackend : INetfilterBackend
     private const string XtablesLockPath = "/run/xtables.lock";
     internal const int MaxAttempts = 5;
 
+    private readonly Lock _gate = new();
     private volatile bool _checkedLegacy;
+    private NetlinkSocket? _socket;
+    private string? _socketNamespace;
 
     /// <summary>Called after planning, before the batch is sent, with the attempt number (tests race a writer here).</summary>
     internal Action<int>? BeforeCommit { get; set; }
@@ -50,16 +53,16 @@ public sealed class NftablesBackend : INetfilterBackend
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            // Opened on the calling thread, before anything awaits: the socket belongs to the caller's namespace.
-            NetlinkSocket socket = Open();
-            if (!_checkedLegacy && LegacyTablesExist())
+            if (!_checkedLegacy)
             {
-                return ApplyAfterLegacyCheckAsync(socket, transaction, cancellationToken);
+                if (LegacyTablesExist())
+                {
+                    // Opened on the calling thread, before anything awaits: the socket belongs to the caller's namespace.
+                    return ApplyAfterLegacyCheckAsync(Open(), transaction, cancellationToken);
+                }
+                _checkedLegacy = true;
             }
-            using (socket)
-            {
-                Apply(socket, transaction);
-            }
+            WithSocket(socket => Apply(socket, transaction));
             return ValueTask.CompletedTask;
         }
         catch (Exception e) when (e is NetfilterException or OperationCanceledException or IOException)
@@ -88,8 +91,9 @@ public sealed class NftablesBackend : INetfilterBackend
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using NetlinkSocket socket = Open();
-            return ValueTask.FromResult(Read(() => NftTableSnapshot.Read(socket, family, table)).State);
+            NetfilterTableState? state = null;
+            WithSocket(socket => state = Read(() => NftTableSnapshot.Read(socket, family, table)).State);
+            return ValueTask.FromResult(state!);
         }
         catch (Exception e) when (e is NetfilterException or OperationCanceledException)
         {
@@ -135,6 +139,42 @@ public sealed class NftablesBackend : INetfilterBackend
                 throw new NetfilterException(
                     $"the nf_tables ruleset kept changing while this transaction was planned ({MaxAttempts} attempts); nothing was changed");
             }
+        }
+    }
+
+    // A socket is bound to the namespace it was opened in and owns 128 KiB of pinned buffers: keep one for the
+    // namespace this instance is used in most, and open a throwaway one for calls from any other namespace.
+    private void WithSocket(Action<NetlinkSocket> action)
+    {
+        string? current = CurrentNamespace();
+        lock (_gate)
+        {
+            if (current is not null && current == _socketNamespace && _socket is not null)
+            {
+                action(_socket);
+                return;
+            }
+            if (_socket is null && current is not null)
+            {
+                _socket = Open();
+                _socketNamespace = current;
+                action(_socket);
+                return;
+            }
+        }
+        using NetlinkSocket socket = Open();
+        action(socket);
+    }
+
+    private static string? CurrentNamespace()
+    {
+        try
+        {
+            return File.ResolveLinkTarget("/proc/thread-self/ns/net", returnFinalTarget: false)?.Name;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -206,6 +206,26 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     }
 
     /// <summary>
+    /// <see cref="Request{THandler}"/> that returns an error listed in <paramref name="toleratedErrors"/> (ENODEV for
+    /// a lookup of what may not exist) instead of throwing it: a thrown exception costs more than the request.
+    /// </summary>
+    /// <returns>0 on success, or the tolerated errno.</returns>
+    internal int TryRequest<THandler>(ref NetlinkWriter request, string operation, ReadOnlySpan<int> toleratedErrors, ref THandler handler)
+        where THandler : INetlinkReplyHandler, allows ref struct =>
+        Transact(ref request, operation, toleratedErrors, ref handler, NetlinkMessageFlags.Ack);
+
+    /// <summary><see cref="Dump{T}"/> with tolerated errors (see <see cref="TryRequest{THandler}"/>).</summary>
+    /// <returns>The items, empty when a tolerated error ended the request (then in <paramref name="errno"/>).</returns>
+    internal List<T> TryDump<T>(ref NetlinkWriter request, string operation, NetlinkMessageDecoder<T> decode,
+        ReadOnlySpan<int> toleratedErrors, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(decode);
+        var handler = new ListHandler<T>(decode);
+        errno = TryRequest(ref request, operation, toleratedErrors, ref handler);
+        return handler.Items;
+    }
+
+    /// <summary>
     /// Sends a GET/dump request and collects the items <paramref name="decode"/> makes of the reply messages.
     /// </summary>
     /// <exception cref="NetlinkException">The kernel refused the request, or the dump stayed interrupted (EINTR).</exception>

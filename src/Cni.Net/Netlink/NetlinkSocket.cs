@@ -30,8 +30,10 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     internal const int MaxDumpAttempts = 5;
 
     private readonly SafeFdHandle _handle;
-    private readonly byte[] _send = GC.AllocateArray<byte>(BufferSize, pinned: true);
-    private readonly byte[] _receive = GC.AllocateArray<byte>(BufferSize, pinned: true);
+    // Not zeroed: every request writes all the bytes it sends (padding included) and replies are read only as far as
+    // the kernel wrote them, so clearing 128 KiB would only touch pages a short-lived plugin never uses.
+    private readonly byte[] _send = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+    private readonly byte[] _receive = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
     private uint _sequence;
     private uint _batchFirstSequence;
     private int _batchCount;

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Per-pod ADD/DEL latency of the chain bridge(host-local, ipMasq) -> portmap -> bandwidth, exec'd as a runtime
-does (libcni injection of name, cniVersion, runtimeConfig and prevResult), ours and the reference side by side.
+does (libcni injection of name, cniVersion, runtimeConfig and prevResult), ours and the reference side by side,
+plus ours in-process: a long-lived .NET runtime process (Cni.Net.Benchmarks pod-chain-driver) running the same chain
+through CniChainExecutor with the sample handlers registered in-process (host-local is still exec'd by bridge, as IPAM
+delegation execs). INPROC=0 leaves that side out.
 
 Run through benchmarks/pod-chain-bench.sh, which puts it in a private network namespace (the "node")."""
 import json, os, shutil, statistics, subprocess, sys, tempfile, time
@@ -10,15 +13,19 @@ OURS_BIN = os.path.join(ROOT, "artifacts", "cni", "bin")
 REF_BIN = "/usr/lib/cni"
 PODS = int(os.environ.get("PODS", "50"))
 VERSION_RUNS = int(os.environ.get("VERSION_RUNS", "200"))
+DRIVER = os.path.join(ROOT, "artifacts", "build", "bin", "Cni.Net.Benchmarks", "release", "Cni.Net.Benchmarks")
+INPROC = os.environ.get("INPROC", "1") != "0"
+INPROC_WARMUP = 3
 
 
 def plugin_dir(kind):
-    """A CNI_PATH directory for one side: ours takes every plugin artifacts/cni/bin has, the reference the rest."""
+    """A CNI_PATH directory for one side: ours (exec'd or in-process) takes every plugin artifacts/cni/bin has, the
+    reference the rest."""
     d = tempfile.mkdtemp(prefix=f"cni-bench-{kind}-")
     chosen = {}
     for name in ("bridge", "host-local", "portmap", "bandwidth", "loopback"):
         ours = os.path.join(OURS_BIN, name)
-        src = ours if kind == "ours" and os.path.exists(ours) else os.path.join(REF_BIN, name)
+        src = ours if kind in ("ours", "inproc") and os.path.exists(ours) else os.path.join(REF_BIN, name)
         os.symlink(src, os.path.join(d, name))
         chosen[name] = "ours" if src == ours else "reference"
     return d, chosen
@@ -95,6 +102,68 @@ class Side:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
+class InProcessSide(Side):
+    """The same chain through CniChainExecutor in one long-lived process; each request is one JSON line each way."""
+
+    def __init__(self, index):
+        super().__init__("inproc", index)
+        self.cache = tempfile.mkdtemp(prefix="cni-bench-inproc-cache-")
+        self.cold = None
+        self.driver = subprocess.Popen([DRIVER, "pod-chain-driver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       text=True, bufsize=1)
+        conflist = {"cniVersion": "1.0.0", "name": self.network, "plugins": self.plugins}
+        try:
+            self.ask({"conflist": conflist, "cniPath": self.dir, "cacheDir": self.cache})
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def ask(self, message):
+        self.driver.stdin.write(json.dumps(message) + "\n")
+        self.driver.stdin.flush()
+        line = self.driver.stdout.readline()
+        if not line:
+            sys.exit("in-process driver exited")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            sys.exit(f"in-process {message.get('cmd')} {message.get('containerId')} failed: {answer.get('error')}")
+        return answer
+
+    def request(self, command, pod, netns):
+        t = time.perf_counter()
+        answer = self.ask({"cmd": command, "containerId": f"{self.kind}-pod-{pod}", "netns": netns,
+                           "capabilityArgs": self.runtime_config(pod)})
+        ms = (time.perf_counter() - t) * 1000
+        for plugin, elapsed in answer["plugins"].items():
+            self.per_plugin[command][plugin].append(elapsed)
+        return ms
+
+    def add(self, pod, netns):
+        self.add_ms.append(self.request("ADD", pod, netns))
+
+    def delete(self, pod, netns):
+        self.del_ms.append(self.request("DEL", pod, netns))
+
+    def warm_up(self, names):
+        """A few pods first (not counted): the first runs JIT-compile the code paths a long-lived runtime has warm."""
+        for i in range(INPROC_WARMUP):
+            name = f"cnt-bench-inw-{i}"
+            names.append(name)
+            add = self.request("ADD", 1000 + i, netns(name))
+            delete = self.request("DEL", 1000 + i, f"/run/netns/{name}")
+            if self.cold is None:
+                self.cold = (add, delete)
+        self.per_plugin = {c: {p: [] for p in v} for c, v in self.per_plugin.items()}
+
+    def cleanup(self):
+        if self.driver.poll() is None:
+            self.driver.stdin.close()
+            self.driver.wait(timeout=30)
+        self.driver.stdout.close()
+        shutil.rmtree(self.cache, ignore_errors=True)
+        super().cleanup()
+
+
 def netns(name):
     subprocess.run(["ip", "netns", "add", name], check=True)
     return f"/run/netns/{name}"
@@ -120,23 +189,34 @@ def main():
         sys.exit("refusing to run in the machine's own network namespace; use benchmarks/pod-chain-bench.sh")
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         forward = f.read().strip()
-    ours, ref = Side("ours", 0), Side("reference", 1)
-    names = []
+    sides, names = [], []
+    inproc = None
     try:
-        # Interleaved, so both sides see the same machine load; each pod has its own namespace.
+        ours = Side("ours", 0)
+        sides.append(ours)
+        ref = Side("reference", 1)
+        sides.append(ref)
+        if INPROC and not os.path.exists(DRIVER):
+            print(f"in-process side skipped: {DRIVER} is not built (dotnet build benchmarks/Cni.Net.Benchmarks -c Release)")
+        elif INPROC:
+            inproc = InProcessSide(2)
+            sides.append(inproc)
+        if inproc:
+            inproc.warm_up(names)
+        # Interleaved, so all sides see the same machine load; each pod has its own namespace.
         for pod in range(PODS):
-            for side in (ours, ref):
+            for side in sides:
                 name = f"cnt-bench-{side.kind[:3]}-{pod}"
                 names.append(name)
                 side.add(pod, netns(name))
         for pod in range(PODS):
-            for side in (ours, ref):
+            for side in sides:
                 side.delete(pod, f"/run/netns/cnt-bench-{side.kind[:3]}-{pod}")
     finally:
         for name in names:
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
-        ours.cleanup()
-        ref.cleanup()
+        for side in sides:
+            side.cleanup()
         subprocess.run(["iptables-nft", "-t", "nat", "-F"], capture_output=True)
         subprocess.run(["iptables-nft", "-t", "nat", "-X"], capture_output=True)
         with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
@@ -156,6 +236,24 @@ def main():
             rm = statistics.median(ref.per_plugin[command][plugin])
             who = ours.chosen[plugin]
             print(f"| {command} {plugin} ({who}) | {om:.1f} ms | | {rm:.1f} ms | | {rm / om:.1f}x |")
+    if inproc:
+        print()
+        print("ours in-process (CniChainExecutor in one long-lived process; bridge, portmap, bandwidth handlers in-process,"
+              " host-local exec'd by bridge) against ours exec'd:")
+        print()
+        print("| per pod | in-process median | in-process p90 | exec'd median | exec'd p90 | exec'd/in-process (median) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, a, b in (("ADD (chain)", inproc.add_ms, ours.add_ms), ("DEL (chain)", inproc.del_ms, ours.del_ms)):
+            (im, i9, _), (om, o9, _) = stats(a), stats(b)
+            print(f"| {label} | {im:.1f} ms | {i9:.1f} ms | {om:.1f} ms | {o9:.1f} ms | {om / im:.1f}x |")
+        for command in ("ADD", "DEL"):
+            for plugin in ("bridge", "portmap", "bandwidth"):
+                im = statistics.median(inproc.per_plugin[command][plugin])
+                om = statistics.median(ours.per_plugin[command][plugin])
+                print(f"| {command} {plugin} (inside the handler / exec'd) | {im:.1f} ms | | {om:.1f} ms | | {om / im:.1f}x |")
+        print()
+        print(f"in-process first pod (cold JIT, not counted above): ADD {inproc.cold[0]:.1f} ms, DEL {inproc.cold[1]:.1f} ms;"
+              f" {INPROC_WARMUP} warm-up pods before the {PODS} measured")
     print()
     print(f"VERSION start-up (median of {VERSION_RUNS} execs):")
     print("| plugin | ours | reference (Go) | ratio |")

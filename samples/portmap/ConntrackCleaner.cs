@@ -1,52 +1,43 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net.Sockets;
 using Cni.Net.Netfilter;
+using Cni.Net.Netlink;
 
 namespace Cni.Net.Samples.PortMap;
 
 /// <summary>
-/// Deletes conntrack entries of UDP flows to mapped host ports, as the reference plugin does after ADD, with the
-/// <c>conntrack</c> tool when the node has it (a node without it keeps the flows until they time out).
+/// Deletes conntrack entries of UDP flows to mapped host ports after ADD, as the reference plugin does: datagrams
+/// that reached a host port before its DNAT rule existed created flows that would keep bypassing it. Done over
+/// ctnetlink in-process (no <c>conntrack</c> tool). Like the reference, a failure is logged to stderr and ADD goes on;
+/// a kernel without conntrack netlink support has nothing to forget.
 /// </summary>
 internal sealed class ConntrackCleaner
 {
-    private static readonly string[] s_candidates = ["/usr/sbin/conntrack", "/sbin/conntrack", "/usr/bin/conntrack"];
+    private readonly TextWriter _log;
 
-    private readonly string? _tool;
+    public ConntrackCleaner(TextWriter? log = null) => _log = log ?? Console.Error;
 
-    public ConntrackCleaner(string? toolPath = null)
+    public ValueTask DeleteUdpFlowsAsync(AddressFamily family, IReadOnlyList<HostPortMapping> mappings, CancellationToken cancellationToken)
     {
-        _tool = toolPath ?? Array.Find(s_candidates, File.Exists);
-    }
-
-    public async ValueTask DeleteUdpFlowsAsync(AddressFamily family, IReadOnlyList<HostPortMapping> mappings, CancellationToken cancellationToken)
-    {
-        if (_tool is null)
+        cancellationToken.ThrowIfCancellationRequested();
+        ushort[] ports = mappings.Where(m => m.Protocol == "udp").Select(m => m.HostPort).Distinct().ToArray();
+        if (ports.Length == 0)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
-        foreach (ushort port in mappings.Where(m => m.Protocol == "udp").Select(m => m.HostPort).Distinct())
+        try
         {
-            var start = new ProcessStartInfo(_tool)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add("-D");
-            start.ArgumentList.Add("-f");
-            start.ArgumentList.Add(family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4");
-            start.ArgumentList.Add("-p");
-            start.ArgumentList.Add("udp");
-            start.ArgumentList.Add("--orig-port-dst");
-            start.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
-            using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {_tool}");
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            Task<string> stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-            // conntrack exits 1 when no flow matched ("0 flow entries have been deleted"): nothing to forget is fine.
+            using var table = new ConntrackTable();
+            table.DeleteFlows(family, ProtocolType.Udp, ports);
         }
+        catch (NetlinkException e) when (e.ErrnoName is "EPROTONOSUPPORT" or "EINVAL")
+        {
+            // No nfnetlink (EPROTONOSUPPORT) or no ctnetlink subsystem (EINVAL): no table to clean.
+        }
+        catch (Exception e) when (e is NetlinkException or NetlinkProtocolException)
+        {
+            string which = family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+            _log.WriteLine($"portmap: failed to delete stale UDP conntrack entries for {which}: {e.Message}");
+        }
+        return ValueTask.CompletedTask;
     }
 }

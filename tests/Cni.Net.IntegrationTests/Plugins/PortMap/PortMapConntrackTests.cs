@@ -1,0 +1,72 @@
+using Cni.Net.IntegrationTests.Infrastructure;
+
+namespace Cni.Net.IntegrationTests.Plugins.PortMap;
+
+/// <summary>
+/// portmap ADD forgets the node's stale UDP flows to the mapped host ports (through ctnetlink, no conntrack process),
+/// and only those: a flow to an unmapped port and TCP flows stay.
+/// </summary>
+public sealed class PortMapConntrackTests : IDisposable
+{
+    private const string Mappings = """
+        {"portMappings":[{"hostPort":5353,"containerPort":53,"protocol":"udp"},{"hostPort":5355,"containerPort":53,"protocol":"tcp"}]}
+        """;
+
+    private readonly PodChain _chain = new("ctr-pb-ct");
+
+    public void Dispose()
+    {
+        try
+        {
+            // The flows live in the test process's namespace (the node); take along whatever the test left.
+            foreach (string port in new[] { "5353", "5354", "5355" })
+            {
+                Shell.Run("conntrack", ["-D", "-f", "ipv4", "-p", "udp", "--orig-port-dst", port]);
+            }
+        }
+        finally
+        {
+            _chain.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Add_DeletesTheUdpFlowsToTheMappedHostPortsOnly()
+    {
+        // The reference bridge's masquerade rules make the node track connections; the pod talks to the gateway
+        // before the host port is mapped.
+        SendUdpFromPod(5353, 5354, 5355);
+        Assert.Equal(["5353", "5354", "5355"], NodeUdpPorts());
+
+        _chain.Run(PodChain.Ours("portmap"), "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+
+        // 5353 is mapped for UDP: forgotten. 5355 is mapped for TCP only, 5354 not at all: kept.
+        Assert.Equal(["5354", "5355"], NodeUdpPorts());
+
+        _chain.Run(PodChain.Ours("portmap"), "DEL", "portmap", "", Mappings, _chain.BridgeResult);
+    }
+
+    private void SendUdpFromPod(params int[] ports)
+    {
+        string script =
+            "import socket,sys\n" +
+            "for p in sys.argv[2:]:\n" +
+            "    s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n" +
+            "    s.sendto(b'x',(sys.argv[1],int(p)))\n" +
+            "    s.close()\n";
+        _chain.Pod.ExecCheck(["python3", "-c", script, PodChain.Gateway, .. ports.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+    }
+
+    /// <summary>Destination ports of the node's UDP entries from this pod, sorted.</summary>
+    private string[] NodeUdpPorts()
+    {
+        Shell.Output r = Shell.Run("conntrack", ["-L", "-f", "ipv4", "-p", "udp", "-s", _chain.PodAddress]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        return r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(f => f.StartsWith("dport=", StringComparison.Ordinal)))
+            .OfType<string>()
+            .Select(f => f["dport=".Length..])
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+    }
+}

@@ -340,7 +340,7 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static async ValueTask ApplyMasqueradeAsync(CniPluginRequest request, CniResult result, CancellationToken cancellationToken)
     {
-        var backend = new IptablesNftBackend();
+        var backend = new NftablesBackend();
         foreach (AddressFamily family in s_families)
         {
             var transaction = new NetfilterTransaction(family);
@@ -357,7 +357,7 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static async ValueTask TeardownMasqueradeAsync(CniPluginRequest request, IEnumerable<AddressFamily> families, CancellationToken cancellationToken)
     {
-        var backend = new IptablesNftBackend();
+        var backend = new NftablesBackend();
         foreach (AddressFamily family in families)
         {
             var transaction = IPMasquerade.AddTeardown(new NetfilterTransaction(family), request.Config.Name!, request.ContainerId);
@@ -367,7 +367,7 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static async ValueTask VerifyMasqueradeAsync(CniPluginRequest request, CniResult previous, CancellationToken cancellationToken)
     {
-        var backend = new IptablesNftBackend();
+        var backend = new NftablesBackend();
         string chain = CniNames.ContainerChain(request.Config.Name!, request.ContainerId);
         foreach (IGrouping<AddressFamily, CniIPConfig> group in previous.IPs.GroupBy(ip => ip.Address.Address.AddressFamily))
         {

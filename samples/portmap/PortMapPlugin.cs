@@ -21,7 +21,7 @@ internal sealed class PortMapPlugin : ICniPlugin
 
     public PortMapPlugin(INetfilterBackend? backend = null, ConntrackCleaner? conntrack = null)
     {
-        _backend = backend ?? new IptablesNftBackend();
+        _backend = backend ?? new NftablesBackend();
         _conntrack = conntrack ?? new ConntrackCleaner();
     }
 

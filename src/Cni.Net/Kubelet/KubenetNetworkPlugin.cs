@@ -29,7 +29,7 @@ internal sealed class KubenetNetworkPlugin : INetworkPlugin
     private NetworkPluginOptions? _options;
     private CniChainExecutor? _executor;
     private ILogger _logger = NullLogger.Instance;
-    private INetfilterBackend _netfilter = new IptablesNftBackend();
+    private INetfilterBackend _netfilter = new NftablesBackend();
     private CniVersion _version;
     private bool _withPortMap;
     private bool _withBandwidth;

@@ -108,6 +108,10 @@ internal static class IptablesRuleFormatter
                 sb.Append(" -m comment --comment ");
                 AppendQuoted(sb, cm.Text);
                 break;
+            case UndecodedMatch u:
+                sb.Append(" -m nft --undecoded ");
+                AppendQuoted(sb, u.Description);
+                break;
             case OtherMatch o:
                 sb.Append(" -m ").Append(o.Module);
                 foreach (string arg in o.Arguments)

@@ -1,26 +1,29 @@
-using System.Text;
-
 namespace Cni.Net.Netfilter;
 
 /// <summary>
 /// Resolves a transaction against a snapshot of the tables it touches: applies every operation to copies of the
-/// tables, checks what the kernel would refuse, and records the restore commands that make the same change.
-/// The iptables backend sends the commands; the in-memory fake keeps the copies. Both thus share one semantics.
+/// tables, checks what the kernel would refuse, and hands the primitive changes that make the same change to an
+/// <see cref="INetfilterPlanSink"/>: restore text for iptables-nft, an nf_tables batch for the native backend. The
+/// in-memory fake keeps the copies. All backends thus share one semantics.
 /// </summary>
 internal sealed class NetfilterPlanner
 {
     private readonly Dictionary<NetfilterTable, NetfilterTableState> _tables = [];
-    private readonly Dictionary<NetfilterTable, List<string>> _commands = [];
+    private readonly INetfilterPlanSink _sink;
+    private readonly RestoreTextSink? _restore;
+    private int _changes;
 
-    private NetfilterPlanner()
+    private NetfilterPlanner(INetfilterPlanSink sink, RestoreTextSink? restore)
     {
+        _sink = sink;
+        _restore = restore;
     }
 
     /// <summary>The changed tables.</summary>
     public IReadOnlyDictionary<NetfilterTable, NetfilterTableState> Tables => _tables;
 
     /// <summary>True when the transaction changes nothing.</summary>
-    public bool IsEmpty => _commands.Values.All(c => c.Count == 0);
+    public bool IsEmpty => _changes == 0;
 
     /// <summary>The tables the transaction reads, in first-use order.</summary>
     public static List<NetfilterTable> TablesOf(NetfilterTransaction transaction)
@@ -39,42 +42,39 @@ internal sealed class NetfilterPlanner
     /// <exception cref="NetfilterException">The transaction cannot apply to this state.</exception>
     public static NetfilterPlanner Plan(NetfilterTransaction transaction, Func<NetfilterTable, NetfilterTableState> snapshot)
     {
-        var planner = new NetfilterPlanner();
+        var restore = new RestoreTextSink();
+        return Plan(transaction, snapshot, restore, restore);
+    }
+
+    /// <exception cref="NetfilterException">The transaction cannot apply to this state.</exception>
+    public static NetfilterPlanner Plan(NetfilterTransaction transaction, Func<NetfilterTable, NetfilterTableState> snapshot,
+        INetfilterPlanSink sink) => Plan(transaction, snapshot, sink, null);
+
+    private static NetfilterPlanner Plan(NetfilterTransaction transaction, Func<NetfilterTable, NetfilterTableState> snapshot,
+        INetfilterPlanSink sink, RestoreTextSink? restore)
+    {
+        var planner = new NetfilterPlanner(sink, restore);
         foreach (NetfilterOperation op in transaction.Operations)
         {
             if (!planner._tables.TryGetValue(op.Table, out NetfilterTableState? table))
             {
                 table = snapshot(op.Table).Clone();
                 planner._tables[op.Table] = table;
-                planner._commands[op.Table] = [];
+                sink.BeginTable(op.Table);
             }
-            Apply(op, table, planner._commands[op.Table]);
+            planner.Apply(op, table);
         }
         return planner;
     }
 
-    /// <summary>The iptables-restore input: one block per table, each committed by the tool on its own.</summary>
-    public string RenderRestoreInput()
-    {
-        var sb = new StringBuilder();
-        foreach (var (table, commands) in _commands)
-        {
-            if (commands.Count == 0)
-            {
-                continue;
-            }
-            sb.Append('*').Append(NetfilterTables.Name(table)).Append('\n');
-            foreach (string c in commands)
-            {
-                sb.Append(c).Append('\n');
-            }
-            sb.Append("COMMIT\n");
-        }
-        return sb.ToString();
-    }
+    /// <summary>The iptables-restore input: one block per table.</summary>
+    /// <exception cref="InvalidOperationException">The plan was made for another sink.</exception>
+    public string RenderRestoreInput() =>
+        (_restore ?? throw new InvalidOperationException("this plan was not rendered as restore text")).Render();
 
-    private static void Apply(NetfilterOperation op, NetfilterTableState table, List<string> commands)
+    private void Apply(NetfilterOperation op, NetfilterTableState table)
     {
+        INetfilterPlanSink sink = _sink;
         string tableName = NetfilterTables.Name(op.Table);
         NetfilterChainState? chain = table.FindChain(op.Chain);
         switch (op.Kind)
@@ -83,7 +83,8 @@ internal sealed class NetfilterPlanner
                 if (chain is null)
                 {
                     table.ChainList.Add(new NetfilterChainState(op.Chain, null, []));
-                    commands.Add("-N " + op.Chain);
+                    sink.AddChain(op.Table, op.Chain);
+                    _changes++;
                 }
                 break;
 
@@ -97,11 +98,10 @@ internal sealed class NetfilterPlanner
                 {
                     break;
                 }
-                string spec = IptablesRuleFormatter.FormatSpec(rule);
                 if (op.Kind == NetfilterOperationKind.Append)
                 {
                     chain.RuleList.Add(rule);
-                    commands.Add($"-A {op.Chain} {spec}");
+                    sink.AddRule(op.Table, op.Chain, chain.RuleList.Count - 1, rule, append: true);
                 }
                 else
                 {
@@ -111,8 +111,9 @@ internal sealed class NetfilterPlanner
                             $"cannot insert at position {op.Position} of {tableName} chain {op.Chain}: it holds {chain.RuleList.Count} rules");
                     }
                     chain.RuleList.Insert(op.Position - 1, rule);
-                    commands.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"-I {op.Chain} {op.Position} {spec}"));
+                    sink.AddRule(op.Table, op.Chain, op.Position - 1, rule, append: false);
                 }
+                _changes++;
                 break;
             }
 
@@ -130,7 +131,8 @@ internal sealed class NetfilterPlanner
                         : $"cannot delete from {tableName} chain {op.Chain}: no rule '{IptablesRuleFormatter.FormatSpec(op.Rule!)}'");
                 }
                 chain!.RuleList.RemoveAt(index);
-                commands.Add($"-D {op.Chain} {IptablesRuleFormatter.FormatSpec(op.Rule!)}");
+                sink.DeleteRule(op.Table, op.Chain, index, op.Rule!);
+                _changes++;
                 break;
             }
 
@@ -152,7 +154,8 @@ internal sealed class NetfilterPlanner
                                 $"cannot delete a rule of {tableName} chain {op.Chain} by specification: an equal rule before it is kept");
                         }
                         chain.RuleList.RemoveAt(i);
-                        commands.Add($"-D {op.Chain} {IptablesRuleFormatter.FormatSpec(rule)}");
+                        sink.DeleteRule(op.Table, op.Chain, i, rule);
+                        _changes++;
                     }
                     else
                     {
@@ -173,7 +176,8 @@ internal sealed class NetfilterPlanner
                 if (chain.RuleList.Count > 0)
                 {
                     chain.RuleList.Clear();
-                    commands.Add("-F " + op.Chain);
+                    sink.FlushChain(op.Table, op.Chain);
+                    _changes++;
                 }
                 break;
 
@@ -200,10 +204,11 @@ internal sealed class NetfilterPlanner
                 }
                 if (chain.RuleList.Count > 0)
                 {
-                    commands.Add("-F " + op.Chain);
+                    sink.FlushChain(op.Table, op.Chain);
                 }
                 table.ChainList.Remove(chain);
-                commands.Add("-X " + op.Chain);
+                sink.DeleteChain(op.Table, op.Chain);
+                _changes++;
                 break;
 
             case NetfilterOperationKind.Policy:
@@ -211,7 +216,8 @@ internal sealed class NetfilterPlanner
                 if (chain.Policy != op.Policy)
                 {
                     chain.Policy = op.Policy;
-                    commands.Add($"-P {op.Chain} {IptablesRuleFormatter.VerdictName(op.Policy)}");
+                    sink.SetPolicy(op.Table, op.Chain, op.Policy);
+                    _changes++;
                 }
                 break;
         }

@@ -259,7 +259,7 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static BridgeConfig Load(CniPluginRequest request)
     {
-        BridgeConfig config = request.Config.As(BridgeJsonContext.Default.BridgeConfig);
+        BridgeConfig config = BridgeConfig.Parse(request.StdinData.Span);
         if (config.Vlan is < 0 or > 4094)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid VLAN ID {config.Vlan} (must be between 0 and 4094)");
@@ -284,10 +284,10 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static PhysicalAddress? ContainerMac(CniPluginRequest request, BridgeConfig config)
     {
-        string? text = config.RuntimeConfig?.Mac;
+        string? text = config.RuntimeMac;
         if (string.IsNullOrEmpty(text))
         {
-            text = config.Args?.Cni?.Mac;
+            text = config.ArgsMac;
         }
         if (string.IsNullOrEmpty(text) && request.Args.TryGetValue("MAC", out string? fromArgs))
         {

@@ -277,7 +277,7 @@ public sealed class HostLocalPluginTests : IDisposable
     [InlineData("\"ranges\":\"10.66.0.0/24\"", "$.ipam.ranges")]
     [InlineData("\"ranges\":[{\"subnet\":\"10.66.0.0/24\"}]", "$.ipam.ranges[0]")]
     [InlineData("\"ranges\":[[{\"subnet\":24}]]", "$.ipam.ranges[0][0].subnet")]
-    [InlineData("\"subnet\":\"10.66.0.0/24\",\"dataDir\":false", "$.ipam.dataDir")]
+    [InlineData("\"subnet\":\"10.66.0.0/24\",\"resolvConf\":false", "$.ipam.resolvConf")]
     [InlineData("\"subnet\":\"10.66.0.0/24\",\"routes\":{}", "$.ipam.routes")]
     public void Add_WrongTypedKey_Code6NamingWhere(string ipamBody, string where)
     {

@@ -10,7 +10,10 @@ namespace Cni.Net.Benchmarks.Netfilter;
 /// What portmap ADD does for a UDP host port: forget the flows to it. One <c>conntrack -D -f ipv4 -p udp
 /// --orig-port-dst 5353</c> process against <see cref="ConntrackTable.DeleteFlows"/> (socket opened and closed per
 /// call, as the plugin does), each invocation first creating the one flow to delete, in a table that also holds
-/// <see cref="UnrelatedFlows"/> other UDP flows. Must run as root in a private network namespace (eng/bench.sh).
+/// <see cref="UnrelatedFlows"/> other UDP flows; <see cref="UnrelatedFlows"/> = -1 is a namespace that tracks nothing
+/// (no rule needs conntrack, nothing to delete). Every dump walks all buckets of the kernel's global conntrack hash
+/// (<c>nf_conntrack_buckets</c>, 262,144 here), whatever the namespace holds. Must run as root in a private network
+/// namespace (eng/bench.sh).
 /// </summary>
 [MemoryDiagnoser]
 #pragma warning disable CA1001 // the sender socket is closed by [GlobalCleanup], BenchmarkDotNet's end of life
@@ -24,7 +27,7 @@ public class ConntrackBenchmarks
     private Socket? _sender;
     private string? _savedTimeout;
 
-    [Params(0, 1000)]
+    [Params(-1, 0, 1000)]
     public int UnrelatedFlows { get; set; }
 
     [GlobalSetup]
@@ -37,12 +40,16 @@ public class ConntrackBenchmarks
             throw new InvalidOperationException("this benchmark changes the conntrack table: run it through eng/bench.sh " +
                 "(a private network namespace), never in the root namespace");
         }
+        _sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _sender.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        if (UnrelatedFlows < 0)
+        {
+            return;
+        }
         // Connections are tracked once a rule needs conntrack; unreplied UDP flows would time out after 30 s.
         Check("nft", ["-f", "-"], "table ip cnt_bench_ct {\n chain out {\n  type filter hook output priority 0;\n  ct state new accept\n }\n}\n");
         _savedTimeout = File.ReadAllText(TimeoutSysctl).Trim();
         File.WriteAllText(TimeoutSysctl, "3600");
-        _sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _sender.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         for (int i = 0; i < UnrelatedFlows; i++)
         {
             _sender.SendTo([1], new IPEndPoint(IPAddress.Loopback, 30000 + i));
@@ -59,6 +66,10 @@ public class ConntrackBenchmarks
     public void Cleanup()
     {
         _sender?.Dispose();
+        if (UnrelatedFlows < 0)
+        {
+            return;
+        }
         Run("nft", ["delete", "table", "ip", "cnt_bench_ct"]);
         Run(s_tool, ["-F"]);
         if (_savedTimeout is not null)

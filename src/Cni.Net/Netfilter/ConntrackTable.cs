@@ -59,7 +59,8 @@ public sealed class ConntrackTable : IDisposable
     public static ConntrackTable Open(NetworkNamespace networkNamespace)
     {
         ArgumentNullException.ThrowIfNull(networkNamespace);
-        return networkNamespace.Run(() => new ConntrackTable());
+        // Opening the socket and the count file are two system calls: no thread of its own is worth starting for them.
+        return networkNamespace.RunOnCallingThread(static () => new ConntrackTable());
     }
 
     /// <summary>Whether dumps ask the kernel to filter (cleared when the kernel refuses CTA_FILTER).</summary>

@@ -15,7 +15,7 @@ internal sealed record BandwidthLimits(ulong IngressRate, ulong IngressBurst, Tb
 
     public static BandwidthLimits Read(CniPluginRequest request, PschedClock clock)
     {
-        BandwidthNetConf conf = request.Config.As(BandwidthJsonContext.Default.BandwidthNetConf);
+        BandwidthNetConf conf = BandwidthNetConf.Parse(request.StdinData.Span);
         // Subnet-scoped shaping needs htb classes and per-subnet filters; refusing beats silently shaping everything.
         if (conf.ShapedSubnets is { Count: > 0 } || conf.UnshapedSubnets is { Count: > 0 })
         {
@@ -24,7 +24,7 @@ internal sealed record BandwidthLimits(ulong IngressRate, ulong IngressBurst, Tb
         }
         ulong ingressRate = conf.IngressRate, ingressBurst = conf.IngressBurst;
         ulong egressRate = conf.EgressRate, egressBurst = conf.EgressBurst;
-        if (request.Config.RuntimeConfig?.Bandwidth is { } capability)
+        if (conf.RuntimeBandwidth is { } capability)
         {
             ingressRate = capability.IngressRate;
             ingressBurst = capability.IngressBurst;

@@ -162,12 +162,11 @@ internal sealed class BandwidthPlugin : ICniPlugin
         {
             throw new CniException(CniErrorCode.IOFailure, $"bandwidth: cannot open the network namespace {request.NetNs}: {e.Message}", null, e);
         }
-        foreach (CniInterface candidate in prev.Interfaces)
+        // One lookup of the peer itself, which must be one of the result's host interfaces.
+        if (links.TryGetLink(peerIndex, out LinkInfo? peer) && peer is not null &&
+            prev.Interfaces.Any(i => string.IsNullOrEmpty(i.Sandbox) && i.Name == peer.Name))
         {
-            if (string.IsNullOrEmpty(candidate.Sandbox) && links.TryGetLink(candidate.Name, out LinkInfo? link) && link is not null && link.Index == peerIndex)
-            {
-                return link;
-            }
+            return peer;
         }
         throw new CniException(CniErrorCode.InvalidNetworkConfig,
             $"bandwidth: no host interface in the previous result is the peer of {request.IfName}");

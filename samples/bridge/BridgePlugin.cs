@@ -18,7 +18,10 @@ namespace Cni.Samples.Bridge;
 internal sealed class BridgePlugin : ICniPlugin
 {
     private const int ContainerInterfaceIndex = 2;
-    private static readonly int[] s_portStateRetriesMs = [0, 50, 500, 1000, 1000];
+    // The port's operational state follows its carrier through the kernel's link watcher, asynchronously: poll
+    // often at first, then back off (about 2.5 s in all).
+    private static readonly int[] s_portStateRetriesMs = [0, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 500, 500, 1000];
+    private const int ShortestTimerWaitMs = 16;
     private static readonly AddressFamily[] s_families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
 
     public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
@@ -32,8 +35,26 @@ internal sealed class BridgePlugin : ICniPlugin
         using var node = new RouteNetlink();
         using RouteNetlink pod = RouteNetlink.Open(podNamespace);
 
-        LinkInfo bridge = BridgeSetup.Ensure(node, config.BridgeName, config.Mtu, config.PromiscMode, vlanFiltering: config.Vlan != 0);
-        VethPair veth = VethSetup.Create(node, pod, podNamespace, request.IfName, bridge.Index, config.Mtu, mac);
+        // IPAM runs while the bridge and the veth are made (a plugin process of its own, milliseconds of start-up).
+        // Not when CNI_IFNAME is taken: that ADD fails below, and releasing its allocation would release the
+        // address of the pod that owns the interface (host-local releases by container id and ifname).
+        bool hasIpam = HasIpam(request);
+        bool ipamStarted = hasIpam && !pod.TryGetLink(request.IfName, out _);
+        ValueTask<CniResult> ipamAdd = ipamStarted ? CniIpam.AddAsync(request, cancellationToken) : default;
+        bool ipamPending = ipamStarted;
+        LinkInfo bridge;
+        VethPair veth;
+        try
+        {
+            bridge = BridgeSetup.Ensure(node, config.BridgeName, config.Mtu, config.PromiscMode, vlanFiltering: config.Vlan != 0);
+            veth = VethSetup.Create(node, pod, podNamespace, request.IfName, bridge.Index, config.Mtu, mac);
+        }
+        catch
+        {
+            // Collect the IPAM plugin; if it allocated, the host releases the allocation before reporting the error.
+            await CollectQuietlyAsync(ipamAdd, ipamPending).ConfigureAwait(false);
+            throw;
+        }
         bool succeeded = false;
         try
         {
@@ -55,9 +76,12 @@ internal sealed class BridgePlugin : ICniPlugin
             result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = Format(veth.Host.MacAddress) });
             result.Interfaces.Add(new CniInterface { Name = veth.Container.Name, Mac = Format(veth.Container.MacAddress), Sandbox = request.NetNs });
 
-            if (HasIpam(request))
+            if (hasIpam)
             {
-                CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
+                ipamPending = false;
+                CniResult ipam = ipamStarted
+                    ? await ipamAdd.ConfigureAwait(false)
+                    : await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
                 if (ipam.IPs.Count == 0)
                 {
                     throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
@@ -107,6 +131,7 @@ internal sealed class BridgePlugin : ICniPlugin
             if (!succeeded)
             {
                 // The host releases the IPAM allocation; the veth and any masquerade rules are ours to undo.
+                await CollectQuietlyAsync(ipamAdd, ipamPending).ConfigureAwait(false);
                 pod.TryDeleteLink(request.IfName);
                 if (config.MacSpoofCheck)
                 {
@@ -124,17 +149,22 @@ internal sealed class BridgePlugin : ICniPlugin
     {
         BridgeConfig config = Load(request);
         IReadOnlyList<CniIPNet> removed = [];
-        if (PodNamespace.TryOpen(request.NetNs) is { } podNamespace)
+        // IPAM DEL runs while the kernel deletes the veth (which waits for RCU grace periods, milliseconds).
+        ValueTask ipamDel = HasIpam(request) ? CniIpam.DelAsync(request, cancellationToken) : default;
+        try
         {
-            using (podNamespace)
-            using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
+            if (PodNamespace.TryOpen(request.NetNs) is { } podNamespace)
             {
-                removed = PodInterface.Delete(pod, request.IfName);
+                using (podNamespace)
+                using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
+                {
+                    removed = PodInterface.Delete(pod, request.IfName);
+                }
             }
         }
-        if (HasIpam(request))
+        finally
         {
-            await CniIpam.DelAsync(request, cancellationToken).ConfigureAwait(false);
+            await ipamDel.ConfigureAwait(false);
         }
         if (config.MacSpoofCheck)
         {
@@ -229,7 +259,7 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static BridgeConfig Load(CniPluginRequest request)
     {
-        BridgeConfig config = request.Config.As(BridgeJsonContext.Default.BridgeConfig);
+        BridgeConfig config = BridgeConfig.Parse(request.StdinData.Span);
         if (config.Vlan is < 0 or > 4094)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid VLAN ID {config.Vlan} (must be between 0 and 4094)");
@@ -254,10 +284,10 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static PhysicalAddress? ContainerMac(CniPluginRequest request, BridgeConfig config)
     {
-        string? text = config.RuntimeConfig?.Mac;
+        string? text = config.RuntimeMac;
         if (string.IsNullOrEmpty(text))
         {
-            text = config.Args?.Cni?.Mac;
+            text = config.ArgsMac;
         }
         if (string.IsNullOrEmpty(text) && request.Args.TryGetValue("MAC", out string? fromArgs))
         {
@@ -364,9 +394,15 @@ internal sealed class BridgePlugin : ICniPlugin
         LinkInfo host = node.GetLink(hostName);
         foreach (int delay in s_portStateRetriesMs)
         {
-            if (delay > 0)
+            if (delay >= ShortestTimerWaitMs)
             {
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+            else if (delay > 0)
+            {
+                // The kernel's link watcher usually marks the port up within a millisecond; a short sleep is cheaper
+                // than starting the timer machinery for it.
+                Thread.Sleep(delay);
             }
             host = node.GetLink(hostName);
             if (host.OperationalState == OperationalState.Up)
@@ -375,6 +411,23 @@ internal sealed class BridgePlugin : ICniPlugin
             }
         }
         throw new CniException(CniErrorCode.IOFailure, $"bridge port {hostName} did not come up (state {host.OperationalState})");
+    }
+
+    /// <summary>Awaits a started IPAM ADD whose result is no longer wanted (the ADD is failing anyway).</summary>
+    private static async ValueTask CollectQuietlyAsync(ValueTask<CniResult> ipamAdd, bool pending)
+    {
+        if (!pending)
+        {
+            return;
+        }
+        try
+        {
+            await ipamAdd.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CniException or IOException or OperationCanceledException)
+        {
+            // The ADD's own error is the one to report.
+        }
     }
 
     private static void ExpectMac(CniInterface entry, LinkInfo link)

@@ -37,19 +37,7 @@ internal sealed class HostLocalSettings
 
     public string? ResolvConf { get; }
 
-    public static HostLocalNetConf ParseConf(ReadOnlySpan<byte> stdin)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(stdin, HostLocalJsonContext.Default.HostLocalNetConf)
-                ?? throw new CniException(CniErrorCode.DecodingFailure, "the network config is null");
-        }
-        catch (JsonException e)
-        {
-            throw new CniException(CniErrorCode.DecodingFailure,
-                $"cannot decode the network config: {e.Message}", e.Path, e);
-        }
-    }
+    public static HostLocalNetConf ParseConf(ReadOnlySpan<byte> stdin) => HostLocalNetConf.Parse(stdin);
 
     /// <summary>
     /// Only what releasing needs (name and dataDir): DEL and GC must work even when the ranges or CNI_ARGS

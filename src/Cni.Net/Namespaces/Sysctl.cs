@@ -1,3 +1,5 @@
+using Cni.Net.Interop;
+
 namespace Cni.Net.Namespaces;
 
 /// <summary>
@@ -80,9 +82,9 @@ public static class Sysctl
     {
         try
         {
-            return File.ReadAllText(path).TrimEnd('\n');
+            return ProcFile.ReadText(path).TrimEnd('\n');
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (FileNotFoundException e)
         {
             throw new FileNotFoundException($"sysctl {key} does not exist in this network namespace", path, e);
         }
@@ -90,19 +92,18 @@ public static class Sysctl
 
     private static int WritePath(string key, string path, string value)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"sysctl {key} does not exist in this network namespace", path);
-        }
+        int error;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
-            byte[] bytes = System.Text.Encoding.UTF8.GetBytes(value + "\n");
-            stream.Write(bytes);
+            error = ProcFile.WriteExisting(path, System.Text.Encoding.UTF8.GetBytes(value + "\n"));
         }
-        catch (IOException e)
+        catch (FileNotFoundException e)
         {
-            throw new IOException($"sysctl {key}: the kernel refused '{value}': {e.Message}", e);
+            throw new FileNotFoundException($"sysctl {key} does not exist in this network namespace", path, e);
+        }
+        if (error != 0)
+        {
+            throw new IOException($"sysctl {key}: the kernel refused '{value}': {ProcFile.Describe(error)}", error);
         }
         return 0;
     }

@@ -30,8 +30,10 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     internal const int MaxDumpAttempts = 5;
 
     private readonly SafeFdHandle _handle;
-    private readonly byte[] _send = GC.AllocateArray<byte>(BufferSize, pinned: true);
-    private readonly byte[] _receive = GC.AllocateArray<byte>(BufferSize, pinned: true);
+    // Not zeroed: every request writes all the bytes it sends (padding included) and replies are read only as far as
+    // the kernel wrote them, so clearing 128 KiB would only touch pages a short-lived plugin never uses.
+    private readonly byte[] _send = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+    private readonly byte[] _receive = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
     private uint _sequence;
     private uint _batchFirstSequence;
     private int _batchCount;
@@ -203,6 +205,26 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         // A plain GET is answered by one message and, with NLM_F_ACK, an acknowledgement that ends the reply;
         // a dump ends with NLMSG_DONE instead.
         Transact(ref request, operation, default, ref handler, NetlinkMessageFlags.Ack);
+    }
+
+    /// <summary>
+    /// <see cref="Request{THandler}"/> that returns an error listed in <paramref name="toleratedErrors"/> (ENODEV for
+    /// a lookup of what may not exist) instead of throwing it: a thrown exception costs more than the request.
+    /// </summary>
+    /// <returns>0 on success, or the tolerated errno.</returns>
+    internal int TryRequest<THandler>(ref NetlinkWriter request, string operation, ReadOnlySpan<int> toleratedErrors, ref THandler handler)
+        where THandler : INetlinkReplyHandler, allows ref struct =>
+        Transact(ref request, operation, toleratedErrors, ref handler, NetlinkMessageFlags.Ack);
+
+    /// <summary><see cref="Dump{T}"/> with tolerated errors (see <see cref="TryRequest{THandler}"/>).</summary>
+    /// <returns>The items, empty when a tolerated error ended the request (then in <paramref name="errno"/>).</returns>
+    internal List<T> TryDump<T>(ref NetlinkWriter request, string operation, NetlinkMessageDecoder<T> decode,
+        ReadOnlySpan<int> toleratedErrors, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(decode);
+        var handler = new ListHandler<T>(decode);
+        errno = TryRequest(ref request, operation, toleratedErrors, ref handler);
+        return handler.Items;
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Runtime.ExceptionServices;
 using System.Text;
+using System.Threading.Tasks.Sources;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
@@ -21,56 +23,26 @@ internal static unsafe class BlockingPluginRunner
     private const int MaxSpawnAttempts = 8;
     private const int CancellationPollMs = 100;
 
-    public static T Run<T>(PluginLaunch launch, PluginOutputHandler<T> handler, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>Runs the plugin to its end and returns what <paramref name="handler"/> makes of its output.</summary>
+    public static T Run<T>(PluginLaunch launch, PluginOutputHandler<T> handler, ILogger logger, CancellationToken cancellationToken) =>
+        Start(launch, handler, logger, cancellationToken).GetResult(0);
+
+    /// <summary>
+    /// Starts the plugin and hands it as much of stdin as the pipe takes, then returns: the caller may do other work
+    /// while the plugin runs. The first await of the returned operation (or <see cref="PendingPlugin{T}.GetResult"/>)
+    /// finishes the run on the calling thread. It must be awaited, or the plugin is never reaped.
+    /// </summary>
+    public static PendingPlugin<T> Start<T>(PluginLaunch launch, PluginOutputHandler<T> handler, ILogger logger,
+        CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Spawned process = SpawnWithRetry(launch, logger, cancellationToken);
-        long started = Stopwatch.GetTimestamp();
-        ExecutionLog.PluginStarted(logger, launch.PluginType, launch.PluginPath, process.Pid);
-        var stdout = new ArrayBufferWriter<byte>(4096);
-        var stderr = new BoundedTextCollector(StderrLimit);
-        Outcome outcome;
-        try
-        {
-            outcome = Pump(process, launch, stdout, stderr, started, cancellationToken);
-        }
-        finally
-        {
-            CloseIfOpen(ref process.StdinFd);
-            CloseIfOpen(ref process.StdoutFd);
-            CloseIfOpen(ref process.StderrFd);
-        }
-        if (outcome != Outcome.Finished)
-        {
-            KillGroup(process.Pid);
-        }
-        PluginExit exit = Decode(WaitForExit(process.Pid));
-        switch (outcome)
-        {
-            case Outcome.TooLarge:
-                ExecutionLog.PluginOutputTooLarge(logger, launch.PluginType, launch.MaxOutputBytes);
-                throw new CniException(CniErrorCode.IOFailure,
-                    $"plugin '{launch.PluginType}' wrote more than {launch.MaxOutputBytes} bytes to stdout; its process group was killed",
-                    stderr.ToString());
-            case Outcome.Cancelled:
-                throw new OperationCanceledException(cancellationToken);
-            case Outcome.TimedOut:
-                ExecutionLog.PluginTimedOut(logger, launch.PluginType, launch.Timeout.TotalSeconds, process.Pid);
-                throw new CniException(CniErrorCode.IOFailure,
-                    $"plugin '{launch.PluginType}' did not finish within {launch.Timeout.TotalSeconds:0.###} s; its process group was killed",
-                    stderr.ToString(), new TimeoutException());
-        }
-        string errText = stderr.ToString();
-        TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
-        ExecutionLog.PluginFinished(logger, launch.PluginType, process.Pid, exit, elapsed);
-        if (errText.Length > 0)
-        {
-            ExecutionLog.PluginStderr(logger, launch.PluginType, errText);
-        }
-        return handler(exit, new ReadOnlySequence<byte>(stdout.WrittenMemory), errText);
+        var pending = new PendingPlugin<T>(process, launch, handler, logger, cancellationToken);
+        pending.FeedStdin();
+        return pending;
     }
 
-    private enum Outcome
+    internal enum Outcome
     {
         Finished,
         TimedOut,
@@ -78,98 +50,231 @@ internal static unsafe class BlockingPluginRunner
         TooLarge,
     }
 
-    /// <summary>Feeds stdin and reads stdout and stderr until both reach end of file, the deadline or too much output.</summary>
-    private static Outcome Pump(Spawned process, PluginLaunch launch, ArrayBufferWriter<byte> stdout, BoundedTextCollector stderr,
-        long started, CancellationToken cancellationToken)
+    /// <summary>A started delegated plugin; finishing it (stdin, stdout, stderr, exit) happens on first use.</summary>
+    internal sealed class PendingPlugin<T> : IValueTaskSource<T>, IValueTaskSource
     {
-        ReadOnlySpan<byte> input = launch.Stdin.Span;
-        int written = 0;
-        if (input.IsEmpty)
+        private readonly Spawned _process;
+        private readonly PluginLaunch _launch;
+        private readonly PluginOutputHandler<T> _handler;
+        private readonly ILogger _logger;
+        private readonly CancellationToken _cancellationToken;
+        private readonly long _started;
+        private readonly ArrayBufferWriter<byte> _stdout = new(4096);
+        private readonly BoundedTextCollector _stderr = new(StderrLimit);
+        private int _stdinWritten;
+        private bool _finished;
+        private T _result = default!;
+        private ExceptionDispatchInfo? _failure;
+
+        public PendingPlugin(Spawned process, PluginLaunch launch, PluginOutputHandler<T> handler, ILogger logger,
+            CancellationToken cancellationToken)
         {
-            CloseIfOpen(ref process.StdinFd);
+            _process = process;
+            _launch = launch;
+            _handler = handler;
+            _logger = logger;
+            _cancellationToken = cancellationToken;
+            _started = Stopwatch.GetTimestamp();
+            ExecutionLog.PluginStarted(logger, launch.PluginType, launch.PluginPath, process.Pid);
         }
-        Span<byte> scratch = stackalloc byte[4096];
-        ProcessInterop.PollFd* fds = stackalloc ProcessInterop.PollFd[3];
-        while (process.StdoutFd >= 0 || process.StderrFd >= 0)
+
+        public ValueTask<T> AsValueTask() => new(this, 0);
+
+        public ValueTask AsValueTaskWithoutResult() => new(this, 0);
+
+        public T GetResult(short token)
         {
-            long remainingMs = (long)(launch.Timeout - Stopwatch.GetElapsedTime(started)).TotalMilliseconds;
-            if (remainingMs <= 0)
+            Finish();
+            _failure?.Throw();
+            return _result;
+        }
+
+        void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token)
+        {
+            Finish();
+            return _failure is null ? ValueTaskSourceStatus.Succeeded
+                : _failure.SourceException is OperationCanceledException ? ValueTaskSourceStatus.Canceled
+                : ValueTaskSourceStatus.Faulted;
+        }
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        {
+            ArgumentNullException.ThrowIfNull(continuation);
+            Finish();
+            continuation(state);
+        }
+
+        /// <summary>A non-blocking write of what the pipe takes; closes stdin once all of it is written or the plugin stopped reading.</summary>
+        internal void FeedStdin()
+        {
+            ReadOnlySpan<byte> input = _launch.Stdin.Span;
+            while (_process.StdinFd >= 0)
             {
-                return Outcome.TimedOut;
-            }
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return Outcome.Cancelled;
-            }
-            int wait = (int)Math.Min(remainingMs, cancellationToken.CanBeCanceled ? CancellationPollMs : int.MaxValue);
-            int count = 0;
-            int stdinSlot = -1, stdoutSlot = -1, stderrSlot = -1;
-            if (process.StdinFd >= 0)
-            {
-                stdinSlot = count;
-                fds[count++] = new ProcessInterop.PollFd { fd = process.StdinFd, events = ProcessInterop.POLLOUT };
-            }
-            if (process.StdoutFd >= 0)
-            {
-                stdoutSlot = count;
-                fds[count++] = new ProcessInterop.PollFd { fd = process.StdoutFd, events = ProcessInterop.POLLIN };
-            }
-            if (process.StderrFd >= 0)
-            {
-                stderrSlot = count;
-                fds[count++] = new ProcessInterop.PollFd { fd = process.StderrFd, events = ProcessInterop.POLLIN };
-            }
-            int ready = ProcessInterop.poll(fds, (ulong)count, wait);
-            if (ready < 0)
-            {
+                if (_stdinWritten == input.Length)
+                {
+                    CloseIfOpen(ref _process.StdinFd);
+                    return;
+                }
+                long n;
+                fixed (byte* p = input)
+                {
+                    n = ProcessInterop.write(_process.StdinFd, p + _stdinWritten, (nuint)(input.Length - _stdinWritten));
+                }
+                if (n > 0)
+                {
+                    _stdinWritten += (int)n;
+                    continue;
+                }
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == ProcessInterop.EINTR)
+                if (n < 0 && errno == ProcessInterop.EINTR)
                 {
                     continue;
                 }
-                throw new IOException($"poll failed: errno {errno}");
-            }
-            if (stdinSlot >= 0 && fds[stdinSlot].revents != 0)
-            {
-                // A non-blocking write of what fits; the plugin closing its stdin early (EPIPE) is not an error here,
-                // its exit status and output tell the story.
-                fixed (byte* p = input)
+                if (n < 0 && errno != ProcessInterop.EAGAIN)
                 {
-                    long n = ProcessInterop.write(process.StdinFd, p + written, (nuint)(input.Length - written));
-                    int errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
-                    if (n > 0)
-                    {
-                        written += (int)n;
-                    }
-                    if (written == input.Length || (n < 0 && errno != ProcessInterop.EAGAIN && errno != ProcessInterop.EINTR))
-                    {
-                        CloseIfOpen(ref process.StdinFd);
-                    }
+                    // The plugin closed its stdin early (EPIPE): its exit status and output tell the story.
+                    CloseIfOpen(ref _process.StdinFd);
                 }
-            }
-            if (stdoutSlot >= 0 && fds[stdoutSlot].revents != 0)
-            {
-                Span<byte> target = stdout.GetSpan(16 * 1024);
-                int n = ReadSome(ref process.StdoutFd, target);
-                if (n > 0)
-                {
-                    stdout.Advance(n);
-                    if (stdout.WrittenCount > launch.MaxOutputBytes)
-                    {
-                        return Outcome.TooLarge;
-                    }
-                }
-            }
-            if (stderrSlot >= 0 && fds[stderrSlot].revents != 0)
-            {
-                int n = ReadSome(ref process.StderrFd, scratch);
-                if (n > 0)
-                {
-                    stderr.Append(scratch[..n]);
-                }
+                return;
             }
         }
-        return Outcome.Finished;
+
+        private void Finish()
+        {
+            if (_finished)
+            {
+                return;
+            }
+            _finished = true;
+            try
+            {
+                _result = Complete();
+            }
+#pragma warning disable CA1031 // every failure is handed to whoever awaits the operation
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
+        private T Complete()
+        {
+            Outcome outcome;
+            try
+            {
+                outcome = Pump();
+            }
+            finally
+            {
+                CloseIfOpen(ref _process.StdinFd);
+                CloseIfOpen(ref _process.StdoutFd);
+                CloseIfOpen(ref _process.StderrFd);
+            }
+            if (outcome != Outcome.Finished)
+            {
+                KillGroup(_process.Pid);
+            }
+            PluginExit exit = Decode(WaitForExit(_process.Pid));
+            switch (outcome)
+            {
+                case Outcome.TooLarge:
+                    ExecutionLog.PluginOutputTooLarge(_logger, _launch.PluginType, _launch.MaxOutputBytes);
+                    throw new CniException(CniErrorCode.IOFailure,
+                        $"plugin '{_launch.PluginType}' wrote more than {_launch.MaxOutputBytes} bytes to stdout; its process group was killed",
+                        _stderr.ToString());
+                case Outcome.Cancelled:
+                    throw new OperationCanceledException(_cancellationToken);
+                case Outcome.TimedOut:
+                    ExecutionLog.PluginTimedOut(_logger, _launch.PluginType, _launch.Timeout.TotalSeconds, _process.Pid);
+                    throw new CniException(CniErrorCode.IOFailure,
+                        $"plugin '{_launch.PluginType}' did not finish within {_launch.Timeout.TotalSeconds:0.###} s; its process group was killed",
+                        _stderr.ToString(), new TimeoutException());
+            }
+            string errText = _stderr.ToString();
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(_started);
+            ExecutionLog.PluginFinished(_logger, _launch.PluginType, _process.Pid, exit, elapsed);
+            if (errText.Length > 0)
+            {
+                ExecutionLog.PluginStderr(_logger, _launch.PluginType, errText);
+            }
+            return _handler(exit, new ReadOnlySequence<byte>(_stdout.WrittenMemory), errText);
+        }
+
+        /// <summary>Feeds stdin and reads stdout and stderr until both reach end of file, the deadline or too much output.</summary>
+        private Outcome Pump()
+        {
+            Span<byte> scratch = stackalloc byte[4096];
+            ProcessInterop.PollFd* fds = stackalloc ProcessInterop.PollFd[3];
+            while (_process.StdoutFd >= 0 || _process.StderrFd >= 0)
+            {
+                long remainingMs = (long)Math.Ceiling((_launch.Timeout - Stopwatch.GetElapsedTime(_started)).TotalMilliseconds);
+                if (remainingMs <= 0)
+                {
+                    return Outcome.TimedOut;
+                }
+                if (_cancellationToken.IsCancellationRequested)
+                {
+                    return Outcome.Cancelled;
+                }
+                int wait = (int)Math.Min(remainingMs, _cancellationToken.CanBeCanceled ? CancellationPollMs : int.MaxValue);
+                int count = 0;
+                int stdinSlot = -1, stdoutSlot = -1, stderrSlot = -1;
+                if (_process.StdinFd >= 0)
+                {
+                    stdinSlot = count;
+                    fds[count++] = new ProcessInterop.PollFd { fd = _process.StdinFd, events = ProcessInterop.POLLOUT };
+                }
+                if (_process.StdoutFd >= 0)
+                {
+                    stdoutSlot = count;
+                    fds[count++] = new ProcessInterop.PollFd { fd = _process.StdoutFd, events = ProcessInterop.POLLIN };
+                }
+                if (_process.StderrFd >= 0)
+                {
+                    stderrSlot = count;
+                    fds[count++] = new ProcessInterop.PollFd { fd = _process.StderrFd, events = ProcessInterop.POLLIN };
+                }
+                int ready = ProcessInterop.poll(fds, (ulong)count, wait);
+                if (ready < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == ProcessInterop.EINTR)
+                    {
+                        continue;
+                    }
+                    throw new IOException($"poll failed: errno {errno}");
+                }
+                if (stdinSlot >= 0 && fds[stdinSlot].revents != 0)
+                {
+                    FeedStdin();
+                }
+                if (stdoutSlot >= 0 && fds[stdoutSlot].revents != 0)
+                {
+                    Span<byte> target = _stdout.GetSpan(16 * 1024);
+                    int n = ReadSome(ref _process.StdoutFd, target);
+                    if (n > 0)
+                    {
+                        _stdout.Advance(n);
+                        if (_stdout.WrittenCount > _launch.MaxOutputBytes)
+                        {
+                            return Outcome.TooLarge;
+                        }
+                    }
+                }
+                if (stderrSlot >= 0 && fds[stderrSlot].revents != 0)
+                {
+                    int n = ReadSome(ref _process.StderrFd, scratch);
+                    if (n > 0)
+                    {
+                        _stderr.Append(scratch[..n]);
+                    }
+                }
+            }
+            return Outcome.Finished;
+        }
     }
 
     /// <summary>One read; closes the descriptor at end of file or on an error other than EINTR/EAGAIN.</summary>
@@ -364,7 +469,7 @@ internal static unsafe class BlockingPluginRunner
         return cursor + n + 1;
     }
 
-    private sealed class Spawned(int pid, int stdinFd, int stdoutFd, int stderrFd)
+    internal sealed class Spawned(int pid, int stdinFd, int stdoutFd, int stderrFd)
     {
         public int Pid { get; } = pid;
 

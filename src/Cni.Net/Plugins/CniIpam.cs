@@ -15,20 +15,27 @@ public static class CniIpam
     private const int MaxOutputBytes = 16 * 1024 * 1024;
 
     /// <summary>IPAM ADD: allocates and returns the addresses (in the IPAM plugin's result version).</summary>
+    /// <remarks>
+    /// The IPAM plugin is started before this method returns, so a plugin may set up its links while IPAM runs and
+    /// await the result afterwards. Always await the returned task, also when that other work fails: in a plugin
+    /// process the delegate is collected (and the allocation recorded for release) only then.
+    /// </remarks>
     /// <exception cref="CniException">The config has no <c>ipam.type</c> (code 7), the plugin is missing, fails or times out.</exception>
-    public static async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken = default)
+    public static ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         string type = IpamType(request);
         CniVersion version = request.CniVersion;
-        CniResult result = await RunAsync(request, type, "ADD",
-            (exit, stdout, stderr) => PluginOutputParser.ReadResult(exit, stdout, stderr, type, version),
-            cancellationToken).ConfigureAwait(false);
-        request.AllocatedIpamType = type;
-        return result;
+        return RunAsync(request, type, "ADD", (exit, stdout, stderr) =>
+        {
+            CniResult result = PluginOutputParser.ReadResult(exit, stdout, stderr, type, version);
+            request.AllocatedIpamType = type;
+            return result;
+        }, cancellationToken);
     }
 
     /// <summary>IPAM DEL: releases what ADD allocated for this container and interface.</summary>
+    /// <remarks>Started before this method returns (see <see cref="AddAsync"/>); always await the returned task.</remarks>
     public static ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken = default) =>
         RunWithoutResultAsync(request, "DEL", cancellationToken);
 
@@ -44,21 +51,37 @@ public static class CniIpam
     public static ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken = default) =>
         RunWithoutResultAsync(request, "GC", cancellationToken);
 
-    private static async ValueTask RunWithoutResultAsync(CniPluginRequest request, string command, CancellationToken cancellationToken)
+    private static ValueTask RunWithoutResultAsync(CniPluginRequest request, string command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         string type = IpamType(request);
-        await RunAsync(request, type, command,
-            (exit, stdout, stderr) => PluginOutputParser.ReadNothing(exit, stdout, stderr, type),
-            cancellationToken).ConfigureAwait(false);
-        if (command == "DEL")
+        PluginLaunch launch = Launch(request, type, command);
+        PluginOutputHandler<bool> handler = (exit, stdout, stderr) =>
         {
-            request.AllocatedIpamType = null;
-        }
+            PluginOutputParser.ReadNothing(exit, stdout, stderr, type);
+            if (command == "DEL")
+            {
+                request.AllocatedIpamType = null;
+            }
+            return true;
+        };
+        return request.BlockingDelegation
+            ? BlockingPluginRunner.Start(launch, handler, request.Logger, cancellationToken).AsValueTaskWithoutResult()
+            : IgnoreResultAsync(PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken));
     }
+
+    private static async ValueTask IgnoreResultAsync(ValueTask<bool> run) => await run.ConfigureAwait(false);
 
     private static ValueTask<T> RunAsync<T>(CniPluginRequest request, string type, string command, PluginOutputHandler<T> handler,
         CancellationToken cancellationToken)
+    {
+        PluginLaunch launch = Launch(request, type, command);
+        return request.BlockingDelegation
+            ? BlockingPluginRunner.Start(launch, handler, request.Logger, cancellationToken).AsValueTask()
+            : PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken);
+    }
+
+    private static PluginLaunch Launch(CniPluginRequest request, string type, string command)
     {
         string path = CniPluginLocator.Find(type, request.Path);
         var environment = new List<string>(request.RawEnvironment.Count + 1);
@@ -70,10 +93,7 @@ public static class CniIpam
             }
         }
         environment.Add("CNI_COMMAND=" + command);
-        var launch = new PluginLaunch(path, type, environment, request.StdinData, request.DelegationTimeout, MaxOutputBytes);
-        return request.BlockingDelegation
-            ? ValueTask.FromResult(BlockingPluginRunner.Run(launch, handler, request.Logger, cancellationToken))
-            : PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken);
+        return new PluginLaunch(path, type, environment, request.StdinData, request.DelegationTimeout, MaxOutputBytes);
     }
 
     private static string IpamType(CniPluginRequest request)

@@ -222,7 +222,7 @@ public static class CniPluginHost
     {
         CniVersion answer = asked is { IsSupported: true } a ? a : CniVersion.Latest;
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, CniJson.WriterOptions))
         {
             new CniPluginVersionInfo(answer, plugin.SupportedVersions).WriteTo(writer);
         }

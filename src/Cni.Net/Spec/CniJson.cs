@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -23,14 +22,14 @@ internal static class CniJson
 
     public static readonly JsonWriterOptions WriterOptions = new()
     {
-        // The wire is UTF-8 JSON read by Go: escape only what JSON requires.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // The wire is UTF-8 JSON read by Go: escape only what JSON requires (UnsafeRelaxedJsonEscaping, built lazily).
+        Encoder = CniJsonEncoder.Instance,
         SkipValidation = true,
     };
 
     public static readonly JsonWriterOptions IndentedWriterOptions = new()
     {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = CniJsonEncoder.Instance,
         Indented = true,
         IndentSize = 4,
         SkipValidation = true,

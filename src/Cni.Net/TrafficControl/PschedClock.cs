@@ -65,7 +65,7 @@ public sealed class PschedClock
     /// <summary>Reads a psched file.</summary>
     /// <param name="path">Usually <c>/proc/net/psched</c>.</param>
     /// <returns>The clock.</returns>
-    public static PschedClock FromFile(string path) => Parse(File.ReadAllText(path));
+    public static PschedClock FromFile(string path) => Parse(Interop.ProcFile.ReadText(path));
 
     /// <summary>Microseconds to ticks, saturating at <see cref="uint.MaxValue"/> instead of wrapping.</summary>
     /// <param name="microseconds">The time.</param>

@@ -274,6 +274,20 @@ public sealed class HostLocalPluginTests : IDisposable
     }
 
     [Theory]
+    [InlineData("\"ranges\":\"10.66.0.0/24\"", "$.ipam.ranges")]
+    [InlineData("\"ranges\":[{\"subnet\":\"10.66.0.0/24\"}]", "$.ipam.ranges[0]")]
+    [InlineData("\"ranges\":[[{\"subnet\":24}]]", "$.ipam.ranges[0][0].subnet")]
+    [InlineData("\"subnet\":\"10.66.0.0/24\",\"resolvConf\":false", "$.ipam.resolvConf")]
+    [InlineData("\"subnet\":\"10.66.0.0/24\",\"routes\":{}", "$.ipam.routes")]
+    public void Add_WrongTypedKey_Code6NamingWhere(string ipamBody, string where)
+    {
+        JsonElement e = Error(Run(s_ours, "ADD", Config(_oursData, "1.0.0", ipamBody)));
+        Assert.Equal(6u, e.GetProperty("code").GetUInt32());
+        Assert.Contains(where, e.GetProperty("msg").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(StoreSnapshot(_oursData), f => !f.StartsWith("last_", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("\"subnet\":\"10.66.0.5/24\"", "subnet", "host bits set")]
     [InlineData("\"subnet\":\"10.66.0.0/31\"", "subnet", "too small")]
     [InlineData("\"subnet\":\"10.66.0.0/24\",\"rangeStart\":\"10.67.0.1\"", "rangeStart", "outside subnet")]

@@ -324,6 +324,29 @@ public class LinkTests
     }
 
     [Fact]
+    public void TryGetLink_ByNameAndIndex_FindsPresentLinksAndAnswersFalseForAbsentOnes()
+    {
+        using var s = new NetlinkTestScope("tryget");
+        s.Rtnl.AddVeth("g0", "g1");
+        int index = s.Rtnl.GetLinkIndex("g0");
+
+        Assert.True(s.Rtnl.TryGetLink("g0", out LinkInfo? byName));
+        Assert.Equal(index, byName.Index);
+        Assert.True(s.Rtnl.TryGetLink(index, out LinkInfo? byIndex));
+        Assert.Equal("g0", byIndex.Name);
+        Assert.Equal(byName.ParentIndex, byIndex.ParentIndex);
+        Assert.True(s.Rtnl.TryGetLinkIndex("g1", out int peer));
+        Assert.Equal(byIndex.ParentIndex, peer);
+
+        s.Rtnl.DeleteLink(index);
+        Assert.False(s.Rtnl.TryGetLink(index, out LinkInfo? gone));
+        Assert.Null(gone);
+        Assert.False(s.Rtnl.TryGetLink("g0", out _));
+        Assert.False(s.Rtnl.TryGetLinkIndex("g1", out int none));
+        Assert.Equal(0, none);
+    }
+
+    [Fact]
     public void TryAddLink_Existing_ReturnsFalse()
     {
         using var s = new NetlinkTestScope("tryadd");

@@ -156,16 +156,15 @@ public sealed partial class RouteNetlink
     /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
     public bool TryGetLinkIndex(ReadOnlySpan<char> name, out int index)
     {
-        try
-        {
-            index = GetLinkIndex(name);
-            return true;
-        }
-        catch (NetlinkException e) when (e.Errno == Errno.ENODEV)
+        NetlinkWriter w = BeginGetLink(name);
+        var handler = new IndexHandler();
+        if (Socket.TryRequest(ref w, "get link", NoSuchDevice, ref handler) != 0)
         {
             index = 0;
             return false;
         }
+        index = handler.Index;
+        return true;
     }
 
     /// <summary>Reads the link named <paramref name="name"/>.</summary>
@@ -188,16 +187,31 @@ public sealed partial class RouteNetlink
     /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
     public bool TryGetLink(ReadOnlySpan<char> name, [NotNullWhen(true)] out LinkInfo? link)
     {
-        try
-        {
-            link = GetLink(name);
-            return true;
-        }
-        catch (NetlinkException e) when (e.Errno == Errno.ENODEV)
+        NetlinkWriter w = BeginGetLink(name);
+        return TryGetSingleLink(ref w, out link);
+    }
+
+    /// <summary>Reads the link with index <paramref name="index"/>; <see langword="false"/> when there is none.</summary>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    public bool TryGetLink(int index, [NotNullWhen(true)] out LinkInfo? link)
+    {
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.GetLink, index);
+        return TryGetSingleLink(ref w, out link);
+    }
+
+    // A lookup that finds nothing is an ordinary answer (ENODEV), not an exception.
+    private static ReadOnlySpan<int> NoSuchDevice => [Errno.ENODEV];
+
+    private bool TryGetSingleLink(ref NetlinkWriter request, [NotNullWhen(true)] out LinkInfo? link)
+    {
+        List<LinkInfo> found = Socket.TryDump<LinkInfo>(ref request, "get link", LinkInfo.TryDecode, NoSuchDevice, out int errno);
+        if (errno != 0)
         {
             link = null;
             return false;
         }
+        link = Single(found);
+        return true;
     }
 
     /// <summary>Lists every link of the namespace.</summary>

@@ -1,5 +1,4 @@
 using System.Net.NetworkInformation;
-using System.Security.Cryptography;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
@@ -86,8 +85,10 @@ public static class VethSetup
     /// <returns>The name.</returns>
     public static string RandomHostName()
     {
+        // Uniqueness is all a name needs (a collision is retried); the cryptographic generator would load OpenSSL,
+        // milliseconds at every ADD. Random.Shared is seeded from the kernel's random bytes per process.
         Span<byte> bytes = stackalloc byte[4];
-        RandomNumberGenerator.Fill(bytes);
+        Random.Shared.NextBytes(bytes);
         return "veth" + Convert.ToHexStringLower(bytes);
     }
 

@@ -231,6 +231,9 @@ public sealed class BandwidthPluginTests : IDisposable
         { "", Limits(0, 0, 0, 80_000), true, 7 },
         { "\"egressRate\":\"fast\"", null, true, 7 },
         { "", Limits(8_000_000, 80_000, 0, 0), false, 7 },
+        { "", "{\"bandwidth\":{\"ingressRate\":\"fast\",\"ingressBurst\":80000}}", true, 7 },
+        { "", "{\"bandwidth\":[8000000]}", true, 7 },
+        { "\"ingressRate\":-8000000,\"ingressBurst\":80000", null, true, 7 },
     };
 
     [Theory]

@@ -142,6 +142,30 @@ public class BridgePluginTests
     }
 
     [Fact]
+    public void Mac_RuntimeConfigBeforeArgs_SetOnThePodInterface_WrongTypeIsCode7()
+    {
+        using PluginTestNode node = OurNode();
+        using var pod = new TestNamespace("brmac");
+        string bridge = PluginTestNode.Ours("bridge");
+        string both = node.PluginConfig(ipMasq: false,
+            extraBridgeKeys: ",\"runtimeConfig\":{\"mac\":\"0a:58:0a:4d:00:05\"},\"args\":{\"cni\":{\"mac\":\"0a:58:0a:4d:00:06\"}}");
+        Shell.Output r = node.Exec(bridge, "ADD", both, "ctr-mac-1", pod.Path);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Equal("0a:58:0a:4d:00:05", pod.IpJson("link", "show", "eth0")[0].GetProperty("address").GetString());
+        Assert.Equal(0, node.Exec(bridge, "DEL", both, "ctr-mac-1", pod.Path).ExitCode);
+
+        string argsOnly = node.PluginConfig(ipMasq: false, extraBridgeKeys: ",\"args\":{\"cni\":{\"mac\":\"0a:58:0a:4d:00:06\"}}");
+        r = node.Exec(bridge, "ADD", argsOnly, "ctr-mac-2", pod.Path);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Equal("0a:58:0a:4d:00:06", pod.IpJson("link", "show", "eth0")[0].GetProperty("address").GetString());
+        Assert.Equal(0, node.Exec(bridge, "DEL", argsOnly, "ctr-mac-2", pod.Path).ExitCode);
+
+        string wrong = node.PluginConfig(ipMasq: false, extraBridgeKeys: ",\"runtimeConfig\":{\"mac\":5}");
+        AssertError(node.Exec(bridge, "ADD", wrong, "ctr-mac-3", pod.Path), 7, "runtimeConfig.mac");
+        AssertNothingLeft(node);
+    }
+
+    [Fact]
     public void BadInput_WrongTypedKey_Code7_NamingTheKey()
     {
         using PluginTestNode node = OurNode();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink.Route;
@@ -148,43 +149,111 @@ internal sealed class BridgePlugin : ICniPlugin
     public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
     {
         BridgeConfig config = Load(request);
-        IReadOnlyList<CniIPNet> removed = [];
-        // IPAM DEL runs while the kernel deletes the veth (which waits for RCU grace periods, milliseconds).
+        // Three independent steps, each mostly a wait in the kernel: IPAM DEL (a plugin process of its own), the veth's
+        // deletion (RCU grace periods, about 20 ms) and the masquerade teardown (nf_tables frees the deleted chain
+        // after a grace period, which closing its socket waits for). They overlap: IPAM runs while the veth goes, and
+        // when prevResult names the address families, the veth is deleted on a thread of its own during the teardown.
         ValueTask ipamDel = HasIpam(request) ? CniIpam.DelAsync(request, cancellationToken) : default;
+        HashSet<AddressFamily>? resultFamilies = request.PrevResult is { IPs.Count: > 0 } previous
+            ? new HashSet<AddressFamily>(previous.IPs.Select(ip => ip.Address.Address.AddressFamily))
+            : null;
+        IReadOnlyList<CniIPNet> removed = [];
+        BackgroundDeletion? deletion = null;
         try
         {
-            if (PodNamespace.TryOpen(request.NetNs) is { } podNamespace)
+            try
             {
-                using (podNamespace)
-                using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
+                if (config.IPMasq && resultFamilies is not null)
                 {
-                    removed = PodInterface.Delete(pod, request.IfName);
+                    deletion = BackgroundDeletion.Start(request.NetNs, request.IfName);
                 }
+                else
+                {
+                    removed = DeletePodInterface(request.NetNs, request.IfName);
+                }
+            }
+            finally
+            {
+                await ipamDel.ConfigureAwait(false);
+            }
+            if (config.MacSpoofCheck)
+            {
+                await MacSpoofCheck.TeardownAsync(request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
+            }
+            if (config.IPMasq)
+            {
+                // The chain name comes from the network and container id alone, so the rules go even when the pod's
+                // namespace (and with it the addresses) is already gone — the reference plugin leaks them then.
+                var families = new HashSet<AddressFamily>(removed.Select(a => a.Address.AddressFamily));
+                if (resultFamilies is not null)
+                {
+                    families.UnionWith(resultFamilies);
+                }
+                if (families.Count == 0)
+                {
+                    families.UnionWith(s_families);
+                }
+                await TeardownMasqueradeAsync(request, families, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            await ipamDel.ConfigureAwait(false);
+            deletion?.Join();
         }
-        if (config.MacSpoofCheck)
+        deletion?.ThrowIfFailed();
+    }
+
+    /// <summary>Deletes the pod's interface (its veth peer goes with it); nothing when the namespace or the interface is gone.</summary>
+    private static IReadOnlyList<CniIPNet> DeletePodInterface(string? netNs, string ifName)
+    {
+        if (PodNamespace.TryOpen(netNs) is not { } podNamespace)
         {
-            await MacSpoofCheck.TeardownAsync(request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
+            return [];
         }
-        if (config.IPMasq)
+        using (podNamespace)
+        using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
         {
-            // The chain name comes from the network and container id alone, so the rules go even when the pod's
-            // namespace (and with it the addresses) is already gone — the reference plugin leaks them then.
-            var families = new HashSet<AddressFamily>(removed.Select(a => a.Address.AddressFamily));
-            if (request.PrevResult is { } previous)
-            {
-                families.UnionWith(previous.IPs.Select(ip => ip.Address.Address.AddressFamily));
-            }
-            if (families.Count == 0)
-            {
-                families.UnionWith(s_families);
-            }
-            await TeardownMasqueradeAsync(request, families, cancellationToken).ConfigureAwait(false);
+            return PodInterface.Delete(pod, ifName);
         }
+    }
+
+    /// <summary><see cref="DeletePodInterface"/> on a thread of its own; its failure is reported after the join.</summary>
+    private sealed class BackgroundDeletion
+    {
+        private readonly Thread _thread;
+        private ExceptionDispatchInfo? _failure;
+
+        private BackgroundDeletion(string? netNs, string ifName)
+        {
+            _thread = new Thread(() =>
+            {
+                try
+                {
+                    DeletePodInterface(netNs, ifName);
+                }
+#pragma warning disable CA1031 // handed to the plugin's thread, which reports it
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    _failure = ExceptionDispatchInfo.Capture(e);
+                }
+            }, 256 * 1024)
+            {
+                IsBackground = true,
+                Name = "veth deletion",
+            };
+        }
+
+        public static BackgroundDeletion Start(string? netNs, string ifName)
+        {
+            var deletion = new BackgroundDeletion(netNs, ifName);
+            deletion._thread.Start();
+            return deletion;
+        }
+
+        public void Join() => _thread.Join();
+
+        public void ThrowIfFailed() => _failure?.Throw();
     }
 
     public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)

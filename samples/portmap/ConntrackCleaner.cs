@@ -12,9 +12,10 @@ namespace Cni.Net.Samples.PortMap;
 /// </summary>
 internal sealed class ConntrackCleaner
 {
-    private readonly TextWriter _log;
+    private readonly TextWriter? _log;
 
-    public ConntrackCleaner(TextWriter? log = null) => _log = log ?? Console.Error;
+    // Console.Error is touched only when there is something to say: setting the console up costs start-up time.
+    public ConntrackCleaner(TextWriter? log = null) => _log = log;
 
     public ValueTask DeleteUdpFlowsAsync(AddressFamily family, IReadOnlyList<HostPortMapping> mappings, CancellationToken cancellationToken)
     {
@@ -36,7 +37,7 @@ internal sealed class ConntrackCleaner
         catch (Exception e) when (e is NetlinkException or NetlinkProtocolException)
         {
             string which = family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
-            _log.WriteLine($"portmap: failed to delete stale UDP conntrack entries for {which}: {e.Message}");
+            (_log ?? Console.Error).WriteLine($"portmap: failed to delete stale UDP conntrack entries for {which}: {e.Message}");
         }
         return ValueTask.CompletedTask;
     }

@@ -86,11 +86,11 @@ public class ConntrackBenchmarks
     }
 
     [Benchmark(Description = "ConntrackTable.DeleteFlows")]
-    public int ConntrackTableNative()
+    public void ConntrackTableNative()
     {
         _sender!.SendTo([1], _mapped);
         using var table = new ConntrackTable();
-        return table.DeleteFlows(AddressFamily.InterNetwork, ProtocolType.Udp, [MappedPort]);
+        table.DeleteFlows(AddressFamily.InterNetwork, ProtocolType.Udp, [MappedPort]);
     }
 
     private static void Check(string file, string[] args, string? stdin = null)

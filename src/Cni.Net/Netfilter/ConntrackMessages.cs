@@ -10,7 +10,10 @@ namespace Cni.Net.Netfilter;
 /// </summary>
 internal static class ConntrackMessages
 {
-    /// <summary>Writes the body of a dump request (after its nlmsghdr): nfgenmsg and, with a port, a CTA_FILTER.</summary>
+    /// <summary>
+    /// Writes the body of a dump request (after its nlmsghdr): nfgenmsg and, with a port, a CTA_FILTER. The same body
+    /// sent as IPCTNL_MSG_CT_DELETE asks the kernel to flush the matching entries.
+    /// </summary>
     public static void WriteDumpBody(ref NetlinkWriter writer, byte family, byte protocol = 0, ushort destinationPort = 0)
     {
         WriteNfGenMsg(ref writer, family);

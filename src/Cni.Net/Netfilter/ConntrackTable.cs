@@ -12,12 +12,15 @@ namespace Cni.Net.Netfilter;
 /// --orig-port-dst N</c> do, without starting a process.
 /// </summary>
 /// <remarks>
-/// <para>Deleting is a dump followed by one batch of deletions. A dump walks every bucket of the kernel's conntrack
-/// hash, whatever the filter (about 9 ms for 262,144 buckets on a 6.x kernel): when the namespace tracks no entry
-/// at all (its <c>nf_conntrack_count</c> is 0) the dump is skipped. Each port's dump is filtered by the kernel
-/// (CTA_FILTER, Linux 5.8 and later); kernels that refuse the filter get an unfiltered dump of the family, and every
-/// entry is checked again here either way. An entry that vanished before its deletion (it timed out, or was
-/// replaced by a new flow with the same addresses) is not an error.</para>
+/// <para>Deleting asks the kernel to flush the matching entries itself: one IPCTNL_MSG_CT_DELETE per port carrying a
+/// CTA_FILTER on protocol and original destination port (Linux 6.11 and later). The kernel then skips the empty
+/// buckets of its conntrack hash, which a dump cannot: a dump walks and locks every bucket whatever the filter (about
+/// 9 ms for 262,144 buckets on a 6.x kernel, against about 0.15 ms for the flush). Older kernels read such a request
+/// as the deletion of one tuple without addresses and refuse it (EINVAL); there, and from then on for this table,
+/// deleting is a dump (filtered by the kernel from Linux 5.8 on, every entry checked again here) followed by one
+/// batch of deletions, where an entry that vanished in between (it timed out, or was replaced by a new flow with the
+/// same addresses) is not an error. Either way nothing is sent when the namespace tracks no entry at all (its
+/// <c>nf_conntrack_count</c> is 0).</para>
 /// <para>A kernel without conntrack netlink support makes the constructor or the first request throw
 /// <see cref="NetlinkException"/> with EPROTONOSUPPORT (no nfnetlink), or EINVAL / EOPNOTSUPP (no ctnetlink
 /// subsystem). A namespace where nothing enabled connection tracking simply has an empty table.</para>
@@ -63,6 +66,9 @@ public sealed class ConntrackTable : IDisposable
         return networkNamespace.RunOnCallingThread(static () => new ConntrackTable());
     }
 
+    /// <summary>Whether the kernel flushes matching entries itself (cleared when it refuses a filtered flush).</summary>
+    internal bool KernelFlush { get; set; } = true;
+
     /// <summary>Whether dumps ask the kernel to filter (cleared when the kernel refuses CTA_FILTER).</summary>
     internal bool KernelFilter { get; set; } = true;
 
@@ -71,11 +77,11 @@ public sealed class ConntrackTable : IDisposable
     /// port is one of <paramref name="destinationPorts"/> (as <c>conntrack -D -f ipv4 -p udp --orig-port-dst N</c>
     /// does for each port).
     /// </summary>
-    /// <returns>How many entries this call deleted.</returns>
+    /// <remarks>The kernel's own flush does not say how many entries it removed, so neither does this method.</remarks>
     /// <exception cref="ArgumentException">The family is not IPv4 or IPv6, the protocol has no ports, or a port is 0.</exception>
-    /// <exception cref="NetlinkException">The kernel refused the dump or a deletion.</exception>
+    /// <exception cref="NetlinkException">The kernel refused the flush, the dump or a deletion.</exception>
     /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
-    public int DeleteFlows(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
+    public void DeleteFlows(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
     {
         byte af = FamilyByte(family);
         if ((uint)protocol > byte.MaxValue || !ConntrackMessages.HasPorts((byte)protocol))
@@ -88,7 +94,11 @@ public sealed class ConntrackTable : IDisposable
         }
         if (destinationPorts.IsEmpty || TrackedEntries() == 0)
         {
-            return 0;
+            return;
+        }
+        if (KernelFlush && TryKernelFlush(af, (byte)protocol, destinationPorts))
+        {
+            return;
         }
         _matches.Clear();
         var handler = new MatchHandler(_matches, af, (byte)protocol, destinationPorts);
@@ -97,7 +107,7 @@ public sealed class ConntrackTable : IDisposable
         {
             Dump(ref handler, af, 0, 0);
         }
-        return Delete(_matches);
+        Delete(_matches);
     }
 
     /// <summary>Lists the entries of <paramref name="family"/> (as <c>conntrack -L -f ipv4</c> does).</summary>
@@ -142,6 +152,34 @@ public sealed class ConntrackTable : IDisposable
             return -1;
         }
         return Utf8Parser.TryParse(text[..length], out long count, out _) ? count : -1;
+    }
+
+    /// <summary>
+    /// One kernel-side filtered flush per port. Returns <see langword="false"/> (and stops trying on this table) when
+    /// the kernel refuses the first one, so that the caller falls back to dumping and deleting.
+    /// </summary>
+    internal bool TryKernelFlush(byte family, byte protocol, ReadOnlySpan<ushort> ports)
+    {
+        for (int i = 0; i < ports.Length; i++)
+        {
+            if (ports[..i].Contains(ports[i]))
+            {
+                continue;
+            }
+            NetlinkWriter request = _socket.BeginRequest(ConntrackLayout.DeleteMessageType, NetlinkMessageFlags.None);
+            ConntrackMessages.WriteDumpBody(ref request, family, protocol, ports[i]);
+            try
+            {
+                _socket.Execute(ref request, "flush conntrack entries");
+            }
+            catch (NetlinkException e) when (i == 0 && e.Errno is Errno.EINVAL or Errno.EOPNOTSUPP)
+            {
+                // Before Linux 6.11 the filter is ignored on deletion and the tuple without addresses is refused.
+                KernelFlush = false;
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>

@@ -39,6 +39,30 @@ internal sealed class NetfilterPlanner
         return list;
     }
 
+    /// <summary>
+    /// The chains of <paramref name="table"/> whose rules planning reads: those the transaction changes, or null (every
+    /// chain) when it deletes a chain, because a chain still jumped to from anywhere must not be deleted. The other
+    /// chains only need to exist. On a node whose nat table holds thousands of kube-proxy rules this keeps a pod's
+    /// transaction from reading and decoding all of them.
+    /// </summary>
+    public static HashSet<string>? ChainsWhoseRulesMatter(NetfilterTransaction transaction, NetfilterTable table)
+    {
+        var chains = new HashSet<string>(StringComparer.Ordinal);
+        foreach (NetfilterOperation op in transaction.Operations)
+        {
+            if (op.Table != table)
+            {
+                continue;
+            }
+            if (op.Kind == NetfilterOperationKind.DeleteChain)
+            {
+                return null;
+            }
+            chains.Add(op.Chain);
+        }
+        return chains;
+    }
+
     /// <exception cref="NetfilterException">The transaction cannot apply to this state.</exception>
     public static NetfilterPlanner Plan(NetfilterTransaction transaction, Func<NetfilterTable, NetfilterTableState> snapshot)
     {

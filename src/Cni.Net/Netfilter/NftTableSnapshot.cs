@@ -55,23 +55,36 @@ internal sealed class NftTableSnapshot
         return handler.Id;
     }
 
+    /// <summary>Reads the table's chains and the rules of <paramref name="ruleChains"/> (null: of every chain).</summary>
+    /// <remarks>Chains outside <paramref name="ruleChains"/> appear without rules.</remarks>
     /// <exception cref="NetlinkException">A dump failed.</exception>
     /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
-    public static NftTableSnapshot Read(NetlinkSocket socket, AddressFamily family, NetfilterTable table)
+    public static NftTableSnapshot Read(NetlinkSocket socket, AddressFamily family, NetfilterTable table, IReadOnlySet<string>? ruleChains = null)
     {
         string tableName = NetfilterTables.Name(table);
         byte nfFamily = FamilyOf(family);
 
         NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETCHAIN), NetlinkMessageFlags.Dump);
         w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
+        w.WriteString(NFTA_CHAIN_TABLE, tableName);
         var chains = new ChainHandler(tableName);
         socket.Request(ref w, $"list {tableName} chains", ref chains);
 
-        w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
-        w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
-        w.WriteString(NFTA_RULE_TABLE, tableName);
         var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
-        socket.Request(ref w, $"list {tableName} rules", ref rules);
+        if (ruleChains is null)
+        {
+            DumpRules(socket, nfFamily, tableName, null, rules);
+        }
+        else
+        {
+            foreach (string chain in ruleChains)
+            {
+                if (chains.Policies.ContainsKey(chain))
+                {
+                    DumpRules(socket, nfFamily, tableName, chain, rules);
+                }
+            }
+        }
 
         var list = new List<NetfilterChainState>();
         var handles = new Dictionary<string, List<ulong>>();
@@ -100,6 +113,24 @@ internal sealed class NftTableSnapshot
             list.Add(Chain(name, null, rules, handles));
         }
         return new NftTableSnapshot(new NetfilterTableState(family, table, list), handles, baseChains);
+    }
+
+    private static void DumpRules(NetlinkSocket socket, byte nfFamily, string tableName, string? chain, RuleHandler into)
+    {
+        NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
+        w.WriteString(NFTA_RULE_TABLE, tableName);
+        if (chain is not null)
+        {
+            w.WriteString(NFTA_RULE_CHAIN, chain);
+        }
+        // One handler per dump: an interrupted dump restarts only its own chain's rules.
+        var rules = new RuleHandler(tableName, into.Ipv6);
+        socket.Request(ref w, chain is null ? $"list {tableName} rules" : $"list {tableName} chain {chain} rules", ref rules);
+        foreach (var (name, list) in rules.Chains)
+        {
+            into.Chains[name] = list;
+        }
     }
 
     private static NetfilterChainState Chain(string name, NetfilterVerdict? policy, RuleHandler rules, Dictionary<string, List<ulong>> handles)
@@ -181,6 +212,8 @@ internal sealed class NftTableSnapshot
 
     private sealed class RuleHandler(string table, bool ipv6) : INetlinkReplyHandler
     {
+        public bool Ipv6 => ipv6;
+
         public Dictionary<string, List<(ulong Handle, NetfilterRule Rule)>> Chains { get; } = [];
 
         public void OnMessage(NetlinkMessage message)

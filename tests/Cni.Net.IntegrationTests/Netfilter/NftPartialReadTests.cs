@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+using Cni.Net.IntegrationTests.Infrastructure;
+using Cni.Net.Netfilter;
+using Cni.Net.Netlink;
+
+namespace Cni.Net.IntegrationTests.Netfilter;
+
+/// <summary>
+/// A pod's transaction reads the rules of the chains it changes, not of the whole table (a node's nat table can hold
+/// thousands of kube-proxy rules); deleting a chain still reads everything, so that a jump from anywhere is seen.
+/// </summary>
+public sealed class NftPartialReadTests : IDisposable
+{
+    private const string Rules = """
+        *nat
+        :CNI-PR-A - [0:0]
+        :CNI-PR-B - [0:0]
+        -A POSTROUTING -s 10.9.0.2/32 -j CNI-PR-A
+        -A CNI-PR-A -d 10.9.0.0/16 -j ACCEPT
+        -A CNI-PR-A ! -d 224.0.0.0/4 -j MASQUERADE
+        -A CNI-PR-B -d 10.8.0.0/16 -j ACCEPT
+        -A CNI-PR-B -d 10.7.0.0/16 -j ACCEPT
+        COMMIT
+
+        """;
+
+    private readonly TestNamespace _node = new("nftpr");
+
+    public NftPartialReadTests()
+    {
+        Require.NotInRootNamespace();
+        Shell.Output restore = Shell.Run("ip", ["netns", "exec", _node.Name, "iptables-nft-restore", "--noflush"], Rules);
+        Assert.True(restore.ExitCode == 0, restore.StdErr);
+    }
+
+    public void Dispose() => _node.Dispose();
+
+    [Fact]
+    public void PartialRead_HasTheChosenChainsRulesAndHandles_AndEveryChainWithoutRules()
+    {
+        (NftTableSnapshot full, NftTableSnapshot partial) = NftablesBackendTests.InNamespace(_node, () =>
+        {
+            using var socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
+            return (NftTableSnapshot.Read(socket, AddressFamily.InterNetwork, NetfilterTable.Nat),
+                NftTableSnapshot.Read(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, new HashSet<string> { "CNI-PR-A" }));
+        });
+
+        Assert.Equal(2, full.State.FindChain("CNI-PR-A")!.Rules.Count);
+        Assert.Equal(full.State.FindChain("CNI-PR-A")!.Rules, partial.State.FindChain("CNI-PR-A")!.Rules);
+        Assert.Equal(full.Handles["CNI-PR-A"], partial.Handles["CNI-PR-A"]);
+        Assert.Equal(2, full.State.FindChain("CNI-PR-B")!.Rules.Count);
+        Assert.Empty(partial.State.FindChain("CNI-PR-B")!.Rules);
+        Assert.Single(full.State.FindChain("POSTROUTING")!.Rules);
+        Assert.Empty(partial.State.FindChain("POSTROUTING")!.Rules);
+        Assert.Equal(full.ExistingBaseChains, partial.ExistingBaseChains);
+        Assert.Equal(full.State.Chains.Select(c => c.Name), partial.State.Chains.Select(c => c.Name));
+    }
+
+    [Fact]
+    public void AppendUnique_OnAChainItReads_StaysIdempotent()
+    {
+        var tx = new NetfilterTransaction(AddressFamily.InterNetwork)
+            .EnsureChain(NetfilterTable.Nat, "CNI-PR-B")
+            .AppendUnique(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Destination = IPNetwork.Parse("10.7.0.0/16"), Target = NetfilterTarget.Accept })
+            .AppendUnique(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Destination = IPNetwork.Parse("10.6.0.0/16"), Target = NetfilterTarget.Accept });
+        Assert.Equal(new HashSet<string> { "CNI-PR-B" }, NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat));
+
+        NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx);
+
+        string save = _node.ExecCheck("iptables-nft-save", "-t", "nat");
+        Assert.Equal(1, Count(save, "-A CNI-PR-B -d 10.7.0.0/16 -j ACCEPT"));
+        Assert.Equal(1, Count(save, "-A CNI-PR-B -d 10.6.0.0/16 -j ACCEPT"));
+        Assert.Equal(1, Count(save, "-A CNI-PR-A -d 10.9.0.0/16 -j ACCEPT"));
+    }
+
+    [Fact]
+    public void DeleteChain_ReadsEveryChain_AndRefusesAChainStillJumpedTo()
+    {
+        var tx = new NetfilterTransaction(AddressFamily.InterNetwork)
+            .FlushChain(NetfilterTable.Nat, "CNI-PR-A")
+            .DeleteChain(NetfilterTable.Nat, "CNI-PR-A");
+        Assert.Null(NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat));
+
+        var e = Assert.ThrowsAny<NetfilterException>(() => NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx));
+
+        Assert.Contains("POSTROUTING still jumps to it", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, Count(_node.ExecCheck("iptables-nft-save", "-t", "nat"), "-A CNI-PR-A "));
+    }
+
+    private static int Count(string text, string line) =>
+        text.Split('\n').Count(l => l.StartsWith(line, StringComparison.Ordinal));
+}

@@ -41,11 +41,12 @@ internal sealed class NetfilterPlanner
 
     /// <summary>
     /// The chains of <paramref name="table"/> whose rules planning reads: those the transaction changes, or null (every
-    /// chain) when it deletes a chain, because a chain still jumped to from anywhere must not be deleted. The other
-    /// chains only need to exist. On a node whose nat table holds thousands of kube-proxy rules this keeps a pod's
-    /// transaction from reading and decoding all of them.
+    /// chain) when it deletes a chain that exists, because a chain still jumped to from anywhere must not be deleted
+    /// (no existing rule can jump to a chain that does not exist). The other chains only need to exist. On a node
+    /// whose nat table holds thousands of kube-proxy rules this keeps a pod's transaction from reading and decoding
+    /// all of them.
     /// </summary>
-    public static HashSet<string>? ChainsWhoseRulesMatter(NetfilterTransaction transaction, NetfilterTable table)
+    public static HashSet<string>? ChainsWhoseRulesMatter(NetfilterTransaction transaction, NetfilterTable table, Predicate<string> chainExists)
     {
         var chains = new HashSet<string>(StringComparer.Ordinal);
         foreach (NetfilterOperation op in transaction.Operations)
@@ -54,7 +55,7 @@ internal sealed class NetfilterPlanner
             {
                 continue;
             }
-            if (op.Kind == NetfilterOperationKind.DeleteChain)
+            if (op.Kind == NetfilterOperationKind.DeleteChain && chainExists(op.Chain))
             {
                 return null;
             }

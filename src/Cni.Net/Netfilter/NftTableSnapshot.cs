@@ -55,11 +55,15 @@ internal sealed class NftTableSnapshot
         return handler.Id;
     }
 
-    /// <summary>Reads the table's chains and the rules of <paramref name="ruleChains"/> (null: of every chain).</summary>
-    /// <remarks>Chains outside <paramref name="ruleChains"/> appear without rules.</remarks>
+    /// <summary>
+    /// Reads the table's chains and then the rules of the chains <paramref name="ruleChains"/> chooses, given which
+    /// chains exist (null, or a null choice: every chain's).
+    /// </summary>
+    /// <remarks>Chains not chosen appear without rules.</remarks>
     /// <exception cref="NetlinkException">A dump failed.</exception>
     /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
-    public static NftTableSnapshot Read(NetlinkSocket socket, AddressFamily family, NetfilterTable table, IReadOnlySet<string>? ruleChains = null)
+    public static NftTableSnapshot Read(NetlinkSocket socket, AddressFamily family, NetfilterTable table,
+        Func<Predicate<string>, IReadOnlySet<string>?>? ruleChains = null)
     {
         string tableName = NetfilterTables.Name(table);
         byte nfFamily = FamilyOf(family);
@@ -71,13 +75,14 @@ internal sealed class NftTableSnapshot
         socket.Request(ref w, $"list {tableName} chains", ref chains);
 
         var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
-        if (ruleChains is null)
+        IReadOnlySet<string>? chosen = ruleChains?.Invoke(chains.Policies.ContainsKey);
+        if (chosen is null)
         {
             DumpRules(socket, nfFamily, tableName, null, rules);
         }
         else
         {
-            foreach (string chain in ruleChains)
+            foreach (string chain in chosen)
             {
                 if (chains.Policies.ContainsKey(chain))
                 {

@@ -112,8 +112,8 @@ public sealed class NftablesBackend : INetfilterBackend
             var snapshots = new Dictionary<NetfilterTable, NftTableSnapshot>();
             foreach (NetfilterTable t in tables)
             {
-                HashSet<string>? ruleChains = NetfilterPlanner.ChainsWhoseRulesMatter(transaction, t);
-                snapshots[t] = Read(() => NftTableSnapshot.Read(socket, transaction.Family, t, ruleChains));
+                snapshots[t] = Read(() => NftTableSnapshot.Read(socket, transaction.Family, t,
+                    exists => NetfilterPlanner.ChainsWhoseRulesMatter(transaction, t, exists)));
             }
             var batch = new NftBatch(transaction.Family, t => snapshots[t]);
             NetfilterPlanner plan = NetfilterPlanner.Plan(transaction, t => snapshots[t].State, batch);

@@ -43,7 +43,7 @@ public sealed class NftPartialReadTests : IDisposable
         {
             using var socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
             return (NftTableSnapshot.Read(socket, AddressFamily.InterNetwork, NetfilterTable.Nat),
-                NftTableSnapshot.Read(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, new HashSet<string> { "CNI-PR-A" }));
+                NftTableSnapshot.Read(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, _ => new HashSet<string> { "CNI-PR-A" }));
         });
 
         Assert.Equal(2, full.State.FindChain("CNI-PR-A")!.Rules.Count);
@@ -64,7 +64,7 @@ public sealed class NftPartialReadTests : IDisposable
             .EnsureChain(NetfilterTable.Nat, "CNI-PR-B")
             .AppendUnique(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Destination = IPNetwork.Parse("10.7.0.0/16"), Target = NetfilterTarget.Accept })
             .AppendUnique(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Destination = IPNetwork.Parse("10.6.0.0/16"), Target = NetfilterTarget.Accept });
-        Assert.Equal(new HashSet<string> { "CNI-PR-B" }, NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat));
+        Assert.Equal(new HashSet<string> { "CNI-PR-B" }, NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat, _ => true));
 
         NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx);
 
@@ -80,12 +80,34 @@ public sealed class NftPartialReadTests : IDisposable
         var tx = new NetfilterTransaction(AddressFamily.InterNetwork)
             .FlushChain(NetfilterTable.Nat, "CNI-PR-A")
             .DeleteChain(NetfilterTable.Nat, "CNI-PR-A");
-        Assert.Null(NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat));
+        Assert.Null(NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat, _ => true));
 
         var e = Assert.ThrowsAny<NetfilterException>(() => NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx));
 
         Assert.Contains("POSTROUTING still jumps to it", e.Message, StringComparison.Ordinal);
         Assert.Equal(2, Count(_node.ExecCheck("iptables-nft-save", "-t", "nat"), "-A CNI-PR-A "));
+    }
+
+    [Fact]
+    public void DeletingAChainThatDoesNotExist_NeedsOnlyTheChangedChains()
+    {
+        // Portmap's ADD starts the container's chain afresh: deleting it when absent must not read the whole table.
+        var tx = new NetfilterTransaction(AddressFamily.InterNetwork)
+            .DeleteRules(NetfilterTable.Nat, "CNI-PR-B", r => r.Target is JumpTarget { Chain: "CNI-PR-NEW" })
+            .DeleteChain(NetfilterTable.Nat, "CNI-PR-NEW", ignoreMissing: true)
+            .EnsureChain(NetfilterTable.Nat, "CNI-PR-NEW")
+            .Append(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Protocol = "tcp", Target = NetfilterTarget.Jump("CNI-PR-NEW") });
+        Assert.Equal(new HashSet<string> { "CNI-PR-B", "CNI-PR-NEW" },
+            NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat, c => c != "CNI-PR-NEW"));
+
+        NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx);
+        NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), new NetfilterTransaction(AddressFamily.InterNetwork)
+            .DeleteRules(NetfilterTable.Nat, "CNI-PR-B", r => r.Target is JumpTarget { Chain: "CNI-PR-NEW" })
+            .DeleteChain(NetfilterTable.Nat, "CNI-PR-NEW", ignoreMissing: true));
+
+        string save = _node.ExecCheck("iptables-nft-save", "-t", "nat");
+        Assert.DoesNotContain("CNI-PR-NEW", save, StringComparison.Ordinal);
+        Assert.Equal(2, Count(save, "-A CNI-PR-B "));
     }
 
     private static int Count(string text, string line) =>

@@ -212,7 +212,7 @@ internal static class PluginProcessRunner
 
     private static unsafe SpawnedProcess? Spawn(PluginLaunch launch, out int error)
     {
-        using var strings = new NativeStringBlock(launch.PluginPath, launch.Environment);
+        using var strings = new NativeSpawnArguments(launch.PluginPath, launch.Environment);
         int* stdinFds = stackalloc int[2];
         int* stdoutFds = stackalloc int[2];
         int* stderrFds = stackalloc int[2];
@@ -235,35 +235,13 @@ internal static class PluginProcessRunner
             throw new IOException($"socketpair failed: errno {e}");
         }
 
-        void* actions = NativeMemory.AllocZeroed(ProcessInterop.FileActionsSize);
-        void* attr = NativeMemory.AllocZeroed(ProcessInterop.SpawnAttrSize);
-        void* sigs = NativeMemory.AllocZeroed(ProcessInterop.SigSetSize);
-        int pid = 0;
+        int pid;
         try
         {
-            _ = ProcessInterop.posix_spawn_file_actions_init(actions);
-            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, stdinFds[0], 0);
-            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, stdoutFds[1], 1);
-            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, stderrFds[1], 2);
-            _ = ProcessInterop.posix_spawnattr_init(attr);
-            _ = ProcessInterop.posix_spawnattr_setflags(attr,
-                ProcessInterop.POSIX_SPAWN_SETPGROUP | ProcessInterop.POSIX_SPAWN_SETSIGDEF | ProcessInterop.POSIX_SPAWN_SETSIGMASK);
-            _ = ProcessInterop.posix_spawnattr_setpgroup(attr, 0);
-            // .NET ignores SIGPIPE and ignored signals survive exec: give the plugin default dispositions and an
-            // empty mask, as a shell would.
-            _ = ProcessInterop.sigfillset(sigs);
-            _ = ProcessInterop.posix_spawnattr_setsigdefault(attr, sigs);
-            _ = ProcessInterop.sigemptyset(sigs);
-            _ = ProcessInterop.posix_spawnattr_setsigmask(attr, sigs);
-            error = ProcessInterop.posix_spawn(&pid, strings.Path, actions, attr, strings.Argv, strings.Envp);
+            error = ProcessInterop.SpawnInOwnProcessGroup(out pid, strings.Path, strings.Argv, strings.Envp, stdinFds[0], stdoutFds[1], stderrFds[1]);
         }
         finally
         {
-            _ = ProcessInterop.posix_spawn_file_actions_destroy(actions);
-            _ = ProcessInterop.posix_spawnattr_destroy(attr);
-            NativeMemory.Free(actions);
-            NativeMemory.Free(attr);
-            NativeMemory.Free(sigs);
             CloseAll(stdinFds[0], stdoutFds[1], stderrFds[1]);
         }
 
@@ -290,56 +268,5 @@ internal static class PluginProcessRunner
 
     private sealed class OutputTooLargeException : Exception
     {
-    }
-
-    /// <summary>path, argv and envp as NUL-terminated UTF-8 in one native block.</summary>
-    private sealed unsafe class NativeStringBlock : IDisposable
-    {
-        private readonly byte* _block;
-
-        public NativeStringBlock(string path, IReadOnlyList<string> environment)
-        {
-            int pointers = 2 + environment.Count + 1;
-            nuint bytes = (nuint)(pointers * sizeof(byte*)) + (nuint)(Encoding.UTF8.GetByteCount(path) + 1);
-            foreach (string e in environment)
-            {
-                bytes += (nuint)(Encoding.UTF8.GetByteCount(e) + 1);
-            }
-            _block = (byte*)NativeMemory.AllocZeroed(bytes);
-            byte** table = (byte**)_block;
-            byte* cursor = _block + pointers * sizeof(byte*);
-            byte* end = _block + bytes;
-            Path = cursor;
-            cursor = Put(path, cursor, end);
-            Argv = table;
-            table[0] = Path;
-            table[1] = null;
-            Envp = table + 2;
-            for (int i = 0; i < environment.Count; i++)
-            {
-                Envp[i] = cursor;
-                cursor = Put(environment[i], cursor, end);
-            }
-            Envp[environment.Count] = null;
-        }
-
-        public byte* Path { get; }
-
-        public byte** Argv { get; }
-
-        public byte** Envp { get; }
-
-        private static byte* Put(string s, byte* cursor, byte* end)
-        {
-            if (s.Contains('\0', StringComparison.Ordinal))
-            {
-                throw new ArgumentException("environment entries and paths must not contain NUL characters");
-            }
-            int n = Encoding.UTF8.GetBytes(s, new Span<byte>(cursor, (int)(end - cursor)));
-            cursor[n] = 0;
-            return cursor + n + 1;
-        }
-
-        public void Dispose() => NativeMemory.Free(_block);
     }
 }

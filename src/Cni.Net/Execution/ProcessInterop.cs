@@ -113,4 +113,43 @@ internal static unsafe partial class ProcessInterop
     internal static int WExitStatus(int status) => (status >> 8) & 0xff;
 
     internal static int WTermSig(int status) => status & 0x7f;
+
+    /// <summary>
+    /// Starts <paramref name="path"/> with its stdin, stdout and stderr on the given descriptors, in a process group of
+    /// its own (a timeout kills everything the plugin started) with default signal dispositions and an empty mask:
+    /// .NET ignores SIGPIPE, and ignored signals survive exec — the plugin gets what a shell would give it.
+    /// </summary>
+    /// <returns>0, or the errno posix_spawn answered.</returns>
+    internal static int SpawnInOwnProcessGroup(out int pid, byte* path, byte** argv, byte** envp, int stdin, int stdout, int stderr)
+    {
+        void* actions = NativeMemory.AllocZeroed(FileActionsSize);
+        void* attr = NativeMemory.AllocZeroed(SpawnAttrSize);
+        void* sigs = NativeMemory.AllocZeroed(SigSetSize);
+        try
+        {
+            _ = posix_spawn_file_actions_init(actions);
+            _ = posix_spawn_file_actions_adddup2(actions, stdin, 0);
+            _ = posix_spawn_file_actions_adddup2(actions, stdout, 1);
+            _ = posix_spawn_file_actions_adddup2(actions, stderr, 2);
+            _ = posix_spawnattr_init(attr);
+            _ = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+            _ = posix_spawnattr_setpgroup(attr, 0);
+            _ = sigfillset(sigs);
+            _ = posix_spawnattr_setsigdefault(attr, sigs);
+            _ = sigemptyset(sigs);
+            _ = posix_spawnattr_setsigmask(attr, sigs);
+            int child = 0;
+            int error = posix_spawn(&child, path, actions, attr, argv, envp);
+            pid = child;
+            return error;
+        }
+        finally
+        {
+            _ = posix_spawn_file_actions_destroy(actions);
+            _ = posix_spawnattr_destroy(attr);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(sigs);
+        }
+    }
 }

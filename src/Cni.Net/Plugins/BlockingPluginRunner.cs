@@ -358,13 +358,10 @@ internal static unsafe class BlockingPluginRunner
 
     private static Spawned? Spawn(PluginLaunch launch, out int error)
     {
-        byte* block = NativeArgs(launch.PluginPath, launch.Environment, out byte* path, out byte** argv, out byte** envp);
+        using var arguments = new NativeSpawnArguments(launch.PluginPath, launch.Environment);
         // Three pipes: the child reads [0] and writes [3] and [5]; we write [1] and read [2] and [4].
         int* fds = stackalloc int[6];
         new Span<int>(fds, 6).Fill(-1);
-        void* actions = NativeMemory.AllocZeroed(ProcessInterop.FileActionsSize);
-        void* attr = NativeMemory.AllocZeroed(ProcessInterop.SpawnAttrSize);
-        void* sigs = NativeMemory.AllocZeroed(ProcessInterop.SigSetSize);
         bool started = false;
         try
         {
@@ -380,24 +377,7 @@ internal static unsafe class BlockingPluginRunner
             _ = ProcessInterop.fcntl(fds[2], ProcessInterop.F_SETFL, ProcessInterop.O_NONBLOCK);
             _ = ProcessInterop.fcntl(fds[4], ProcessInterop.F_SETFL, ProcessInterop.O_NONBLOCK);
 
-            _ = ProcessInterop.posix_spawn_file_actions_init(actions);
-            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, fds[0], 0);
-            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, fds[3], 1);
-            _ = ProcessInterop.posix_spawn_file_actions_adddup2(actions, fds[5], 2);
-            _ = ProcessInterop.posix_spawnattr_init(attr);
-            _ = ProcessInterop.posix_spawnattr_setflags(attr,
-                ProcessInterop.POSIX_SPAWN_SETPGROUP | ProcessInterop.POSIX_SPAWN_SETSIGDEF | ProcessInterop.POSIX_SPAWN_SETSIGMASK);
-            _ = ProcessInterop.posix_spawnattr_setpgroup(attr, 0);
-            // .NET ignores SIGPIPE and ignored signals survive exec: default dispositions and an empty mask, as a
-            // shell would give.
-            _ = ProcessInterop.sigfillset(sigs);
-            _ = ProcessInterop.posix_spawnattr_setsigdefault(attr, sigs);
-            _ = ProcessInterop.sigemptyset(sigs);
-            _ = ProcessInterop.posix_spawnattr_setsigmask(attr, sigs);
-            int pid;
-            error = ProcessInterop.posix_spawn(&pid, path, actions, attr, argv, envp);
-            _ = ProcessInterop.posix_spawn_file_actions_destroy(actions);
-            _ = ProcessInterop.posix_spawnattr_destroy(attr);
+            error = ProcessInterop.SpawnInOwnProcessGroup(out int pid, arguments.Path, arguments.Argv, arguments.Envp, fds[0], fds[3], fds[5]);
             if (error != 0)
             {
                 return null;
@@ -407,10 +387,6 @@ internal static unsafe class BlockingPluginRunner
         }
         finally
         {
-            NativeMemory.Free(actions);
-            NativeMemory.Free(attr);
-            NativeMemory.Free(sigs);
-            NativeMemory.Free(block);
             for (int i = 0; i < 6; i++)
             {
                 bool childEnd = i is 0 or 3 or 5;
@@ -420,53 +396,6 @@ internal static unsafe class BlockingPluginRunner
                 }
             }
         }
-    }
-
-    /// <summary>path, argv and envp as NUL-terminated UTF-8 in one native block (freed by the caller).</summary>
-    private static byte* NativeArgs(string path, IReadOnlyList<string> environment, out byte* nativePath, out byte** argv, out byte** envp)
-    {
-        int pointers = 2 + environment.Count + 1;
-        nuint bytes = (nuint)(pointers * sizeof(byte*)) + (nuint)(Encoding.UTF8.GetByteCount(path) + 1);
-        foreach (string e in environment)
-        {
-            bytes += (nuint)(Encoding.UTF8.GetByteCount(e) + 1);
-        }
-        byte* block = (byte*)NativeMemory.AllocZeroed(bytes);
-        byte** table = (byte**)block;
-        byte* cursor = block + pointers * sizeof(byte*);
-        byte* end = block + bytes;
-        try
-        {
-            nativePath = cursor;
-            cursor = Put(path, cursor, end);
-            argv = table;
-            table[0] = nativePath;
-            table[1] = null;
-            envp = table + 2;
-            for (int i = 0; i < environment.Count; i++)
-            {
-                envp[i] = cursor;
-                cursor = Put(environment[i], cursor, end);
-            }
-            envp[environment.Count] = null;
-            return block;
-        }
-        catch
-        {
-            NativeMemory.Free(block);
-            throw;
-        }
-    }
-
-    private static byte* Put(string s, byte* cursor, byte* end)
-    {
-        if (s.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("environment entries and paths must not contain NUL characters");
-        }
-        int n = Encoding.UTF8.GetBytes(s, new Span<byte>(cursor, (int)(end - cursor)));
-        cursor[n] = 0;
-        return cursor + n + 1;
     }
 
     internal sealed class Spawned(int pid, int stdinFd, int stdoutFd, int stderrFd)

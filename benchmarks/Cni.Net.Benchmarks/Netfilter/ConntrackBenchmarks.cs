@@ -33,13 +33,7 @@ public class ConntrackBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string self = new FileInfo("/proc/self/ns/net").ResolveLinkTarget(false)?.Name ?? "";
-        string? outer = Environment.GetEnvironmentVariable("CNI_NET_TEST_OUTER_NETNS");
-        if (string.IsNullOrEmpty(outer) || self == outer)
-        {
-            throw new InvalidOperationException("this benchmark changes the conntrack table: run it through eng/bench.sh " +
-                "(a private network namespace), never in the root namespace");
-        }
+        PrivateNetworkNamespace.Require("the conntrack table");
         _sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _sender.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         if (UnrelatedFlows < 0)

@@ -29,14 +29,7 @@ public class DnatTransactionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // As the integration tests: the caller records the namespace it started in, and this must be another one.
-        string self = new FileInfo("/proc/self/ns/net").ResolveLinkTarget(false)?.Name ?? "";
-        string? outer = Environment.GetEnvironmentVariable("CNI_NET_TEST_OUTER_NETNS");
-        if (string.IsNullOrEmpty(outer) || self == outer)
-        {
-            throw new InvalidOperationException("this benchmark writes iptables rules: run it as " +
-                "CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net) unshare --net -- <benchmark exe>, never in the root namespace");
-        }
+        PrivateNetworkNamespace.Require("iptables rules");
         _rules = [.. Enumerable.Range(0, Rules).Select(i => new NetfilterRule
         {
             Protocol = "tcp",

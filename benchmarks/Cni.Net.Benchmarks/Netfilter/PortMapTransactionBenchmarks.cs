@@ -29,13 +29,7 @@ public class PortMapTransactionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string self = new FileInfo("/proc/self/ns/net").ResolveLinkTarget(false)?.Name ?? "";
-        string? outer = Environment.GetEnvironmentVariable("CNI_NET_TEST_OUTER_NETNS");
-        if (string.IsNullOrEmpty(outer) || self == outer)
-        {
-            throw new InvalidOperationException("this benchmark writes iptables rules: run it as " +
-                "CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net) unshare --net -- <benchmark exe>, never in the root namespace");
-        }
+        PrivateNetworkNamespace.Require("iptables rules");
     }
 
     [GlobalCleanup]

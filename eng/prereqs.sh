@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(iproute2 iptables nftables containernetworking-plugins iputils-ping gcc libc6-dev strace python3
           python3-pyroute2 conntrack jq util-linux clang zlib1g-dev procps)
 packages+=(iperf3)  # netfilter/tc: rate test of a shaped veth
+packages+=(containerd runc podman busybox-static tcpdump curl)  # real runtimes driven end to end (CRI, podman) and their pods
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

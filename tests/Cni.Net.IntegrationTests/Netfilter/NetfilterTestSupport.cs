@@ -81,11 +81,15 @@ internal static class NetfilterTestSupport
         }
     }
 
-    /// <summary>Connects from a namespace; returns the server's "peer=..." line, or null when no connection was made.</summary>
-    public static string? Connect(TestNamespace from, string address, int port, double timeoutSeconds = 3)
+    /// <summary>
+    /// Connects from a namespace (null: the test's own, the "node"); returns the server's "peer=..." line, or null when
+    /// no connection was made.
+    /// </summary>
+    public static string? Connect(TestNamespace? from, string address, int port, double timeoutSeconds = 3)
     {
-        Shell.Output r = from.Exec("python3", "-c", ClientScript, address, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string[] args = ["python3", "-c", ClientScript, address, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        Shell.Output r = from is null ? Shell.Run(args[0], args[1..]) : from.Exec(args);
         return r.ExitCode == 0 ? r.StdOut.Trim() : null;
     }
 }

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Cni.Net.IntegrationTests.Plugins.Bridge;
+
+namespace Cni.Net.IntegrationTests.Runtimes.Podman;
+
+/// <summary>
+/// podman on the conflist it writes itself (<c>podman network create --subnet</c>, cni backend): bridge (host-local)
+/// → portmap → firewall → tuning, cniVersion 0.4.0. The plugin dirs are artifacts/cni/bin first and /usr/lib/cni
+/// second, so ours serve bridge, host-local and portmap and the reference plugins (1.1.1) stand in for the ones we
+/// do not have (firewall, tuning): the mixed chain has to work.
+/// </summary>
+public sealed class PodmanDefaultConflistTests : PodmanNetworkTests
+{
+    private static string Ours => Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!;
+
+    private protected override PodmanHost NewHost() => new(Ours, PodmanHost.ReferencePlugins);
+
+    private protected override (string Network, string Bridge) NewNetwork(PodmanHost host)
+    {
+        JsonElement conflist = host.CreateNetwork(host.Tag);
+        return (host.Tag, conflist.GetProperty("plugins")[0].GetProperty("bridge").GetString()!);
+    }
+
+    [Fact]
+    public void NetworkCreate_WritesBridgePortmapFirewallTuning()
+    {
+        using PodmanHost host = NewHost();
+        JsonElement conflist = host.CreateNetwork(host.Tag);
+
+        Assert.Equal("0.4.0", conflist.GetProperty("cniVersion").GetString());
+        Assert.Equal(["bridge", "portmap", "firewall", "tuning"],
+            conflist.GetProperty("plugins").EnumerateArray().Select(p => p.GetProperty("type").GetString()));
+        JsonElement bridge = conflist.GetProperty("plugins")[0];
+        Assert.Equal("host-local", bridge.GetProperty("ipam").GetProperty("type").GetString());
+        Assert.Equal(host.Subnet, bridge.GetProperty("ipam").GetProperty("ranges")[0][0].GetProperty("subnet").GetString());
+        Assert.True(conflist.GetProperty("plugins")[1].GetProperty("capabilities").GetProperty("portMappings").GetBoolean());
+    }
+}

@@ -100,6 +100,12 @@ internal sealed class PodmanHost : IDisposable
     /// <summary>The client namespace: a machine next to the node, reaching it at <see cref="NodeAddress"/>.</summary>
     public TestNamespace Client => _client;
 
+    /// <summary>The holder of podman's mount namespace (gone after Dispose).</summary>
+    public int MountNamespaceHolder => _mountHolder.Id;
+
+    /// <summary>Every cgroup directory of this fixture's parent, deepest first, in every mounted hierarchy.</summary>
+    public IReadOnlyList<string> Cgroups => CgroupDirectories();
+
     private string LibpodTmp => Path.Combine(Root, "libpod-tmp");
 
     private string GoTmp => Path.Combine(Root, "tmp");
@@ -273,7 +279,8 @@ internal sealed class PodmanHost : IDisposable
         }
     }
 
-    private static bool IsRunning(int pid)
+    /// <summary>Whether a process runs (exists and is not a zombie waiting for init to reap it).</summary>
+    public static bool IsRunning(int pid)
     {
         try
         {
@@ -357,26 +364,26 @@ internal sealed class PodmanHost : IDisposable
 
     public void Dispose()
     {
+        // Each step runs even when one before it failed: a hung podman must not keep the rest from being removed.
         if (!_mountHolder.HasExited)
         {
-            Podman(["rm", "-a", "-f", "-t", "0"]);
+            BestEffort(() => _ = Podman(["rm", "-a", "-f", "-t", "0"]));
             foreach (string network in _networks)
             {
-                Podman(["network", "rm", "-f", network]);
+                BestEffort(() => _ = Podman(["network", "rm", "-f", network]));
             }
         }
-        KillCgroupProcesses();
-        try
+        BestEffort(KillCgroupProcesses);
+        BestEffort(() =>
         {
-            _mountHolder.Kill();
+            if (!_mountHolder.HasExited)
+            {
+                _mountHolder.Kill();
+            }
             _mountHolder.WaitForExit();
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
+        });
         _mountHolder.Dispose();
-        RemoveCgroups();
+        BestEffort(RemoveCgroups);
         foreach (string bridge in _bridges)
         {
             Shell.Run("ip", ["link", "del", bridge]);
@@ -387,7 +394,18 @@ internal sealed class PodmanHost : IDisposable
         Directory.Delete(Root, recursive: true);
     }
 
-    /// <summary>Every cgroup directory of this fixture's parent, deepest first, in every mounted hierarchy.</summary>
+    private static void BestEffort(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException)
+        {
+            // The test reports what went wrong; the remaining steps still remove what they can.
+        }
+    }
+
     private List<string> CgroupDirectories()
     {
         var tops = new List<string>();

@@ -76,8 +76,10 @@ public sealed partial class ContainerdCriTests
 
         // From a machine outside the node: DNAT only, the client's address is kept.
         Assert.Equal("peer=" + ContainerdNode.ClientAddress, Connect(node.Client, ContainerdNode.NodeAddress, HostPort));
-        // From another pod on the node, through the node's address.
-        Assert.Equal("peer=" + other.Address, Connect(other.Enter, ContainerdNode.NodeAddress, HostPort));
+        // From another pod on the node, through the node's address: masqueraded to the bridge's address, as the
+        // reference portmap's hairpin rule matches the pod's whole subnet (so the reply returns through the node's
+        // conntrack entry instead of going straight back over the bridge).
+        Assert.Equal("peer=" + ContainerdNode.Gateway, Connect(other.Enter, ContainerdNode.NodeAddress, HostPort));
         // Hairpin: the pod reaches itself through its own hostPort; portmap masquerades it (to the bridge's address),
         // or the pod would answer itself directly and the connection would never be made.
         Assert.Equal("peer=" + ContainerdNode.Gateway, Connect(server.Enter, ContainerdNode.NodeAddress, HostPort));

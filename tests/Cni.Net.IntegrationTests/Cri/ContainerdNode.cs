@@ -127,6 +127,8 @@ internal sealed class ContainerdNode : IDisposable
         [plugins."io.containerd.grpc.v1.cri"]
           sandbox_image = "{PauseImage.Name}"
           enable_selinux = false
+          # No CAP_SYS_RESOURCE here (a sandboxed machine): the sandbox's oom_score_adj -998 cannot be set, so clamp it to ours.
+          restrict_oom_score_adj = true
           stream_server_address = "127.0.0.1"
           stream_server_port = "0"
           [plugins."io.containerd.grpc.v1.cri".containerd]

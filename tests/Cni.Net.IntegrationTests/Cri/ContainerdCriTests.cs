@@ -79,10 +79,10 @@ public sealed partial class ContainerdCriTests
         // From another pod on the node, through the node's address: masqueraded to the bridge's address, as the
         // reference portmap's hairpin rule matches the pod's whole subnet (so the reply returns through the node's
         // conntrack entry instead of going straight back over the bridge).
-        Assert.Equal("peer=" + ContainerdNode.Gateway, Connect(other.Enter, ContainerdNode.NodeAddress, HostPort));
+        Assert.Equal("peer=" + ContainerdNode.Gateway, ConnectThrough(other.Enter, ContainerdNode.NodeAddress, HostPort));
         // Hairpin: the pod reaches itself through its own hostPort; portmap masquerades it (to the bridge's address),
         // or the pod would answer itself directly and the connection would never be made.
-        Assert.Equal("peer=" + ContainerdNode.Gateway, Connect(server.Enter, ContainerdNode.NodeAddress, HostPort));
+        Assert.Equal("peer=" + ContainerdNode.Gateway, ConnectThrough(server.Enter, ContainerdNode.NodeAddress, HostPort));
 
         node.StopAndRemove(server);
         node.StopAndRemove(other);
@@ -99,7 +99,7 @@ public sealed partial class ContainerdCriTests
 
         // A node-local client (what `curl localhost:<hostPort>` on a node does): DNAT from 127.0.0.1 needs
         // route_localnet on the bridge and the masquerade of 127.0.0.1 to the bridge's address.
-        Assert.Equal("peer=" + ContainerdNode.Gateway, Connect(["ip", "netns", "exec", node.Node.Name], "127.0.0.1", HostPort));
+        Assert.Equal("peer=" + ContainerdNode.Gateway, Connect(node.Node, "127.0.0.1", HostPort));
 
         node.StopAndRemove(server);
         AssertNothingLeft(node, [server]);

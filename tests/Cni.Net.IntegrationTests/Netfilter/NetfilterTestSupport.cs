@@ -87,15 +87,19 @@ internal static class NetfilterTestSupport
         }
     }
 
-    /// <summary>Connects from a namespace; returns the server's "peer=..." line, or null when no connection was made.</summary>
-    public static string? Connect(TestNamespace from, string address, int port, double timeoutSeconds = 3) =>
-        Connect(["ip", "netns", "exec", from.Name], address, port, timeoutSeconds);
+    /// <summary>
+    /// Connects from a namespace (null: the test's own, the "node"); returns the server's "peer=..." line, or null when
+    /// no connection was made.
+    /// </summary>
+    public static string? Connect(TestNamespace? from, string address, int port, double timeoutSeconds = 3) =>
+        ConnectThrough(from is null ? [] : ["ip", "netns", "exec", from.Name], address, port, timeoutSeconds);
 
-    /// <summary>Connects through a command prefix that enters a namespace; the server's "peer=..." line, or null.</summary>
-    public static string? Connect(string[] enter, string address, int port, double timeoutSeconds = 3)
+    /// <summary>Connects through a command prefix that enters a namespace (e.g. <c>nsenter --net=…</c>); as <see cref="Connect"/>.</summary>
+    public static string? ConnectThrough(string[] enter, string address, int port, double timeoutSeconds = 3)
     {
-        Shell.Output r = Shell.Run(enter[0], [.. enter[1..], "python3", "-c", ClientScript, address, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        string[] args = [.. enter, "python3", "-c", ClientScript, address, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        Shell.Output r = Shell.Run(args[0], args[1..]);
         return r.ExitCode == 0 ? r.StdOut.Trim() : null;
     }
 }

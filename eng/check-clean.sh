@@ -15,4 +15,8 @@ fi
 if compgen -G '/tmp/cnt-cri-*' >/dev/null || compgen -G '/sys/fs/cgroup/*/cni-net-cri-*' >/dev/null || pgrep -f 'containerd --config /tmp/cnt-cri-' >/dev/null; then
   echo "left behind: containerd test state:"; ls -d /tmp/cnt-cri-* /sys/fs/cgroup/*/cni-net-cri-* 2>/dev/null; pgrep -af 'containerd --config /tmp/cnt-cri-'; bad=1
 fi
+# The podman tests: their temp dirs, container cgroup parents and conmon processes.
+if compgen -G '/tmp/cnt-podman-*' >/dev/null || compgen -G '/sys/fs/cgroup/*/cntpm*' >/dev/null || pgrep -f 'conmon .*/tmp/cnt-podman-' >/dev/null; then
+  echo "left behind: podman test state:"; ls -d /tmp/cnt-podman-* /sys/fs/cgroup/*/cntpm* 2>/dev/null; pgrep -af 'conmon .*/tmp/cnt-podman-'; bad=1
+fi
 exit $bad

@@ -9,22 +9,19 @@ namespace Cni.Net.IntegrationTests.Runtimes.Podman;
 /// second, so ours serve bridge, host-local and portmap and the reference plugins (1.1.1) stand in for the ones we
 /// do not have (firewall, tuning): the mixed chain has to work.
 /// </summary>
-public sealed class PodmanDefaultConflistTests : PodmanNetworkTests
+public sealed class PodmanDefaultConflistTests()
+    : PodmanNetworkTests(new PodmanHost(Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!, PodmanHost.ReferencePlugins))
 {
-    private static string Ours => Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!;
-
-    private protected override PodmanHost NewHost() => new(Ours, PodmanHost.ReferencePlugins);
-
-    private protected override (string Network, string Bridge) NewNetwork(PodmanHost host)
+    private protected override (string Network, string Bridge) NewNetwork()
     {
-        JsonElement conflist = host.CreateNetwork(host.Tag);
-        return (host.Tag, conflist.GetProperty("plugins")[0].GetProperty("bridge").GetString()!);
+        JsonElement conflist = Host.CreateNetwork(Host.Tag);
+        return (Host.Tag, conflist.GetProperty("plugins")[0].GetProperty("bridge").GetString()!);
     }
 
     [Fact]
     public void NetworkCreate_WritesBridgePortmapFirewallTuning()
     {
-        using PodmanHost host = NewHost();
+        PodmanHost host = Host;
         JsonElement conflist = host.CreateNetwork(host.Tag);
 
         Assert.Equal("0.4.0", conflist.GetProperty("cniVersion").GetString());

@@ -37,6 +37,8 @@ internal sealed class PodmanHost : IDisposable
     private static int s_counter;
 
     private readonly Process _mountHolder;
+    private readonly string _mountNamespace;
+    private readonly HashSet<string> _vethsBefore;
     private readonly TestNamespace _client;
     private readonly List<string> _networks = [];
     private readonly List<string> _bridges = [];
@@ -56,7 +58,17 @@ internal sealed class PodmanHost : IDisposable
         }
         File.WriteAllText(ContainersConf, ContainersConfText(pluginDirectories));
 
-        _mountHolder = StartMountHolder();
+        _vethsBefore = VethNames();
+        try
+        {
+            _mountHolder = StartMountHolder();
+        }
+        catch
+        {
+            Directory.Delete(Root, recursive: true);
+            throw;
+        }
+        _mountNamespace = new FileInfo($"/proc/{_mountHolder.Id}/ns/mnt").ResolveLinkTarget(false)!.Name;
         _client = new TestNamespace("pmcl");
         try
         {
@@ -74,7 +86,14 @@ internal sealed class PodmanHost : IDisposable
         }
         catch
         {
-            Dispose();
+            try
+            {
+                Dispose();
+            }
+            catch (InvalidOperationException)
+            {
+                // What the failed start left is less interesting than why it failed.
+            }
             throw;
         }
     }
@@ -362,48 +381,82 @@ internal sealed class PodmanHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// Removes everything, then fails (<see cref="InvalidOperationException"/>) when something had to be removed by
+    /// force or could not be removed: a leak is a test failure, also of a test that passed.
+    /// </summary>
     public void Dispose()
     {
+        var left = new List<string>();
         // Each step runs even when one before it failed: a hung podman must not keep the rest from being removed.
         if (!_mountHolder.HasExited)
         {
-            BestEffort(() => _ = Podman(["rm", "-a", "-f", "-t", "0"]));
+            BestEffort(left, "podman rm -a", () => PodmanCheck("rm", "-a", "-f", "-t", "0"));
             foreach (string network in _networks)
             {
-                BestEffort(() => _ = Podman(["network", "rm", "-f", network]));
+                BestEffort(left, "podman network rm " + network, () => PodmanCheck("network", "rm", "-f", network));
             }
+            // With every container removed, the plugins' DELs must have taken their state with them.
+            left.AddRange(Entries("/run/netns", _ => true).Select(e => "netns mount " + e));
+            left.AddRange(Entries("/var/lib/cni/results", _ => true).Select(e => "libcni cache entry " + e));
+            left.AddRange(Entries("/var/lib/cni/networks/*", f => f != "lock" && !f.StartsWith("last_reserved_ip.", StringComparison.Ordinal))
+                .Select(e => "host-local reservation " + e));
         }
-        BestEffort(KillCgroupProcesses);
-        BestEffort(() =>
+        left.AddRange(VethNames().Where(n => n != NodeLink && !_vethsBefore.Contains(n)).Select(n => "veth " + n));
+        BestEffort(left, "killing what is left in the cgroup parent", () => left.AddRange(KillCgroupProcesses().Select(p => "process " + p)));
+        BestEffort(left, "stopping the mount namespace", () =>
         {
             if (!_mountHolder.HasExited)
             {
                 _mountHolder.Kill();
             }
             _mountHolder.WaitForExit();
+            var deadline = Stopwatch.StartNew();
+            List<int> inside;
+            while ((inside = ProcessesInMountNamespace()).Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                Thread.Sleep(100);
+            }
+            left.AddRange(inside.Select(p => $"process {p} in podman's mount namespace: {CommandLine(p)}"));
         });
         _mountHolder.Dispose();
-        BestEffort(RemoveCgroups);
-        foreach (string bridge in _bridges)
+        BestEffort(left, "removing the cgroups", () => left.AddRange(RemoveCgroups().Select(d => "cgroup " + d)));
+        foreach (string link in _bridges.Append(NodeLink))
         {
-            Shell.Run("ip", ["link", "del", bridge]);
+            Shell.Run("ip", ["link", "del", link]);
         }
-        Shell.Run("ip", ["link", "del", NodeLink]);
         _client.Dispose();
         NetfilterTestSupport.ResetTables();
-        Directory.Delete(Root, recursive: true);
+        BestEffort(left, "deleting " + Root, () => Directory.Delete(Root, recursive: true));
+        if (left.Count > 0)
+        {
+            throw new InvalidOperationException("the podman test left behind: " + string.Join("; ", left));
+        }
     }
 
-    private static void BestEffort(Action step)
+    private static HashSet<string> VethNames() =>
+        Shell.Json("ip", "-j", "link", "show", "type", "veth").EnumerateArray().Select(l => l.GetProperty("ifname").GetString()!).ToHashSet();
+
+    private static void BestEffort(List<string> left, string step, Action action)
     {
         try
         {
-            step();
+            action();
         }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or Xunit.Sdk.XunitException)
         {
-            // The test reports what went wrong; the remaining steps still remove what they can.
+            left.Add($"{step} failed: {e.Message}");
         }
+    }
+
+    /// <summary>Entries of directories (a trailing <c>/*</c>: of each subdirectory) in podman's mount namespace.</summary>
+    private List<string> Entries(string path, Func<string, bool> include)
+    {
+        IEnumerable<string> dirs = path.EndsWith("/*", StringComparison.Ordinal)
+            ? (Directory.Exists(Private(path[..^2])) ? Directory.GetDirectories(Private(path[..^2])) : [])
+            : [Private(path)];
+        return dirs.Where(Directory.Exists).SelectMany(Directory.GetFileSystemEntries)
+            .Where(e => include(Path.GetFileName(e))).Select(e => e[Private("").Length..]).ToList();
     }
 
     private List<string> CgroupDirectories()
@@ -419,38 +472,80 @@ internal sealed class PodmanHost : IDisposable
             .Distinct().OrderByDescending(d => d.Count(ch => ch == '/')).ToList();
     }
 
-    /// <summary>What a failure left in the cgroup parent (conmon, container processes): given 10 s, then killed.</summary>
-    private void KillCgroupProcesses()
+    private int[] CgroupProcesses() => CgroupDirectories().SelectMany(d =>
+        {
+            string procs = Path.Combine(d, "cgroup.procs");
+            return File.Exists(procs) ? File.ReadAllLines(procs) : [];
+        }).Where(l => l.Length > 0).Select(l => int.Parse(l, CultureInfo.InvariantCulture)).Distinct().ToArray();
+
+    /// <summary>
+    /// Gives the processes in the cgroup parent (containers, conmon, podman's exit-time cleanup) 10 s to end, then
+    /// kills them; returns those it had to kill.
+    /// </summary>
+    private List<int> KillCgroupProcesses()
     {
         var deadline = Stopwatch.StartNew();
-        while (true)
+        var killed = new List<int>();
+        int[] pids;
+        while ((pids = CgroupProcesses()).Length > 0 && deadline.Elapsed < TimeSpan.FromSeconds(20))
         {
-            int[] pids = CgroupDirectories().SelectMany(d =>
-            {
-                string procs = Path.Combine(d, "cgroup.procs");
-                return File.Exists(procs) ? File.ReadAllLines(procs) : [];
-            }).Where(l => l.Length > 0).Select(l => int.Parse(l, CultureInfo.InvariantCulture)).Distinct().ToArray();
-            if (pids.Length == 0)
-            {
-                return;
-            }
             if (deadline.Elapsed > TimeSpan.FromSeconds(10))
             {
-                foreach (int pid in pids)
+                foreach (int pid in pids.Except(killed))
                 {
                     Shell.Run("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]);
+                    killed.Add(pid);
                 }
-            }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
-            {
-                return;
             }
             Thread.Sleep(100);
         }
+        return killed;
     }
 
-    private void RemoveCgroups()
+    private static string CommandLine(int pid)
     {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return "(ended)";
+        }
+    }
+
+    /// <summary>Processes still in podman's mount namespace (which keeps its netns mounts alive).</summary>
+    private List<int> ProcessesInMountNamespace()
+    {
+        var found = new List<int>();
+        foreach (string dir in Directory.GetDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                try
+                {
+                    if (new FileInfo(dir + "/ns/mnt").ResolveLinkTarget(false)?.Name == _mountNamespace)
+                    {
+                        found.Add(pid);
+                    }
+                }
+                catch (IOException)
+                {
+                    // Ended meanwhile.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    // Not ours to look at.
+                }
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Removes the cgroup directories, deepest first; returns those that could not be removed.</summary>
+    private List<string> RemoveCgroups()
+    {
+        var busy = new List<string>();
         foreach (string dir in CgroupDirectories())
         {
             try
@@ -459,8 +554,9 @@ internal sealed class PodmanHost : IDisposable
             }
             catch (IOException)
             {
-                // Still busy after the kill above: nothing more a test can do; the other directories still go.
+                busy.Add(dir);
             }
         }
+        return busy;
     }
 }

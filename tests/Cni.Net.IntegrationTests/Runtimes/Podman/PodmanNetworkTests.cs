@@ -8,22 +8,39 @@ namespace Cni.Net.IntegrationTests.Runtimes.Podman;
 /// What a podman user does on a CNI network, driven through podman 4.3 itself (<see cref="PodmanHost"/>), one fresh
 /// node per test: two containers ping each other, <c>-p hostPort:80</c> reaches busybox httpd in a container via the
 /// node address (from the node and from a client) and via 127.0.0.1, and <c>podman rm</c> leaves nothing of a
-/// container behind. The subclasses say which network: one of our own conflists, or the one podman writes.
+/// container behind. The subclasses say which network: one of our own conflists, or the one podman writes. Each test
+/// gets a node of its own, disposed with the test class; its Dispose fails the test when anything is left behind.
 /// </summary>
-public abstract class PodmanNetworkTests
+public abstract class PodmanNetworkTests : IDisposable
 {
     private const int HostPort = 18080;
 
-    private protected abstract PodmanHost NewHost();
+    private protected PodmanNetworkTests(PodmanHost host) => Host = host;
+
+    private protected PodmanHost Host { get; }
 
     /// <summary>Makes the network the containers join; returns its name and bridge.</summary>
-    private protected abstract (string Network, string Bridge) NewNetwork(PodmanHost host);
+    private protected abstract (string Network, string Bridge) NewNetwork();
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Host.Dispose();
+        }
+    }
 
     [Fact]
     public void TwoContainers_GetAddressesInTheSubnet_AndPingEachOther()
     {
-        using PodmanHost host = NewHost();
-        (string network, string bridge) = NewNetwork(host);
+        PodmanHost host = Host;
+        (string network, string bridge) = NewNetwork();
         PodmanContainer a = host.Run("pa", network, null, "sleep", "1000");
         PodmanContainer b = host.Run("pb", network, null, "sleep", "1000");
 
@@ -45,8 +62,8 @@ public abstract class PodmanNetworkTests
     [Fact]
     public void HostPort_ViaTheNodeAddress_ReachesTheContainer_FromTheNodeAndFromAClient()
     {
-        using PodmanHost host = NewHost();
-        (string network, _) = NewNetwork(host);
+        PodmanHost host = Host;
+        (string network, _) = NewNetwork();
         host.RunWebServer("web", network, $"{HostPort}:80");
 
         AssertServed(PodmanHost.Http(PodmanHost.NodeAddress, HostPort), "web");
@@ -56,8 +73,8 @@ public abstract class PodmanNetworkTests
     [Fact]
     public void HostPort_ViaLoopback_ReachesTheContainer()
     {
-        using PodmanHost host = NewHost();
-        (string network, _) = NewNetwork(host);
+        PodmanHost host = Host;
+        (string network, _) = NewNetwork();
         host.RunWebServer("web", network, $"{HostPort}:80");
 
         // A node-local client of localhost:<hostPort>: DNAT in OUTPUT, then routed out of the bridge, which the kernel
@@ -68,8 +85,8 @@ public abstract class PodmanNetworkTests
     [Fact]
     public void Remove_LeavesNothingOfTheContainer_AndNetworkRemove_TakesTheBridge()
     {
-        using PodmanHost host = NewHost();
-        (string network, string bridge) = NewNetwork(host);
+        PodmanHost host = Host;
+        (string network, string bridge) = NewNetwork();
         PodmanContainer web = host.RunWebServer("web", network, $"{HostPort}:80");
         PodmanContainer other = host.Run("other", network, null, "sleep", "1000");
 

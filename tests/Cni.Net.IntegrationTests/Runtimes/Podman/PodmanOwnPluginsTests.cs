@@ -10,15 +10,14 @@ namespace Cni.Net.IntegrationTests.Runtimes.Podman;
 /// podman on a conflist of our plugins only — bridge (host-local, isGateway, ipMasq, hairpin) → portmap → bandwidth,
 /// cniVersion 1.0.0 — with artifacts/cni/bin as its only plugin dir, so no reference plugin can stand in.
 /// </summary>
-public sealed class PodmanOwnPluginsTests : PodmanNetworkTests
+public sealed class PodmanOwnPluginsTests() : PodmanNetworkTests(new PodmanHost(Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!))
 {
     // bits per second and bits, as in the conflist; tc reports bytes per second.
     private const ulong IngressRate = 8_000_000, IngressBurst = 800_000, EgressRate = 16_000_000, EgressBurst = 1_600_000;
 
-    private protected override PodmanHost NewHost() => new(Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!);
-
-    private protected override (string Network, string Bridge) NewNetwork(PodmanHost host)
+    private protected override (string Network, string Bridge) NewNetwork()
     {
+        PodmanHost host = Host;
         host.AddConflist(host.Tag, host.Tag, string.Create(CultureInfo.InvariantCulture, $$$"""
             {"cniVersion":"1.0.0","name":"{{{host.Tag}}}","plugins":[
               {"type":"bridge","bridge":"{{{host.Tag}}}","isGateway":true,"ipMasq":true,"hairpinMode":true,
@@ -33,8 +32,8 @@ public sealed class PodmanOwnPluginsTests : PodmanNetworkTests
     [Fact]
     public void Bandwidth_FromTheConflist_ShapesTheContainerBothWays()
     {
-        using PodmanHost host = NewHost();
-        (string network, _) = NewNetwork(host);
+        PodmanHost host = Host;
+        (string network, _) = NewNetwork();
         PodmanContainer c = host.Run("bw", network, null, "sleep", "1000");
 
         // Toward the container: tbf at the root of its node-side veth.

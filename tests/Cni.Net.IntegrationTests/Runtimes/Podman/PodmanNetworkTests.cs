@@ -110,7 +110,12 @@ public abstract class PodmanNetworkTests : IDisposable
 
     private static void AssertServed(Shell.Output curl, string container)
     {
-        Assert.True(curl.ExitCode == 0, $"curl failed ({curl.ExitCode}): {curl.StdErr}");
+        if (curl.ExitCode != 0)
+        {
+            // What decides where the connection went: the NAT rules, route_localnet, the connection tracking.
+            Assert.Fail($"curl failed ({curl.ExitCode}): {curl.StdErr}\n{Shell.Run("iptables-save", ["-t", "nat"]).StdOut}\n" +
+                $"{Shell.Run("sysctl", ["-a", "--pattern", "route_localnet"]).StdOut}\n{Shell.Run("conntrack", ["-L"]).StdOut}");
+        }
         Assert.Equal(PodmanHost.Page(container), curl.StdOut);
     }
 }

@@ -39,6 +39,7 @@ internal sealed partial class ObservableState
 
     public string Capture(ChainNode node, IReadOnlyList<TestNamespace> pods)
     {
+        Settle(node, pods);
         var s = new StringBuilder();
         Section(s, "node sysctls", Sysctls(node.Node));
         Section(s, "node links", Links(node.Node));
@@ -59,6 +60,26 @@ internal sealed partial class ObservableState
             Section(s, p + " routes", Routes(pods[i]));
         }
         return s.ToString();
+    }
+
+    /// <summary>
+    /// Waits for what the kernel finishes after the plugins exit: the bridge's carrier follows its ports through the
+    /// link watcher (up to a second late when it goes down), and IPv6 addresses stay tentative while DAD runs.
+    /// </summary>
+    private static void Settle(ChainNode node, IReadOnlyList<TestNamespace> pods)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            bool ports = node.Node.IpJson("link", "show", "master", ChainNode.Bridge).GetArrayLength() > 0;
+            System.Text.Json.JsonElement bridge = node.Node.IpJson("link", "show", "dev", ChainNode.Bridge)[0];
+            bool settled = bridge.GetProperty("operstate").GetString() == (ports ? "UP" : "DOWN") &&
+                !pods.Append(node.Node).Any(ns => ns.ExecCheck("ip", "-j", "addr", "show").Contains("\"tentative\":true", StringComparison.Ordinal));
+            if (settled)
+            {
+                return;
+            }
+            Thread.Sleep(100);
+        }
     }
 
     /// <summary>A plugin result with names, MACs and sandboxes by role; an empty <c>dns</c> object dropped.</summary>

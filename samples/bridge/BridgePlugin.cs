@@ -347,7 +347,7 @@ internal sealed class BridgePlugin : ICniPlugin
     }
 
     private static bool HasIpam(CniPluginRequest request) =>
-        request.Config.Ipam is { } ipam && ipam["type"] is { } type && !string.IsNullOrEmpty(type.ToString());
+        request.Config.Ipam is { } ipam && CniJsonKeys.GetProperty(ipam, "type") is { } type && !string.IsNullOrEmpty(type.ToString());
 
     private static PhysicalAddress? ContainerMac(CniPluginRequest request, BridgeConfig config)
     {

@@ -7,7 +7,7 @@ public class HostLocalRangeSetsTests
 {
     private static IpRange R(string subnet, string? start = null, string? gateway = null) => new() { Subnet = subnet, RangeStart = start, Gateway = gateway };
 
-    private static List<IReadOnlyList<IpRange?>?> Sets(params string[][] sets) => [.. sets.Select(s => (IReadOnlyList<IpRange?>)[.. s.Select(R)])];
+    private static List<IReadOnlyList<IpRange?>?> Sets(params string[][] sets) => [.. sets.Select(s => (IReadOnlyList<IpRange?>)[.. s.Select(x => R(x))])];
 
     private static string Show(IReadOnlyList<IPRangeSet> sets) => string.Join(" | ", sets.Select(s => s.ToString()));
 

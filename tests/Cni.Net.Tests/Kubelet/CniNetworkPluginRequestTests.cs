@@ -38,7 +38,7 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
         esac
         """;
 
-    private void WriteNetwork(string capabilities) => File.WriteAllText(Path.Combine(_root, "net.d", "10-pods.conflist"), $$"""
+    private void WriteNetwork(string capabilities) => File.WriteAllText(Path.Combine(_root, "net.d", "10-pods.conflist"), $$$"""
         {"cniVersion":"1.0.0","name":"pods","plugins":[{"type":"fakebr","capabilities":{{{capabilities}}}}]}
         """);
 
@@ -95,9 +95,9 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
         // The kubelet's loopback network, which declares no capability.
         Assert.Equal("""{"type":"loopback","name":"cni-loopback","cniVersion":"0.2.0"}""", _plugins.Stdin(calls[0].Call));
         Assert.Equal(
-            """{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp","hostIP":""}],""" +
-            """"bandwidth":{"ingressRate":10000000,"ingressBurst":2147483647},"ipRanges":[[{"subnet":"10.244.1.0/24"}]],""" +
-            """"dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local"],"options":["ndots:5"]}}""",
+            """{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp","hostIP":""}]""" +
+            ""","bandwidth":{"ingressRate":10000000,"ingressBurst":2147483647},"ipRanges":[[{"subnet":"10.244.1.0/24"}]]""" +
+            ""","dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local"],"options":["ndots:5"]}}""",
             Stdin(calls[1].Call)["runtimeConfig"]!.ToJsonString());
         Assert.False(Stdin(calls[1].Call).ContainsKey("capabilities"));
         // Teardown: no annotations and no DNS options reach the kubelet's DEL.

@@ -39,10 +39,10 @@ public class PodRuntimeRequestTests
         pod.DnsConfig = new DnsCapability { Servers = ["10.96.0.10"], Searches = ["default.svc.cluster.local", "svc.cluster.local"], Options = ["ndots:5"] };
         Assert.Equal(
             """{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp","hostIP":""},""" +
-            """{"hostPort":5353,"containerPort":53,"protocol":"udp","hostIP":"192.0.2.1"},{"hostPort":3868,"containerPort":3868,"protocol":"sctp","hostIP":""}],""" +
-            """"bandwidth":{"ingressRate":1000000,"ingressBurst":2147483647,"egressRate":10485760,"egressBurst":2147483647},""" +
-            """"ipRanges":[[{"subnet":"10.244.1.0/24"}]],""" +
-            """"dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local","svc.cluster.local"],"options":["ndots:5"]}}""",
+            """{"hostPort":5353,"containerPort":53,"protocol":"udp","hostIP":"192.0.2.1"},{"hostPort":3868,"containerPort":3868,"protocol":"sctp","hostIP":""}]""" +
+            ""","bandwidth":{"ingressRate":1000000,"ingressBurst":2147483647,"egressRate":10485760,"egressBurst":2147483647}""" +
+            ""","ipRanges":[[{"subnet":"10.244.1.0/24"}]]""" +
+            ""","dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local","svc.cluster.local"],"options":["ndots:5"]}}""",
             PodRuntimeRequest.AddCapabilityArgs(pod, s_podCidr).ToJsonString());
     }
 

@@ -78,7 +78,7 @@ internal sealed class KubenetCluster : IDisposable
     {
         var args = new List<string> { "setup-pod", "--state-dir", node.StateDir, "--namespace", pod.Namespace, "--name", pod.Name,
             "--sandbox-id", pod.SandboxId, "--netns", pod.NetNsPath! };
-        foreach (Spec.PortMapping port in pod.PortMappings)
+        foreach (Cni.Net.Spec.PortMapping port in pod.PortMappings)
         {
             args.AddRange(["--host-port", string.Create(CultureInfo.InvariantCulture, $"{port.HostPort}:{port.ContainerPort}/{port.Protocol ?? "tcp"}")]);
         }

@@ -11,4 +11,8 @@ fi
 if iptables-save 2>/dev/null | grep -q 'CNI-'; then
   echo "left behind: iptables CNI- chains"; bad=1
 fi
+# The containerd (CRI) tests: their temp dirs, pod cgroup parents and containerd processes.
+if compgen -G '/tmp/cnt-cri-*' >/dev/null || compgen -G '/sys/fs/cgroup/*/cni-net-cri-*' >/dev/null || pgrep -f 'containerd --config /tmp/cnt-cri-' >/dev/null; then
+  echo "left behind: containerd test state:"; ls -d /tmp/cnt-cri-* /sys/fs/cgroup/*/cni-net-cri-* 2>/dev/null; pgrep -af 'containerd --config /tmp/cnt-cri-'; bad=1
+fi
 exit $bad

@@ -44,6 +44,10 @@ internal sealed class PortMapPlugin : ICniPlugin
             // Replies to datagrams that reached the host port before the DNAT rule existed would keep going to the
             // host; forget those flows so the next datagram takes the new rule.
             await _conntrack.DeleteUdpFlowsAsync(address.Address.AddressFamily, settings.Mappings, cancellationToken).ConfigureAwait(false);
+            if (settings.Options.Snat)
+            {
+                EnableLocalnetRouting(address.Address);
+            }
         }
         return prev;
     }
@@ -173,6 +177,22 @@ internal sealed class PortMapPlugin : ICniPlugin
         catch (ArgumentException e)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"portmap: {e.Message}", null, e);
+        }
+    }
+
+    /// <summary>
+    /// Lets the <c>-s 127.0.0.1</c> connections that the chain DNATs leave the node towards the pod (route_localnet on
+    /// the interface routing to it), as the reference does when it masquerades; IPv4 only, never undone on DEL.
+    /// </summary>
+    private static void EnableLocalnetRouting(System.Net.IPAddress containerAddress)
+    {
+        try
+        {
+            LocalnetRouting.EnableToward(containerAddress);
+        }
+        catch (IOException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"portmap: unable to enable route_localnet: {e.Message}", null, e);
         }
     }
 

@@ -63,23 +63,32 @@ internal sealed class PortMapSettings
         var settings = new PortMapSettings(request.Config.Name ?? string.Empty, options, mappings);
         if (request.PrevResult is { } prev)
         {
-            AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetwork);
-            AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetworkV6);
+            AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetwork, request.IfName);
+            AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetworkV6, request.IfName);
         }
         return settings;
     }
 
-    private static void AddFirst(List<CniIPNet> into, CniResult result, AddressFamily family)
+    private static void AddFirst(List<CniIPNet> into, CniResult result, AddressFamily family, string ifName)
     {
         foreach (CniIPConfig ip in result.IPs)
         {
-            if (ip.Address.Address?.AddressFamily == family)
+            if (ip.Address.Address?.AddressFamily == family && !OnAnotherInterface(ip, result, ifName))
             {
                 into.Add(ip.Address);
                 return;
             }
         }
     }
+
+    /// <summary>
+    /// An address the result puts on a known interface that is not the pod's CNI_IFNAME inside the sandbox (a node
+    /// side address, say): the reference skips those when it picks the address to forward to. An address without an
+    /// interface index, or with one out of range, still counts.
+    /// </summary>
+    private static bool OnAnotherInterface(CniIPConfig ip, CniResult result, string ifName) =>
+        ip.Interface is int i && i >= 0 && i < result.Interfaces.Count &&
+        (result.Interfaces[i].Name != ifName || string.IsNullOrEmpty(result.Interfaces[i].Sandbox));
 
     private static HostPortMapping ToMapping(PortMapping entry, int index)
     {

@@ -58,9 +58,15 @@ internal static class NetfilterTestSupport
         private readonly Process _process;
 
         public PeerEchoServer(TestNamespace ns, int port)
+            : this(["ip", "netns", "exec", ns.Name], port)
         {
-            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { "netns", "exec", ns.Name, "python3", "-c", ServerScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        }
+
+        /// <summary>Starts the server through a command prefix that enters a namespace (e.g. <c>nsenter --net=…</c>).</summary>
+        public PeerEchoServer(string[] enter, int port)
+        {
+            var psi = new ProcessStartInfo(enter[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in enter[1..].Concat(["python3", "-c", ServerScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 psi.ArgumentList.Add(a);
             }
@@ -81,11 +87,19 @@ internal static class NetfilterTestSupport
         }
     }
 
-    /// <summary>Connects from a namespace; returns the server's "peer=..." line, or null when no connection was made.</summary>
-    public static string? Connect(TestNamespace from, string address, int port, double timeoutSeconds = 3)
+    /// <summary>
+    /// Connects from a namespace (null: the test's own, the "node"); returns the server's "peer=..." line, or null when
+    /// no connection was made.
+    /// </summary>
+    public static string? Connect(TestNamespace? from, string address, int port, double timeoutSeconds = 3) =>
+        ConnectThrough(from is null ? [] : ["ip", "netns", "exec", from.Name], address, port, timeoutSeconds);
+
+    /// <summary>Connects through a command prefix that enters a namespace (e.g. <c>nsenter --net=…</c>); as <see cref="Connect"/>.</summary>
+    public static string? ConnectThrough(string[] enter, string address, int port, double timeoutSeconds = 3)
     {
-        Shell.Output r = from.Exec("python3", "-c", ClientScript, address, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string[] args = [.. enter, "python3", "-c", ClientScript, address, port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        Shell.Output r = Shell.Run(args[0], args[1..]);
         return r.ExitCode == 0 ? r.StdOut.Trim() : null;
     }
 }

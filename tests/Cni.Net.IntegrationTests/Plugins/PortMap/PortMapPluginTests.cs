@@ -91,6 +91,24 @@ public sealed class PortMapPluginTests : IDisposable
     }
 
     [Fact]
+    public void Add_ForwardsToTheSandboxAddress_NotToAnAddressOfAnotherInterface()
+    {
+        // A prevResult that lists a node-side address first (the bridge's, interface 0 has no sandbox): the reference
+        // skips it and forwards to the pod's eth0 address; so must we.
+        JsonObject prev = _chain.BridgeResult.DeepClone().AsObject();
+        prev["ips"]!.AsArray().Insert(0, JsonNode.Parse("{\"interface\":0,\"address\":\"" + PodChain.Gateway + "/24\"}"));
+
+        _chain.Run(s_reference, "ADD", "portmap", "", Mappings, prev);
+        string reference = Nat();
+        _chain.Run(s_reference, "DEL", "portmap", "", Mappings, prev);
+
+        _chain.Run(s_ours, "ADD", "portmap", "", Mappings, prev);
+        Assert.Equal(reference, Nat());
+        Assert.Contains("--to-destination " + _chain.PodAddress + ":80", reference, StringComparison.Ordinal);
+        _chain.Run(s_ours, "DEL", "portmap", "", null, prev);
+    }
+
+    [Fact]
     public void MixedTeardown_EachRemovesTheOthersRules()
     {
         // Reference ADD, our DEL (without mappings: the reference itself would do nothing then).

@@ -60,31 +60,31 @@ internal sealed class BandwidthNetConf
         string prefix = topLevel ? "" : path + ".";
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("ingressRate"u8))
+            if (CniJsonKeys.Matches(ref reader, "ingressRate"u8))
             {
                 conf.IngressRate = ReadBits(ref reader, prefix + "ingressRate");
             }
-            else if (reader.ValueTextEquals("ingressBurst"u8))
+            else if (CniJsonKeys.Matches(ref reader, "ingressBurst"u8))
             {
                 conf.IngressBurst = ReadBits(ref reader, prefix + "ingressBurst");
             }
-            else if (reader.ValueTextEquals("egressRate"u8))
+            else if (CniJsonKeys.Matches(ref reader, "egressRate"u8))
             {
                 conf.EgressRate = ReadBits(ref reader, prefix + "egressRate");
             }
-            else if (reader.ValueTextEquals("egressBurst"u8))
+            else if (CniJsonKeys.Matches(ref reader, "egressBurst"u8))
             {
                 conf.EgressBurst = ReadBits(ref reader, prefix + "egressBurst");
             }
-            else if (topLevel && reader.ValueTextEquals("shapedSubnets"u8))
+            else if (topLevel && CniJsonKeys.Matches(ref reader, "shapedSubnets"u8))
             {
                 conf.ShapedSubnets = ReadStrings(ref reader, "shapedSubnets");
             }
-            else if (topLevel && reader.ValueTextEquals("unshapedSubnets"u8))
+            else if (topLevel && CniJsonKeys.Matches(ref reader, "unshapedSubnets"u8))
             {
                 conf.UnshapedSubnets = ReadStrings(ref reader, "unshapedSubnets");
             }
-            else if (topLevel && reader.ValueTextEquals("runtimeConfig"u8))
+            else if (topLevel && CniJsonKeys.Matches(ref reader, "runtimeConfig"u8))
             {
                 conf.RuntimeBandwidth = ReadRuntimeConfig(ref reader);
             }
@@ -111,7 +111,7 @@ internal sealed class BandwidthNetConf
         BandwidthNetConf? bandwidth = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("bandwidth"u8))
+            if (CniJsonKeys.Matches(ref reader, "bandwidth"u8))
             {
                 reader.Read();
                 bandwidth = ReadObject(ref reader, "runtimeConfig.bandwidth", topLevel: false);

@@ -58,59 +58,59 @@ internal sealed class BridgeConfig
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("bridge"u8))
+                if (CniJsonKeys.Matches(ref reader, "bridge"u8))
                 {
                     config.Bridge = ReadString(ref reader, "bridge");
                 }
-                else if (reader.ValueTextEquals("isGateway"u8))
+                else if (CniJsonKeys.Matches(ref reader, "isGateway"u8))
                 {
                     config.IsGateway = ReadBool(ref reader, "isGateway");
                 }
-                else if (reader.ValueTextEquals("isDefaultGateway"u8))
+                else if (CniJsonKeys.Matches(ref reader, "isDefaultGateway"u8))
                 {
                     config.IsDefaultGateway = ReadBool(ref reader, "isDefaultGateway");
                 }
-                else if (reader.ValueTextEquals("forceAddress"u8))
+                else if (CniJsonKeys.Matches(ref reader, "forceAddress"u8))
                 {
                     config.ForceAddress = ReadBool(ref reader, "forceAddress");
                 }
-                else if (reader.ValueTextEquals("ipMasq"u8))
+                else if (CniJsonKeys.Matches(ref reader, "ipMasq"u8))
                 {
                     config.IPMasq = ReadBool(ref reader, "ipMasq");
                 }
-                else if (reader.ValueTextEquals("mtu"u8))
+                else if (CniJsonKeys.Matches(ref reader, "mtu"u8))
                 {
                     config.Mtu = ReadInt(ref reader, "mtu");
                 }
-                else if (reader.ValueTextEquals("hairpinMode"u8))
+                else if (CniJsonKeys.Matches(ref reader, "hairpinMode"u8))
                 {
                     config.HairpinMode = ReadBool(ref reader, "hairpinMode");
                 }
-                else if (reader.ValueTextEquals("promiscMode"u8))
+                else if (CniJsonKeys.Matches(ref reader, "promiscMode"u8))
                 {
                     config.PromiscMode = ReadBool(ref reader, "promiscMode");
                 }
-                else if (reader.ValueTextEquals("vlan"u8))
+                else if (CniJsonKeys.Matches(ref reader, "vlan"u8))
                 {
                     config.Vlan = ReadInt(ref reader, "vlan");
                 }
-                else if (reader.ValueTextEquals("preserveDefaultVlan"u8))
+                else if (CniJsonKeys.Matches(ref reader, "preserveDefaultVlan"u8))
                 {
                     config.PreserveDefaultVlan = ReadBool(ref reader, "preserveDefaultVlan");
                 }
-                else if (reader.ValueTextEquals("enabledad"u8))
+                else if (CniJsonKeys.Matches(ref reader, "enabledad"u8))
                 {
                     config.EnableDad = ReadBool(ref reader, "enabledad");
                 }
-                else if (reader.ValueTextEquals("macspoofchk"u8))
+                else if (CniJsonKeys.Matches(ref reader, "macspoofchk"u8))
                 {
                     config.MacSpoofCheck = ReadBool(ref reader, "macspoofchk");
                 }
-                else if (reader.ValueTextEquals("args"u8))
+                else if (CniJsonKeys.Matches(ref reader, "args"u8))
                 {
                     config.ArgsMac = ReadArgsMac(ref reader);
                 }
-                else if (reader.ValueTextEquals("runtimeConfig"u8))
+                else if (CniJsonKeys.Matches(ref reader, "runtimeConfig"u8))
                 {
                     config.RuntimeMac = ReadMac(ref reader, "runtimeConfig");
                 }
@@ -138,7 +138,7 @@ internal sealed class BridgeConfig
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("cni"u8))
+            if (CniJsonKeys.Matches(ref reader, "cni"u8))
             {
                 mac = ReadMac(ref reader, "args.cni");
             }
@@ -161,7 +161,7 @@ internal sealed class BridgeConfig
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("mac"u8))
+            if (CniJsonKeys.Matches(ref reader, "mac"u8))
             {
                 mac = ReadString(ref reader, path + ".mac");
             }

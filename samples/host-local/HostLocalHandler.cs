@@ -154,13 +154,13 @@ internal static class HostLocalHandler
         {
             JsonElement r = routes[i];
             if (r.ValueKind != JsonValueKind.Object
-                || !r.TryGetProperty("dst", out JsonElement dst) || dst.ValueKind != JsonValueKind.String
+                || !TryGetKey(r, "dst", out JsonElement dst) || dst.ValueKind != JsonValueKind.String
                 || !CniIPNet.TryParse(dst.GetString(), out CniIPNet destination))
             {
                 throw new CniException(CniErrorCode.InvalidNetworkConfig, $"ipam.routes[{i}]: 'dst' must be a CIDR string");
             }
             var route = new CniRoute { Destination = destination };
-            if (r.TryGetProperty("gw", out JsonElement gw) && gw.ValueKind != JsonValueKind.Null)
+            if (TryGetKey(r, "gw", out JsonElement gw) && gw.ValueKind != JsonValueKind.Null)
             {
                 if (gw.ValueKind != JsonValueKind.String || !IPAddress.TryParse(gw.GetString(), out IPAddress? gateway))
                 {
@@ -180,12 +180,28 @@ internal static class HostLocalHandler
 
     private static int? OptionalInt(JsonElement route, string key, int index)
     {
-        if (!route.TryGetProperty(key, out JsonElement v) || v.ValueKind == JsonValueKind.Null)
+        if (!TryGetKey(route, key, out JsonElement v) || v.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n)
             ? n
             : throw new CniException(CniErrorCode.InvalidNetworkConfig, $"ipam.routes[{index}]: '{key}' must be an integer");
+    }
+
+    /// <summary>A key of a route object, matched as Go matches keys (case-insensitively, the last one winning).</summary>
+    private static bool TryGetKey(JsonElement obj, string key, out JsonElement value)
+    {
+        value = default;
+        bool found = false;
+        foreach (JsonProperty property in obj.EnumerateObject())
+        {
+            if (CniJsonKeys.Matches(property.Name, key))
+            {
+                value = property.Value;
+                found = true;
+            }
+        }
+        return found;
     }
 }

@@ -42,13 +42,13 @@ internal sealed class HostLocalNetConf
                     case "name":
                         conf.Name = ConfReader.String(ref reader, "$.name");
                         break;
-                    case "cniVersion":
+                    case "cniversion":
                         conf.CniVersion = ConfReader.String(ref reader, "$.cniVersion");
                         break;
                     case "ipam":
                         conf.Ipam = HostLocalIpamConf.Read(ref reader);
                         break;
-                    case "runtimeConfig":
+                    case "runtimeconfig":
                         conf.RuntimeConfig = HostLocalRuntimeConf.Read(ref reader);
                         break;
                     case "args":
@@ -104,10 +104,10 @@ internal sealed class HostLocalIpamConf : RangeConf
                     case "routes":
                         ipam.Routes = ConfReader.Elements(ref reader, "$.ipam.routes");
                         break;
-                    case "dataDir":
+                    case "datadir":
                         ipam.DataDir = ConfReader.String(ref reader, "$.ipam.dataDir");
                         break;
-                    case "resolvConf":
+                    case "resolvconf":
                         ipam.ResolvConf = ConfReader.String(ref reader, "$.ipam.resolvConf");
                         break;
                     default:
@@ -183,10 +183,10 @@ internal class RangeConf
             case "subnet":
                 Subnet = ConfReader.String(ref reader, path + ".subnet");
                 return true;
-            case "rangeStart":
+            case "rangestart":
                 RangeStart = ConfReader.String(ref reader, path + ".rangeStart");
                 return true;
-            case "rangeEnd":
+            case "rangeend":
                 RangeEnd = ConfReader.String(ref reader, path + ".rangeEnd");
                 return true;
             case "gateway":
@@ -217,7 +217,7 @@ internal sealed class HostLocalRuntimeConf
         {
             switch (key)
             {
-                case "ipRanges":
+                case "ipranges":
                     runtime.IPRanges = HostLocalIpamConf.ReadRangeSets(ref reader, "$.runtimeConfig.ipRanges");
                     break;
                 case "ips":
@@ -325,7 +325,8 @@ internal static class ConfReader
         reader.Read();
         if (reader.TokenType == JsonTokenType.PropertyName)
         {
-            key = reader.GetString()!;
+            // Keys are matched as Go matches them: callers switch on the folded (lower-case) field name.
+            key = CniJsonKeys.Fold(reader.GetString()!);
             return true;
         }
         key = "";

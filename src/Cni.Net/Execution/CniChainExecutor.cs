@@ -165,12 +165,12 @@ public sealed partial class CniChainExecutor
     {
         IReadOnlyDictionary<string, bool> capabilities = plugin.Capabilities;
         var json = (JsonObject)plugin.Json.DeepClone();
-        json["name"] = name;
-        json["cniVersion"] = version.ToString();
+        CniJsonKeys.SetProperty(json, "name", name);
+        CniJsonKeys.SetProperty(json, "cniVersion", version.ToString());
         if (prevResult is not null)
         {
             CniResult prev = prevResult.CniVersion == version ? prevResult : prevResult.ConvertTo(version);
-            json["prevResult"] = prev.ToJsonNode();
+            CniJsonKeys.SetProperty(json, "prevResult", prev.ToJsonNode());
         }
         if (capabilityArgs is not null)
         {
@@ -184,10 +184,10 @@ public sealed partial class CniChainExecutor
             }
             if (runtimeConfig.Count > 0)
             {
-                json["runtimeConfig"] = runtimeConfig;
+                CniJsonKeys.SetProperty(json, "runtimeConfig", runtimeConfig);
             }
         }
-        json.Remove("capabilities");
+        CniJsonKeys.RemoveProperty(json, "capabilities");
         extra?.Invoke(json);
         return ToUtf8(json);
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 
 namespace Cni.Net.Execution;
@@ -205,14 +206,15 @@ internal sealed class CniResultCache
         JsonObject? root;
         try
         {
-            root = JsonNode.Parse(bytes) as JsonObject;
+            // libcni writes this file with Go's encoding/json and reads it with Go's key rules: so do we.
+            root = CniJson.ParseObject(bytes, "cache file");
         }
-        catch (JsonException e)
+        catch (CniException e)
         {
             problem = e.Message;
             return null;
         }
-        if (root is null || GetString(root, "kind") != KindV1)
+        if (GetString(root, "kind") != KindV1)
         {
             problem = "not a cniCacheV1 file";
             return null;
@@ -239,7 +241,7 @@ internal sealed class CniResultCache
             }
         }
         var args = new List<KeyValuePair<string, string>>();
-        if (root["cniArgs"] is JsonArray pairs)
+        if (CniJsonKeys.GetProperty(root, "cniArgs") is JsonArray pairs)
         {
             foreach (JsonNode? pair in pairs)
             {
@@ -251,7 +253,7 @@ internal sealed class CniResultCache
             }
         }
         return new CniCachedAttachment(network, containerId, ifName, GetString(root, "netns"), config, args,
-            root["capabilityArgs"] as JsonObject, root["result"] as JsonObject, path);
+            CniJsonKeys.GetProperty(root, "capabilityArgs") as JsonObject, CniJsonKeys.GetProperty(root, "result") as JsonObject, path);
     }
 
     private static CniCachedAttachment? TryParseLegacy(ReadOnlySpan<byte> bytes, string network, string containerId,
@@ -259,8 +261,9 @@ internal sealed class CniResultCache
     {
         try
         {
-            if (JsonNode.Parse(bytes) is JsonObject o && !o.ContainsKey("kind") &&
-                (o.ContainsKey("cniVersion") || o.ContainsKey("ips") || o.ContainsKey("ip4")))
+            if (JsonNode.Parse(bytes) is JsonObject o && !CniJsonKeys.TryGetProperty(o, "kind", out _) &&
+                (CniJsonKeys.TryGetProperty(o, "cniVersion", out _) || CniJsonKeys.TryGetProperty(o, "ips", out _) ||
+                 CniJsonKeys.TryGetProperty(o, "ip4", out _)))
             {
                 return new CniCachedAttachment(network, containerId, ifName, null, ReadOnlyMemory<byte>.Empty, [], null, o, path);
             }
@@ -272,7 +275,7 @@ internal sealed class CniResultCache
     }
 
     private static string? GetString(JsonObject o, string key) =>
-        o[key] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+        CniJsonKeys.TryGetString(o, key, out string? s) ? s : null;
 
     internal static string Describe(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }

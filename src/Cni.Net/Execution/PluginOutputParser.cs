@@ -79,7 +79,7 @@ internal static class PluginOutputParser
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("cniVersion"u8))
+            if (CniJsonKeys.Matches(ref reader, "cniVersion"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String && CniVersion.TryParse(reader.GetString(), out CniVersion v))
@@ -87,8 +87,9 @@ internal static class PluginOutputParser
                     version = v;
                 }
             }
-            else if (reader.ValueTextEquals("supportedVersions"u8))
+            else if (CniJsonKeys.Matches(ref reader, "supportedVersions"u8))
             {
+                supported.Clear(); // a repeated key replaces the list, as in Go
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartArray)
                 {

@@ -98,11 +98,11 @@ public static class CniIpam
 
     private static string IpamType(CniPluginRequest request)
     {
-        if (request.Config.Ipam is not { } ipam || ipam["type"]?.GetValueKind() != System.Text.Json.JsonValueKind.String ||
-            string.IsNullOrEmpty((string?)ipam["type"]))
+        if (request.Config.Ipam is not { } ipam || !CniJsonKeys.TryGetString(ipam, "type", out string? type) ||
+            type.Length == 0)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, "ipam.type: required for IPAM delegation");
         }
-        return (string)ipam["type"]!;
+        return type;
     }
 }

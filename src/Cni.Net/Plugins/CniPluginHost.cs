@@ -195,7 +195,7 @@ public static class CniPluginHost
 
     private static List<CniAttachmentId> ReadValidAttachments(PluginConfig config)
     {
-        JsonNode? node = config.Json["cni.dev/valid-attachments"] ?? config.Json["cni.dev/attachments"];
+        JsonNode? node = CniJsonKeys.GetProperty(config.Json, "cni.dev/valid-attachments") ?? CniJsonKeys.GetProperty(config.Json, "cni.dev/attachments");
         if (node is null)
         {
             return [];
@@ -207,8 +207,8 @@ public static class CniPluginHost
         var list = new List<CniAttachmentId>(array.Count);
         for (int i = 0; i < array.Count; i++)
         {
-            if (array[i] is not JsonObject o || o["containerID"] is not JsonValue c || !c.TryGetValue(out string? id) ||
-                o["ifname"] is not JsonValue f || !f.TryGetValue(out string? ifName))
+            if (array[i] is not JsonObject o || !CniJsonKeys.TryGetString(o, "containerID", out string? id) ||
+                !CniJsonKeys.TryGetString(o, "ifname", out string? ifName))
             {
                 throw new CniException(CniErrorCode.InvalidNetworkConfig,
                     $"cni.dev/valid-attachments[{i}]: expected {{\"containerID\": string, \"ifname\": string}}");
@@ -244,18 +244,21 @@ public static class CniPluginHost
             {
                 return null;
             }
+            CniVersion? version = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                bool match = reader.ValueTextEquals("cniVersion"u8);
+                bool match = CniJsonKeys.Matches(ref reader, "cniVersion"u8);
                 reader.Read();
                 if (match)
                 {
-                    return reader.TokenType == JsonTokenType.String && CniVersion.TryParse(reader.GetString(), out CniVersion v)
+                    // The last of repeated keys wins, as in Go.
+                    version = reader.TokenType == JsonTokenType.String && CniVersion.TryParse(reader.GetString(), out CniVersion v)
                         ? v
                         : null;
                 }
                 reader.Skip();
             }
+            return version;
         }
         catch (JsonException)
         {

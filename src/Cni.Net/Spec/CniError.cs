@@ -48,7 +48,7 @@ public sealed class CniError
             {
                 switch (name[..nameLength])
                 {
-                    case "cniVersion":
+                    case "cniversion":
                         version = CniJson.ReadNullableString(ref reader, "cniVersion");
                         break;
                     case "code":

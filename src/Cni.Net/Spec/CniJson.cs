@@ -79,7 +79,8 @@ internal static class CniJson
 
     /// <summary>
     /// Moves to the next property of the current object, with the reader on its value. The (unescaped) name is
-    /// copied to <c>buffer[..length]</c> without allocating; a name that does not fit gives length 0 (unknown).
+    /// copied to <c>buffer[..length]</c> without allocating, folded as Go folds keys (so callers switch on lower-case
+    /// field names, see <see cref="CniJsonKeys"/>); a name that does not fit gives length 0 (unknown).
     /// </summary>
     public static bool ReadProperty(ref Utf8JsonReader reader, scoped Span<char> buffer, out int length)
     {
@@ -102,6 +103,7 @@ internal static class CniJson
         {
             length = 0;
         }
+        CniJsonKeys.FoldInPlace(buffer[..length]);
         reader.Read();
         return true;
     }
@@ -141,6 +143,7 @@ internal static class CniJson
 
     public static void ReadStringArray(ref Utf8JsonReader reader, IList<string> target, string field, string elementField)
     {
+        target.Clear(); // a repeated key replaces the list, as in Go
         if (!ExpectArray(ref reader, field))
         {
             return;
@@ -300,66 +303,80 @@ internal static class CniJson
         }
     }
 
-    /// <summary>Parses a configuration document into a JsonObject, mapping every parser failure to DecodingFailure.</summary>
+    /// <summary>
+    /// Parses a configuration document into a JsonObject, mapping every parser failure to DecodingFailure. Duplicate
+    /// keys are read as Go reads them: the last one wins (and takes the last position, so that a later key of another
+    /// spelling still wins over an earlier one; see <see cref="CniJsonKeys"/>).
+    /// </summary>
     public static JsonObject ParseObject(ReadOnlySpan<byte> json, string what)
     {
         EnsureUtf8(json, what);
-        JsonNode? node;
+        JsonElement root;
         try
         {
-            node = JsonNode.Parse(json, null, DocumentOptions);
+            var reader = new Utf8JsonReader(json, ReaderOptions);
+            root = JsonElement.ParseValue(ref reader);
+            ReadEnd(ref reader);
         }
         catch (JsonException e)
         {
             throw Malformed(what, e);
         }
-        if (node is not JsonObject obj)
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new CniException(CniErrorCode.DecodingFailure, $"{what}: expected a JSON object, found {Describe(node)}");
+            throw new CniException(CniErrorCode.DecodingFailure, $"{what}: expected a JSON object, found {Describe(root.ValueKind)}");
         }
-        try
-        {
-            // Materialize the whole tree now: duplicate keys surface here rather than later in a getter, and the
-            // lazily built node dictionaries are complete before the object is shared between threads (a parsed
-            // list is read concurrently by parallel ADDs; only clones are mutated).
-            Materialize(obj);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CniException(CniErrorCode.DecodingFailure, $"{what}: {e.Message}", null, e);
-        }
-        return obj;
+        // Built eagerly: the tree is complete before a parsed list is shared between threads (parallel ADDs read
+        // it; only clones are mutated).
+        return (JsonObject)ToNode(root)!;
     }
 
-    private static void Materialize(JsonNode? node)
+    private static JsonNode? ToNode(JsonElement element)
     {
-        switch (node)
+        switch (element.ValueKind)
         {
-            case JsonObject obj:
-                foreach (KeyValuePair<string, JsonNode?> pair in obj)
+            case JsonValueKind.Object:
+                var obj = new JsonObject();
+                foreach (JsonProperty property in element.EnumerateObject())
                 {
-                    Materialize(pair.Value);
+                    obj.Remove(property.Name);
+                    obj.Add(property.Name, ToNode(property.Value));
                 }
-                break;
-            case JsonArray array:
-                foreach (JsonNode? item in array)
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                foreach (JsonElement item in element.EnumerateArray())
                 {
-                    Materialize(item);
+                    array.Add(ToNode(item));
                 }
-                break;
+                return array;
+            case JsonValueKind.Null:
+                return null;
+            default:
+                // Keeps the value's own text: numbers are written back exactly as they were read.
+                return JsonValue.Create(element);
         }
     }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 
     public static bool TryGetString(JsonObject obj, string key, [NotNullWhen(true)] out string? value)
     {
-        value = null;
-        return obj.TryGetPropertyValue(key, out JsonNode? node) && node is JsonValue v && v.TryGetValue(out value);
+        return CniJsonKeys.TryGetString(obj, key, out value);
     }
 
     /// <summary>Reads an optional string property; the wrong type is an error naming the field.</summary>
     public static string? GetOptionalString(JsonObject obj, string key, string path, CniErrorCode code)
     {
-        if (!obj.TryGetPropertyValue(key, out JsonNode? node) || node is null)
+        if (!CniJsonKeys.TryGetProperty(obj, key, out JsonNode? node) || node is null)
         {
             return null;
         }
@@ -373,7 +390,7 @@ internal static class CniJson
     /// <summary>A boolean as libcni reads disableCheck and friends: true/false, or the strings "true"/"false" in any case.</summary>
     public static bool GetLenientBool(JsonObject obj, string key)
     {
-        if (!obj.TryGetPropertyValue(key, out JsonNode? node) || node is null)
+        if (!CniJsonKeys.TryGetProperty(obj, key, out JsonNode? node) || node is null)
         {
             return false;
         }

@@ -6,6 +6,7 @@ namespace Cni.Net.Spec;
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.Strict,
+    PropertyNameCaseInsensitive = true, // keys are read as Go reads them (CniJsonKeys)
     AllowTrailingCommas = false,
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow)]
 [JsonSerializable(typeof(CniRuntimeConfig))]

@@ -28,7 +28,7 @@ public sealed partial class CniResult
             {
                 switch (name[..nameLength])
                 {
-                    case "cniVersion":
+                    case "cniversion":
                         versionText = CniJson.ReadNullableString(ref reader, "cniVersion");
                         break;
                     case "interfaces":
@@ -90,6 +90,7 @@ public sealed partial class CniResult
 
     private static void ReadInterfaces(ref Utf8JsonReader reader, IList<CniInterface> list)
     {
+        list.Clear(); // a repeated key replaces the list, as in Go
         if (!CniJson.ExpectArray(ref reader, "interfaces"))
         {
             return;
@@ -115,10 +116,10 @@ public sealed partial class CniResult
                     case "sandbox":
                         i.Sandbox = CniJson.ReadNullableString(ref reader, "interfaces[].sandbox");
                         break;
-                    case "socketPath":
+                    case "socketpath":
                         i.SocketPath = CniJson.ReadNullableString(ref reader, "interfaces[].socketPath");
                         break;
-                    case "pciID":
+                    case "pciid":
                         i.PciId = CniJson.ReadNullableString(ref reader, "interfaces[].pciID");
                         break;
                     default:
@@ -132,6 +133,7 @@ public sealed partial class CniResult
 
     private static void ReadIPs(ref Utf8JsonReader reader, IList<CniIPConfig> list)
     {
+        list.Clear(); // a repeated key replaces the list, as in Go
         if (!CniJson.ExpectArray(ref reader, "ips"))
         {
             return;
@@ -187,6 +189,7 @@ public sealed partial class CniResult
 
     private static void ReadRoutes(ref Utf8JsonReader reader, IList<CniRoute> list, RouteFields field)
     {
+        list.Clear(); // a repeated key replaces the list, as in Go
         if (!CniJson.ExpectArray(ref reader, field.Array))
         {
             return;

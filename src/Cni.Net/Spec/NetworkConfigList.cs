@@ -81,7 +81,7 @@ public sealed class NetworkConfigList
         CniVersion version = string.IsNullOrEmpty(versionText) ? CniVersion.V0_1_0 : CniJson.ParseVersion(versionText, "cniVersion");
 
         var versions = new List<CniVersion>();
-        if (obj.TryGetPropertyValue("cniVersions", out JsonNode? versionsNode) && versionsNode is not null)
+        if (CniJsonKeys.TryGetProperty(obj, "cniVersions", out JsonNode? versionsNode) && versionsNode is not null)
         {
             if (versionsNode is not JsonArray array)
             {
@@ -104,7 +104,7 @@ public sealed class NetworkConfigList
         CniJson.GetLenientBool(obj, "disableGC");
 
         var plugins = new List<PluginConfig>();
-        if (!obj.TryGetPropertyValue("plugins", out JsonNode? pluginsNode) || pluginsNode is null)
+        if (!CniJsonKeys.TryGetProperty(obj, "plugins", out JsonNode? pluginsNode) || pluginsNode is null)
         {
             if (loadOnlyInlined)
             {
@@ -146,11 +146,11 @@ public sealed class NetworkConfigList
     {
         ArgumentNullException.ThrowIfNull(config);
         var list = new JsonObject();
-        if (config.Json["cniVersion"] is JsonNode v)
+        if (CniJsonKeys.GetProperty(config.Json, "cniVersion") is JsonNode v)
         {
             list["cniVersion"] = v.DeepClone();
         }
-        list["name"] = config.Json["name"]?.DeepClone();
+        list["name"] = CniJsonKeys.GetProperty(config.Json, "name")?.DeepClone();
         list["plugins"] = new JsonArray(config.Json.DeepClone());
         if (list["name"] is null)
         {

@@ -26,7 +26,7 @@ public sealed class PluginConfig
     public string? Name
     {
         get => CniJson.TryGetString(Json, "name", out string? name) ? name : null;
-        set => Json["name"] = value;
+        set => CniJsonKeys.SetProperty(Json, "name", value);
     }
 
     /// <summary>The <c>cniVersion</c>; null when absent (which the spec reads as 0.1.0).</summary>
@@ -35,7 +35,7 @@ public sealed class PluginConfig
         get => CniJson.TryGetString(Json, "cniVersion", out string? text) && Spec.CniVersion.TryParse(text, out CniVersion v)
             ? v
             : null;
-        set => Json["cniVersion"] = value?.ToString();
+        set => CniJsonKeys.SetProperty(Json, "cniVersion", value?.ToString());
     }
 
     /// <summary>The capabilities the plugin declares (<c>capabilities</c>): name → enabled.</summary>
@@ -44,7 +44,7 @@ public sealed class PluginConfig
         get
         {
             var capabilities = new Dictionary<string, bool>(StringComparer.Ordinal);
-            if (Json.TryGetPropertyValue("capabilities", out JsonNode? node) && node is JsonObject obj)
+            if (CniJsonKeys.TryGetProperty(Json, "capabilities", out JsonNode? node) && node is JsonObject obj)
             {
                 foreach (KeyValuePair<string, JsonNode?> pair in obj)
                 {
@@ -59,14 +59,14 @@ public sealed class PluginConfig
     }
 
     /// <summary>The IPAM section (<c>ipam</c>), if any; its <c>type</c> names the IPAM plugin.</summary>
-    public JsonObject? Ipam => Json["ipam"] as JsonObject;
+    public JsonObject? Ipam => CniJsonKeys.GetProperty(Json, "ipam") as JsonObject;
 
     /// <summary>The <c>args</c> section (runtime-provided, for example <c>args.cni</c>), if any.</summary>
-    public JsonObject? Args => Json["args"] as JsonObject;
+    public JsonObject? Args => CniJsonKeys.GetProperty(Json, "args") as JsonObject;
 
     /// <summary>The conventional <c>args.cni</c> section (<c>ips</c>, <c>labels</c>), or null when absent.</summary>
     /// <exception cref="CniException">Code <see cref="CniErrorCode.InvalidNetworkConfig"/>: it has the wrong shape.</exception>
-    public CniConventionArgs? ConventionArgs => Args?["cni"] switch
+    public CniConventionArgs? ConventionArgs => (Args is { } args ? CniJsonKeys.GetProperty(args, "cni") : null) switch
     {
         null => null,
         JsonObject cni => CniConventionArgs.FromJson(cni),
@@ -77,8 +77,8 @@ public sealed class PluginConfig
     /// <summary>The <c>runtimeConfig</c> section: capability arguments the runtime injected.</summary>
     public JsonObject? RuntimeConfigJson
     {
-        get => Json["runtimeConfig"] as JsonObject;
-        set => Json["runtimeConfig"] = value;
+        get => CniJsonKeys.GetProperty(Json, "runtimeConfig") as JsonObject;
+        set => CniJsonKeys.SetProperty(Json, "runtimeConfig", value);
     }
 
     /// <summary>The typed <c>runtimeConfig</c> (port mappings, bandwidth, IP ranges, …), or null when absent.</summary>
@@ -91,7 +91,7 @@ public sealed class PluginConfig
     {
         get
         {
-            if (Json["dns"] is not JsonObject dns)
+            if (CniJsonKeys.GetProperty(Json, "dns") is not JsonObject dns)
             {
                 return null;
             }
@@ -115,14 +115,14 @@ public sealed class PluginConfig
     {
         get
         {
-            if (Json["prevResult"] is not JsonObject prev)
+            if (CniJsonKeys.GetProperty(Json, "prevResult") is not JsonObject prev)
             {
                 return null;
             }
             byte[] bytes = CniJson.ToUtf8Bytes(prev);
             return CniResult.Parse(bytes, this.CniVersion ?? Spec.CniVersion.V0_1_0);
         }
-        set => Json["prevResult"] = value?.ToJsonNode();
+        set => CniJsonKeys.SetProperty(Json, "prevResult", value?.ToJsonNode());
     }
 
     /// <summary>
@@ -138,7 +138,7 @@ public sealed class PluginConfig
     /// <summary>Validates a plugin object taken from a list (<paramref name="path"/> prefixes field names in errors).</summary>
     internal static PluginConfig FromJson(JsonObject json, string path)
     {
-        if (!json.TryGetPropertyValue("type", out JsonNode? typeNode) || typeNode is null)
+        if (!CniJsonKeys.TryGetProperty(json, "type", out JsonNode? typeNode) || typeNode is null)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{path}type: required field is missing");
         }
@@ -159,13 +159,13 @@ public sealed class PluginConfig
         }
         foreach (string key in (ReadOnlySpan<string>)["capabilities", "ipam", "dns", "args", "runtimeConfig", "prevResult"])
         {
-            if (json.TryGetPropertyValue(key, out JsonNode? node) && node is not null and not JsonObject)
+            if (CniJsonKeys.TryGetProperty(json, key, out JsonNode? node) && node is not null and not JsonObject)
             {
                 throw new CniException(CniErrorCode.InvalidNetworkConfig,
                     $"{path}{key}: expected an object, found {CniJson.Describe(node)}");
             }
         }
-        if (json["capabilities"] is JsonObject caps)
+        if (CniJsonKeys.GetProperty(json, "capabilities") is JsonObject caps)
         {
             foreach (KeyValuePair<string, JsonNode?> pair in caps)
             {
@@ -176,7 +176,7 @@ public sealed class PluginConfig
                 }
             }
         }
-        if (json["ipam"] is JsonObject ipam && ipam.TryGetPropertyValue("type", out JsonNode? ipamType) &&
+        if (CniJsonKeys.GetProperty(json, "ipam") is JsonObject ipam && CniJsonKeys.TryGetProperty(ipam, "type", out JsonNode? ipamType) &&
             (ipamType is not JsonValue iv || !iv.TryGetValue(out string? _)))
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig,
@@ -187,7 +187,8 @@ public sealed class PluginConfig
 
     /// <summary>
     /// Reads the plugin's typed view of this configuration through a source-generated type (unknown keys are
-    /// ignored unless the type says otherwise).
+    /// ignored unless the type says otherwise). Keys are matched as Go matches them — case-insensitively, the last of
+    /// duplicate keys winning — whatever the context's own options say (see <see cref="CniJsonKeys"/>).
     /// </summary>
     /// <exception cref="CniException">Code <see cref="CniErrorCode.InvalidNetworkConfig"/> naming the JSON path of the
     /// value that does not fit <typeparamref name="T"/>.</exception>
@@ -196,7 +197,7 @@ public sealed class PluginConfig
         ArgumentNullException.ThrowIfNull(typeInfo);
         try
         {
-            return JsonSerializer.Deserialize(Json, typeInfo)
+            return JsonSerializer.Deserialize(Json, CniJsonOptions.WithGoKeys(typeInfo))
                 ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "plugin config: null");
         }
         catch (JsonException e)

@@ -50,11 +50,11 @@ internal sealed class ChainNode : IDisposable
         return pod;
     }
 
-    /// <summary>The bridge plugin's config: its keys, host-local with the given ranges.</summary>
-    public string BridgeConfig(string bridgeKeys, bool dualStack)
+    /// <summary>The bridge plugin's config: its keys, host-local with the given ranges and extra keys (routes).</summary>
+    public string BridgeConfig(string bridgeKeys, bool dualStack, string ipamKeys = "")
     {
         string ranges = "[{\"subnet\":\"10.66.0.0/24\"}]" + (dualStack ? ",[{\"subnet\":\"fd00:66::/64\"}]" : "");
-        return $$$"""{"cniVersion":"1.0.0","name":"{{{Network}}}","type":"bridge","bridge":"{{{Bridge}}}"{{{bridgeKeys}}},"ipam":{"type":"host-local","dataDir":"{{{DataDirectory}}}","ranges":[{{{ranges}}}]}}""";
+        return $$$"""{"cniVersion":"1.0.0","name":"{{{Network}}}","type":"bridge","bridge":"{{{Bridge}}}"{{{bridgeKeys}}},"ipam":{"type":"host-local","dataDir":"{{{DataDirectory}}}","ranges":[{{{ranges}}}]{{{ipamKeys}}}}}""";
     }
 
     /// <summary>The portmap config a runtime sends: its keys, runtimeConfig and prevResult injected.</summary>

@@ -51,6 +51,7 @@ internal sealed partial class ObservableState
         Section(s, "node routes", Routes(node.Node));
         Section(s, "iptables", Tables(node.Node, "iptables-nft-save"));
         Section(s, "ip6tables", Tables(node.Node, "ip6tables-nft-save"));
+        Section(s, "nftables (other than iptables-nft's)", NativeTables(node.Node));
         for (int i = 0; i < pods.Count; i++)
         {
             string p = "pod " + (char)('A' + i);
@@ -251,6 +252,23 @@ internal sealed partial class ObservableState
                     lines.AddRange(table);
                 }
                 table = [];
+            }
+        }
+        return lines;
+    }
+
+    private List<string> NativeTables(TestNamespace ns)
+    {
+        // iptables-nft keeps its tables in the ip and ip6 families (compared above, as iptables sees them); anything
+        // else — the bridge family table of macspoofchk — is listed as nft sees it, without counters.
+        var lines = new List<string>();
+        foreach (string table in Lines(ns.ExecCheck("nft", "list", "tables")))
+        {
+            string[] parts = table.Split(' ');
+            if (parts.Length == 3 && parts[1] is not ("ip" or "ip6"))
+            {
+                lines.AddRange(ns.ExecCheck("nft", "-s", "list", "table", parts[1], parts[2]).Split('\n')
+                    .Where(l => l.Trim().Length > 0).Select(l => Normalize(l.TrimEnd())));
             }
         }
         return lines;

@@ -16,26 +16,41 @@ public sealed class ReferenceParityTests
 
     private const string MappingsB = """[{"hostPort":9090,"containerPort":90,"protocol":"tcp"}]""";
 
-    public static TheoryData<string, string, bool> Configs => new()
+    // What containerd 1.6 (go-cni) sends: Go field names, an empty HostIP.
+    private const string GoCasedMappings =
+        """[{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":""},{"HostPort":5353,"ContainerPort":53,"Protocol":"udp","HostIP":""}]""";
+
+    public static TheoryData<string, string, bool, string, string> Configs => new()
     {
-        // bridge keys, portmap keys, dual stack
-        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true", "", false },
-        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":false", ",\"snat\":false", false },
-        { ",\"isGateway\":false,\"ipMasq\":false", ",\"markMasqBit\":5", false },
-        { ",\"isDefaultGateway\":true,\"ipMasq\":true,\"promiscMode\":true,\"mtu\":1400", ",\"externalSetMarkChain\":\"KUBE-MARK-MASQ\"", false },
-        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true", ",\"snat\":true", true },
+        // bridge keys, portmap keys, dual stack, pod A's mappings, extra host-local keys
+        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true", "", false, Mappings, "" },
+        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":false", ",\"snat\":false", false, Mappings, "" },
+        { ",\"isGateway\":false,\"ipMasq\":false", ",\"markMasqBit\":5", false, Mappings, "" },
+        { ",\"isDefaultGateway\":true,\"ipMasq\":true,\"promiscMode\":true,\"mtu\":1400", ",\"externalSetMarkChain\":\"KUBE-MARK-MASQ\"", false, Mappings, "" },
+        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true", ",\"snat\":true", true, Mappings, "" },
+        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true,\"macspoofchk\":true", "", false, GoCasedMappings, "" },
+        // podman's default conflist shape: a default route from IPAM.
+        { ",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true", "", false, Mappings, ",\"routes\":[{\"dst\":\"0.0.0.0/0\"}]" },
+        // Duplicate address detection kept (enhanced_dad, accept_dad=1 in the pod).
+        { ",\"isGateway\":true,\"ipMasq\":true,\"enabledad\":true", "", true, Mappings, ",\"routes\":[{\"dst\":\"0.0.0.0/0\"},{\"dst\":\"::/0\"}]" },
     };
 
     [Theory]
     [MemberData(nameof(Configs))]
-    public void SameConfig_OursAndTheReference_LeaveTheSameObservableState(string bridgeKeys, string portMapKeys, bool dualStack)
+    public void SameConfig_OursAndTheReference_LeaveTheSameObservableState(string bridgeKeys, string portMapKeys, bool dualStack, string mappings,
+        string ipamKeys)
     {
-        Snapshot reference = Run(ours: false, bridgeKeys, portMapKeys, dualStack);
-        Snapshot ours = Run(ours: true, bridgeKeys, portMapKeys, dualStack);
+        Snapshot reference = Run(ours: false, bridgeKeys, portMapKeys, dualStack, mappings, ipamKeys);
+        Snapshot ours = Run(ours: true, bridgeKeys, portMapKeys, dualStack, mappings, ipamKeys);
 
         // Not vacuous: the chain really wrote rules and configured both pods.
         Assert.Contains(":CNI-HOSTPORT-DNAT", reference.AfterAdd, StringComparison.Ordinal);
         Assert.Contains("\"local\":\"10.66.0.3\"", reference.AfterAdd, StringComparison.Ordinal);
+        Assert.Contains("--to-destination 10.66.0.2:80", reference.AfterAdd, StringComparison.Ordinal);
+        if (bridgeKeys.Contains("macspoofchk", StringComparison.Ordinal))
+        {
+            Assert.Contains("table bridge ", reference.AfterAdd, StringComparison.Ordinal);
+        }
         Assert.DoesNotContain("CNI-DN-", reference.AfterDel, StringComparison.Ordinal);
 
         AssertSame("after ADD", reference.AfterAdd, ours.AfterAdd);
@@ -93,7 +108,7 @@ public sealed class ReferenceParityTests
 
     private sealed record Snapshot(string AfterAdd, string Results, string AfterDel);
 
-    private static Snapshot Run(bool ours, string bridgeKeys, string portMapKeys, bool dualStack)
+    private static Snapshot Run(bool ours, string bridgeKeys, string portMapKeys, bool dualStack, string mappings, string ipamKeys)
     {
         using var node = new ChainNode(ours);
         if (portMapKeys.Contains("externalSetMarkChain", StringComparison.Ordinal))
@@ -101,10 +116,10 @@ public sealed class ReferenceParityTests
             // kube-proxy's chain: the plugin only jumps to it.
             node.Node.ExecCheck("iptables-nft", "-t", "nat", "-N", "KUBE-MARK-MASQ");
         }
-        string bridgeConfig = node.BridgeConfig(bridgeKeys, dualStack);
+        string bridgeConfig = node.BridgeConfig(bridgeKeys, dualStack, ipamKeys);
         TestNamespace a = node.NewPod();
         TestNamespace b = node.NewPod();
-        (JsonObject bridgeA, JsonObject resultA) = node.Add(a, "ctr-par-a", bridgeConfig, portMapKeys, Mappings);
+        (JsonObject bridgeA, JsonObject resultA) = node.Add(a, "ctr-par-a", bridgeConfig, portMapKeys, mappings);
         (JsonObject bridgeB, JsonObject resultB) = node.Add(b, "ctr-par-b", bridgeConfig, portMapKeys, MappingsB);
 
         var state = new ObservableState(node, [(a, HostVeth(bridgeA)), (b, HostVeth(bridgeB))]);
@@ -112,7 +127,7 @@ public sealed class ReferenceParityTests
         string results = string.Join('\n', state.Result(bridgeA), state.Result(resultA), state.Result(bridgeB), state.Result(resultB));
 
         node.Del(b, "ctr-par-b", bridgeConfig, portMapKeys, MappingsB, resultB);
-        node.Del(a, "ctr-par-a", bridgeConfig, portMapKeys, Mappings, resultA);
+        node.Del(a, "ctr-par-a", bridgeConfig, portMapKeys, mappings, resultA);
         return new Snapshot(afterAdd, results, state.Capture(node, [a, b]));
     }
 

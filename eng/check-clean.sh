@@ -19,4 +19,8 @@ fi
 if compgen -G '/tmp/cnt-podman-*' >/dev/null || compgen -G '/sys/fs/cgroup/*/cntpm*' >/dev/null || pgrep -f 'conmon .*/tmp/cnt-podman-' >/dev/null; then
   echo "left behind: podman test state:"; ls -d /tmp/cnt-podman-* /sys/fs/cgroup/*/cntpm* 2>/dev/null; pgrep -af 'conmon .*/tmp/cnt-podman-'; bad=1
 fi
+# The kubenet cluster test: node state directories (every namespace of it is checked above).
+if compgen -G '/tmp/cnt-cluster-*' >/dev/null; then
+  echo "left behind: kubenet cluster state:"; ls -d /tmp/cnt-cluster-*; bad=1
+fi
 exit $bad

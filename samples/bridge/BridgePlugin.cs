@@ -341,9 +341,11 @@ internal sealed class BridgePlugin : ICniPlugin
         {
             throw new CniException(CniErrorCode.UnsupportedField, "isGateway together with vlan (a gateway interface per VLAN) is not supported by this bridge plugin");
         }
-        if (config.Mtu < 0)
+        if (config.Mtu != 0 && config.Mtu is < 68 or > 65535)
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid mtu {config.Mtu}");
+            // Checked before any link is made: the kernel would refuse it halfway (68 is IPv4's minimum, 65535 the
+            // largest a bridge or veth takes).
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"mtu: {config.Mtu} is out of range (68 to 65535, or 0 for the default)");
         }
         return config;
     }

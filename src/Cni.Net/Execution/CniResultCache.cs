@@ -89,6 +89,7 @@ internal sealed class CniResultCache
         }
         string dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        RemoveOrphanedTemporaries(dir, Path.GetFileName(path));
         string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -146,12 +147,50 @@ internal sealed class CniResultCache
     public bool Delete(string network, string containerId, string ifName)
     {
         string path = PathFor(network, containerId, ifName);
+        RemoveOrphanedTemporaries(ResultsDirectory, Path.GetFileName(path));
         if (!File.Exists(path))
         {
             return false;
         }
         File.Delete(path);
         return true;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files (<c>.&lt;entry&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>) that writers killed between
+    /// creating and renaming them left behind: those whose process is gone. <paramref name="entry"/> limits the sweep
+    /// to one entry's; null sweeps the directory (GC does).
+    /// </summary>
+    internal static void RemoveOrphanedTemporaries(string dir, string? entry)
+    {
+        string[] temps;
+        try
+        {
+            temps = Directory.GetFiles(dir, entry is null ? ".*.tmp" : $".{entry}.*.tmp");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return;
+        }
+        foreach (string temp in temps)
+        {
+            string name = Path.GetFileName(temp);
+            // .<entry>.<pid>.<guid>.tmp: the pid is the third field from the end.
+            string[] fields = name.Split('.');
+            if (fields.Length < 5 || !int.TryParse(fields[^3], System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int pid) || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (IOException)
+            {
+                // Another sweeper got there first.
+            }
+        }
     }
 
     /// <summary>Every readable cniCacheV1 entry, in file-name order; optionally only one container's.</summary>
@@ -161,6 +200,10 @@ internal sealed class CniResultCache
         if (!Directory.Exists(dir))
         {
             return [];
+        }
+        if (containerId is null)
+        {
+            RemoveOrphanedTemporaries(dir, entry: null);
         }
         string[] files = Directory.GetFiles(dir);
         Array.Sort(files, StringComparer.Ordinal);

@@ -426,6 +426,38 @@ internal sealed class BridgePlugin : ICniPlugin
         }
     }
 
+    /// <summary>
+    /// GC: the IPAM plugin collects its reservations (in a chain, host-local is reached only through bridge), then
+    /// the masquerade setups of containers that are not valid attachments go.
+    /// </summary>
+    public async ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        if (HasIpam(request))
+        {
+            await CniIpam.GCAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        var backend = new NftablesBackend();
+        IEnumerable<string> valid = request.ValidAttachments.Select(a => a.ContainerId);
+        foreach (AddressFamily family in s_families)
+        {
+            NetfilterTableState nat;
+            try
+            {
+                nat = await backend.ReadTableAsync(family, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NetfilterException) when (family == AddressFamily.InterNetworkV6)
+            {
+                continue; // no IPv6 nat on this node: nothing of ours there
+            }
+            var transaction = new NetfilterTransaction(family);
+            IPMasquerade.AddGarbageCollection(transaction, nat, request.Config.Name!, valid);
+            if (transaction.Count > 0)
+            {
+                await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private static async ValueTask TeardownMasqueradeAsync(CniPluginRequest request, IEnumerable<AddressFamily> families, CancellationToken cancellationToken)
     {
         var backend = new NftablesBackend();

@@ -37,7 +37,27 @@ internal sealed class CniResultCache
             throw new ArgumentException(
                 $"a cache entry needs network name (\"{network}\"), container id (\"{containerId}\") and interface name (\"{ifName}\")");
         }
-        return Path.Combine(ResultsDirectory, $"{network}-{containerId}-{ifName}");
+        return Path.Combine(ResultsDirectory, EntryName(network, containerId, ifName));
+    }
+
+    // A file name holds 255 bytes, and the temporary name adds up to 46 to the entry's.
+    private const int MaxEntryNameBytes = 200;
+    private const string HashedEntryPrefix = "long-";
+
+    /// <summary>
+    /// libcni's <c>&lt;network&gt;-&lt;containerID&gt;-&lt;ifname&gt;</c>; where that is too long for a file name (the spec
+    /// limits neither the id nor the network name, and libcni itself fails to cache such an attachment) the entry is
+    /// named by a hash of the three instead, so the attachment is still cached and found.
+    /// </summary>
+    internal static string EntryName(string network, string containerId, string ifName)
+    {
+        string name = $"{network}-{containerId}-{ifName}";
+        if (Encoding.UTF8.GetByteCount(name) <= MaxEntryNameBytes)
+        {
+            return name;
+        }
+        byte[] hash = Interop.Sha512.HashData(Encoding.UTF8.GetBytes($"{network}\0{containerId}\0{ifName}"));
+        return HashedEntryPrefix + Convert.ToHexStringLower(hash)[..64];
     }
 
     public void Write(string network, string containerId, string ifName, string? netNs, ReadOnlySpan<byte> config,
@@ -215,7 +235,8 @@ internal sealed class CniResultCache
             {
                 continue;
             }
-            if (!string.IsNullOrEmpty(containerId) && !name.Contains($"-{containerId}-", StringComparison.Ordinal))
+            if (!string.IsNullOrEmpty(containerId) && !name.Contains($"-{containerId}-", StringComparison.Ordinal) &&
+                !name.StartsWith(HashedEntryPrefix, StringComparison.Ordinal))
             {
                 continue;
             }

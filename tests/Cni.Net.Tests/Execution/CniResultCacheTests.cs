@@ -217,4 +217,18 @@ public sealed class CniResultCacheTests : IDisposable
         Assert.False(File.Exists(b));
         Assert.True(File.Exists(live));
     }
+
+    [Fact]
+    public void Write_IdTooLongForAFileName_CachedUnderAHashAndFound()
+    {
+        string id = new('c', 300);
+        Cache.Write("n1", id, "eth0", null, s_config, [], null, WriteResult);
+        string name = Path.GetFileName(Cache.PathFor("n1", id, "eth0"));
+        Assert.StartsWith("long-", name, StringComparison.Ordinal);
+        Assert.Equal(id, Cache.Read("n1", id, "eth0")!.ContainerId);
+        Assert.Equal(id, Assert.Single(Cache.List(id)).ContainerId);
+        Assert.Empty(Cache.List("ctr-other"));
+        Assert.True(Cache.Delete("n1", id, "eth0"));
+        Assert.Equal("n1-ctr1-eth0", Path.GetFileName(Cache.PathFor("n1", "ctr1", "eth0"))); // libcni's name otherwise
+    }
 }

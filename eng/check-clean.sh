@@ -15,4 +15,8 @@ fi
 if compgen -G '/tmp/cnt-cri-*' >/dev/null || compgen -G '/sys/fs/cgroup/*/cni-net-cri-*' >/dev/null || pgrep -f 'containerd --config /tmp/cnt-cri-' >/dev/null; then
   echo "left behind: containerd test state:"; ls -d /tmp/cnt-cri-* /sys/fs/cgroup/*/cni-net-cri-* 2>/dev/null; pgrep -af 'containerd --config /tmp/cnt-cri-'; bad=1
 fi
+# The kubenet cluster test: node state directories (every namespace of it is checked above).
+if compgen -G '/tmp/cnt-cluster-*' >/dev/null; then
+  echo "left behind: kubenet cluster state:"; ls -d /tmp/cnt-cluster-*; bad=1
+fi
 exit $bad

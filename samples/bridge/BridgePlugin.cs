@@ -103,7 +103,7 @@ internal sealed class BridgePlugin : ICniPlugin
 
                 foreach (CniIPNet gateway in gateways)
                 {
-                    BridgeSetup.EnsureGatewayAddress(node, bridge.Index, gateway, config.ForceAddress);
+                    BridgeSetup.EnsureGatewayAddress(node, bridge.Index, gateway, config.ForceAddress, bridge.MacAddress);
                     BridgeSetup.EnableForwarding(gateway.Address.AddressFamily);
                 }
                 if (config.IPMasq)
@@ -115,8 +115,6 @@ internal sealed class BridgePlugin : ICniPlugin
             {
                 pod.SetLinkUp(veth.Container.Index);
             }
-            BridgeSetup.EnableBridgeNetfilter();
-
             LinkInfo host = await WaitForwardingAsync(node, veth.Host.Name, cancellationToken).ConfigureAwait(false);
             result.Interfaces[1].Mac = Format(host.MacAddress);
             result.Interfaces[0].Mac = Format(node.GetLink(bridge.Index).MacAddress);

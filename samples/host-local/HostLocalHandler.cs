@@ -74,7 +74,7 @@ internal static class HostLocalHandler
 
     public static void Status(ReadOnlySpan<byte> stdin)
     {
-        HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), null);
+        HostLocalSettings s = HostLocalSettings.Resolve(HostLocalSettings.ParseConf(stdin), null, forStatus: true);
         int exhausted = Guard(() =>
         {
             using HostLocalStore store = OpenStore(s);

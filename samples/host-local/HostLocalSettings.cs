@@ -54,8 +54,12 @@ internal sealed class HostLocalSettings
         return new HostLocalSettings(conf, ipam, [], []);
     }
 
+    /// <summary>Everything ADD, CHECK and STATUS work with.</summary>
+    /// <param name="conf">The parsed config.</param>
+    /// <param name="cniArgs">CNI_ARGS, or null (STATUS).</param>
+    /// <param name="forStatus">STATUS gets no runtime config: a "usePodCidr" set without runtime ranges is left out.</param>
     /// <exception cref="CniException">Code 7 for a bad config (the message names the key), code 4 for bad CNI_ARGS.</exception>
-    public static HostLocalSettings Resolve(HostLocalNetConf conf, CniArgs? cniArgs)
+    public static HostLocalSettings Resolve(HostLocalNetConf conf, CniArgs? cniArgs, bool forStatus = false)
     {
         HostLocalIpamConf ipam = conf.Ipam
             ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");
@@ -83,25 +87,9 @@ internal sealed class HostLocalSettings
             requested.Add(ParseRequested(ip, "runtimeConfig.ips"));
         }
 
-        var sets = new List<IPRangeSet>();
-        int index = 0;
-        foreach (List<RangeConf> set in conf.RuntimeConfig?.IPRanges ?? [])
-        {
-            sets.Add(ToRangeSet(set, index++, "runtimeConfig.ipRanges"));
-        }
-        if (!string.IsNullOrEmpty(ipam.Subnet))
-        {
-            sets.Add(ToRangeSet([ipam],
-                index++, "ipam"));
-        }
-        foreach (List<RangeConf> set in ipam.Ranges ?? [])
-        {
-            sets.Add(ToRangeSet(set, index++, "ipam.ranges"));
-        }
-        if (sets.Count == 0)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, "no IP ranges specified: set ipam.ranges or ipam.subnet");
-        }
+        // The order, the checks and the "usePodCidr" placeholder live in the library.
+        IReadOnlyList<IPRangeSet> sets = HostLocalRangeSets.Resolve(ToSpec(conf.RuntimeConfig?.IPRanges), ToSpec(ipam),
+            ToSpec(ipam.Ranges), allowUnresolvedPlaceholder: forStatus);
 
         // CNI 0.2.0 and older carry one address per family.
         if (conf.CniVersion is { } v && CniVersion.TryParse(v, out CniVersion version) && version < CniVersion.V0_3_0
@@ -110,43 +98,14 @@ internal sealed class HostLocalSettings
             throw new CniException(CniErrorCode.InvalidNetworkConfig,
                 $"CNI version {v} does not support more than 1 address per family");
         }
-        try
-        {
-            IPRangeSet.ValidateDisjoint(sets);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, e.Message);
-        }
         return new HostLocalSettings(conf, ipam, sets, requested);
     }
 
-    private static IPRangeSet ToRangeSet(List<RangeConf> set, int index, string where)
-    {
-        try
-        {
-            if (set is null)
-            {
-                throw new ArgumentException("a range set must be a list of ranges");
-            }
-            return new IPRangeSet(set.Select(r => r is null
-                ? throw new ArgumentException("a range must be an object")
-                : IPRange.Parse(r.Subnet, r.RangeStart, r.RangeEnd, r.Gateway)));
-        }
-        catch (ArgumentException e)
-        {
-            string key = e.ParamName is "subnet" or "rangeStart" or "rangeEnd" or "gateway" ? $" (key '{e.ParamName}')" : "";
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid range set {index} in {where}{key}: {TrimParam(e)}");
-        }
-    }
+    private static IpRange? ToSpec(RangeConf? r) =>
+        r is null ? null : new IpRange { Subnet = r.Subnet!, RangeStart = r.RangeStart, RangeEnd = r.RangeEnd, Gateway = r.Gateway };
 
-    private static string TrimParam(ArgumentException e)
-    {
-        // ArgumentException appends " (Parameter 'x')"; the key is named already.
-        string m = e.Message;
-        int p = m.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
-        return p >= 0 ? m[..p] : m;
-    }
+    private static List<IReadOnlyList<IpRange?>?>? ToSpec(List<List<RangeConf>>? sets) =>
+        sets?.Select(set => set?.Select(ToSpec).ToList()).ToList<IReadOnlyList<IpRange?>?>();
 
     private static IPAddress ParseRequested(string text, string source)
     {

@@ -19,7 +19,7 @@ internal static partial class KubeletLog
     [LoggerMessage(EventId = 7004, Level = LogLevel.Information, Message = "kubenet: bridge {Bridge} MTU {Mtu} ({Source})")]
     public static partial void BridgeMtu(ILogger logger, string bridge, int mtu, string source);
 
-    [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "kubenet: pod CIDR {PodCidr}")]
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "Pod CIDR {PodCidr}")]
     public static partial void PodCidr(ILogger logger, string podCidr);
 
     [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "kubenet: plugin {Plugin} from {Path}")]
@@ -30,4 +30,7 @@ internal static partial class KubeletLog
 
     [LoggerMessage(EventId = 7008, Level = LogLevel.Warning, Message = "Tearing down the loopback of sandbox {SandboxId} failed: {Reason}")]
     public static partial void LoopbackTeardownFailed(ILogger logger, string sandboxId, string reason);
+
+    [LoggerMessage(EventId = 7009, Level = LogLevel.Warning, Message = "Ignoring subsequent pod CIDR update to {PodCidr} (keeping {Current})")]
+    public static partial void IgnoredPodCidr(ILogger logger, string podCidr, string current);
 }

@@ -35,7 +35,7 @@ internal sealed class KubenetNetworkPlugin : INetworkPlugin
     private bool _withBandwidth;
     private IReadOnlyList<IPNetwork>? _podCidrs;
     private NetworkConfigList? _network;
-    private NetworkConfigList? _loopback;
+    private PodChain.Loopback? _loopback;
 
     public string Name => PluginName;
 
@@ -90,7 +90,7 @@ internal sealed class KubenetNetworkPlugin : INetworkPlugin
         _withBandwidth = PluginPaths.ContainsKey("bandwidth");
         _executor = PodChain.CreateExecutor(options, directories);
         _version = await NegotiateVersionAsync(_executor, PluginPaths.Keys, cancellationToken).ConfigureAwait(false);
-        _loopback = PodChain.LoopbackNetwork(LoopbackNetworkName);
+        _loopback = new PodChain.Loopback(PodChain.LoopbackNetwork(LoopbackNetworkName, "0.3.1"), PodRuntimeRequest.LoopbackInterface);
 
         BridgeNetfilter.Enable(_logger);
         if (options.NetworkPluginMtu > 0)
@@ -136,14 +136,14 @@ internal sealed class KubenetNetworkPlugin : INetworkPlugin
         NetworkConfigList network = _network ?? throw new CniException(CniErrorCode.PluginNotAvailable,
             "kubenet cannot SetUpPod: kubenet does not have netConfig. This is most likely due to lack of PodCIDR");
         await EnsureMasqueradeAsync(cancellationToken).ConfigureAwait(false);
-        await PodChain.SetUpAsync(executor, network, _loopback, pod, _logger, cancellationToken).ConfigureAwait(false);
+        await PodChain.SetUpAsync(executor, network, _loopback, pod, null, _logger, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask TearDownPodAsync(PodSandbox pod, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pod);
         CniChainExecutor executor = _executor ?? throw NotInitialized();
-        await PodChain.TearDownAsync(executor, _network, KubenetConfig.NetworkName, _loopback, pod, _logger, cancellationToken).ConfigureAwait(false);
+        await PodChain.TearDownAsync(executor, _network, KubenetConfig.NetworkName, _loopback, pod, null, _logger, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<PodNetworkStatus?> GetPodNetworkStatusAsync(PodSandbox pod, CancellationToken cancellationToken = default)

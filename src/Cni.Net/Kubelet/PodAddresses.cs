@@ -11,11 +11,13 @@ namespace Cni.Net.Kubelet;
 /// <summary>A pod's addresses: from the cached CNI result, else from the interface in its network namespace.</summary>
 internal static class PodAddresses
 {
-    public static PodNetworkStatus? FromCache(CniChainExecutor executor, string? networkName, PodSandbox pod)
+    /// <summary>The addresses of the pod's cached <c>eth0</c> result: of <paramref name="networkName"/>, or of any network
+    /// but <paramref name="loopbackName"/> (the kubelet's cni runs its loopback with CNI_IFNAME eth0 too).</summary>
+    public static PodNetworkStatus? FromCache(CniChainExecutor executor, string? networkName, PodSandbox pod, string? loopbackName = null)
     {
         foreach (CniCachedAttachment entry in executor.GetCachedAttachments(pod.SandboxId))
         {
-            if (entry.IfName != PodRuntimeRequest.PodInterface || entry.ResultJson is null
+            if (entry.IfName != PodRuntimeRequest.PodInterface || entry.ResultJson is null || entry.NetworkName == loopbackName
                 || (networkName is not null && entry.NetworkName != networkName))
             {
                 continue;

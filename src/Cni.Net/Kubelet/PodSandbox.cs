@@ -42,4 +42,10 @@ public sealed class PodSandbox
 
     /// <summary>The containers' ports; those with a host port become the <c>portMappings</c> capability.</summary>
     public IList<PortMapping> PortMappings { get; } = [];
+
+    /// <summary>
+    /// The pod's DNS config (the CRI sandbox's <c>dns_config</c>: servers, searches, options) handed to plugins as the
+    /// <c>dns</c> capability; <see langword="null"/> sends none.
+    /// </summary>
+    public DnsCapability? DnsConfig { get; set; }
 }

@@ -67,4 +67,72 @@ public class CniNetworkPluginTests
         Assert.DoesNotContain(Directory.GetFiles(Path.Combine(node.DataDir, "net-a")), f => File.ReadAllText(f).StartsWith(pod.SandboxId, StringComparison.Ordinal));
         Assert.Null(await plugin.GetPodNetworkStatusAsync(pod, ct));
     }
+
+    /// <summary>The seed's conflist: host-local on "usePodCidr", the range handed over as the ipRanges capability.</summary>
+    private static string PodCidrList(string ipam, string dataDir, bool declareIpRanges) => $$$"""
+        {"cniVersion":"1.0.0","name":"net-podcidr","plugins":[
+          {"type":"bridge","bridge":"cntbrp","isGateway":true{{{(declareIpRanges ? ""","capabilities":{"ipRanges":true}""" : "")}}},
+           "ipam":{"type":"host-local",{{{ipam}}},"dataDir":"{{{dataDir}}}"}}]}
+        """;
+
+    [Theory]
+    [InlineData("\"subnet\":\"usePodCidr\"")]
+    [InlineData("\"ranges\":[[{\"subnet\":\"usePodCidr\"}]]")]
+    public async Task UsePodCidr_OurHostLocal_PodAddressFromTheNodesPodCidr(string ipam)
+    {
+        Assert.True(KubeletTestNode.OurPluginDir() is not null, "our plugins are missing: run eng/publish.sh (eng/test.sh does) first");
+        using var node = new KubeletTestNode();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        File.WriteAllText(Path.Combine(node.ConfDir, "10-podcidr.conflist"), PodCidrList(ipam, node.DataDir, declareIpRanges: true));
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(node.Options("cni", ours: true, podCidr: "10.98.44.0/24"), ct);
+        node.Plugin = plugin;
+        Assert.True((await plugin.GetStatusAsync(ct)).IsReady);
+
+        (PodSandbox pod, TestNamespace ns) = node.NewPod("podcidr");
+        await plugin.SetUpPodAsync(pod, ct);
+        JsonElement eth0 = ns.IpJson("-4", "addr", "show", "dev", "eth0");
+        JsonElement info = eth0[0].GetProperty("addr_info")[0];
+        var ip = IPAddress.Parse(info.GetProperty("local").GetString()!);
+        Assert.True(IPNetwork.Parse("10.98.44.0/24").Contains(ip), $"{ip} is not in the pod CIDR");
+        Assert.Equal(24, info.GetProperty("prefixlen").GetInt32());
+        Assert.Equal("10.98.44.1", Shell.Json("ip", "-j", "-4", "addr", "show", "dev", "cntbrp")[0].GetProperty("addr_info")[0].GetProperty("local").GetString());
+        Assert.Contains(Directory.GetFiles(Path.Combine(node.DataDir, "net-podcidr")), f => Path.GetFileName(f) == ip.ToString());
+        KubeletTestNode.Ping(ns, "10.98.44.1");
+
+        await plugin.TearDownPodAsync(pod, ct);
+        Assert.Equal(["lo"], ns.IpJson("link", "show").EnumerateArray().Select(l => l.GetProperty("ifname").GetString()));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(node.DataDir, "net-podcidr")), f => Path.GetFileName(f) == ip.ToString());
+    }
+
+    [Fact]
+    public async Task UsePodCidr_NoPodCidr_KubeletRefusesThenHostLocalAnswersCode7()
+    {
+        Assert.True(KubeletTestNode.OurPluginDir() is not null, "our plugins are missing: run eng/publish.sh (eng/test.sh does) first");
+        using var node = new KubeletTestNode();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        string conf = Path.Combine(node.ConfDir, "10-podcidr.conflist");
+        File.WriteAllText(conf, PodCidrList("\"subnet\":\"usePodCidr\"", node.DataDir, declareIpRanges: true));
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(node.Options("cni", ours: true, podCidr: null), ct);
+        node.Plugin = plugin;
+        (PodSandbox pod, TestNamespace ns) = node.NewPod("nocidr");
+
+        // The network wants ipRanges and the node has no pod CIDR: not ready, as the kubelet's checkInitialized.
+        NetworkPluginStatus status = await plugin.GetStatusAsync(ct);
+        Assert.False(status.IsReady);
+        Assert.Equal("cni config needs ipRanges but no PodCIDR set", status.Reason);
+        CniException refused = await Assert.ThrowsAsync<CniException>(() => plugin.SetUpPodAsync(pod, ct).AsTask());
+        Assert.Equal(CniErrorCode.PluginNotAvailable, refused.Code);
+
+        // A config that forgets to declare the capability: host-local gets no range and says so (code 7); the failed
+        // ADD is undone.
+        File.WriteAllText(conf, PodCidrList("\"subnet\":\"usePodCidr\"", node.DataDir, declareIpRanges: false));
+        Assert.True((await plugin.GetStatusAsync(ct)).IsReady);
+        CniException e = await Assert.ThrowsAsync<CniException>(() => plugin.SetUpPodAsync(pod, ct).AsTask());
+        Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
+        Assert.Contains("usePodCidr", e.Message, StringComparison.Ordinal);
+        Assert.Contains("runtimeConfig.ipRanges", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["lo"], ns.IpJson("link", "show").EnumerateArray().Select(l => l.GetProperty("ifname").GetString()));
+        string results = Path.Combine(node.CacheDir, "results");
+        Assert.True(!Directory.Exists(results) || !Directory.GetFiles(results).Any(f => f.Contains("net-podcidr", StringComparison.Ordinal)));
+    }
 }

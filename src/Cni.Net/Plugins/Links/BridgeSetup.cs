@@ -69,15 +69,20 @@ public static class BridgeSetup
     /// <summary>
     /// Puts a gateway address on the bridge unless it is there. Another IPv4 address on the bridge (or an
     /// overlapping IPv6 one) is an error, or is replaced when <paramref name="forceAddress"/> is set. The bridge's MAC
-    /// address is then pinned to its current value, so that it no longer follows the ports as they come and go.
+    /// address is then pinned, so that it no longer follows the ports as they come and go.
     /// </summary>
     /// <param name="netlink">rtnetlink of the node namespace.</param>
     /// <param name="bridgeIndex">The bridge's interface index.</param>
     /// <param name="gateway">The gateway address with the pod network's prefix length.</param>
     /// <param name="forceAddress">Replace a conflicting address instead of failing.</param>
+    /// <param name="macAddress">
+    /// The address to pin; null for the bridge's current one. The reference plugin pins the address the bridge had
+    /// before the pod's port joined (<see cref="Ensure"/>'s answer) — not the port's, which a new bridge adopts
+    /// meanwhile — so the bridge keeps an address of its own.
+    /// </param>
     /// <exception cref="CniException">The bridge already has a conflicting address (code 7).</exception>
     /// <exception cref="NetlinkException">The kernel refused.</exception>
-    public static void EnsureGatewayAddress(RouteNetlink netlink, int bridgeIndex, CniIPNet gateway, bool forceAddress)
+    public static void EnsureGatewayAddress(RouteNetlink netlink, int bridgeIndex, CniIPNet gateway, bool forceAddress, PhysicalAddress? macAddress = null)
     {
         ArgumentNullException.ThrowIfNull(netlink);
         LinkInfo bridge = netlink.GetLink(bridgeIndex);
@@ -105,7 +110,7 @@ public static class BridgeSetup
             netlink.TryDeleteAddress(bridgeIndex, existing.Address, existing.PrefixLength);
         }
         netlink.TryAddAddress(PodInterface.ToInterfaceAddress(bridgeIndex, gateway));
-        if (bridge.MacAddress is PhysicalAddress mac && mac.GetAddressBytes().Length == 6)
+        if ((macAddress ?? bridge.MacAddress) is PhysicalAddress mac && mac.GetAddressBytes().Length == 6)
         {
             netlink.SetLinkMacAddress(bridgeIndex, mac);
         }

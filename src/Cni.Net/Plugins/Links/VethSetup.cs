@@ -16,7 +16,8 @@ public static class VethSetup
 
     /// <summary>
     /// Creates the pair: the node end with a random <c>veth…</c> name, attached to <paramref name="bridgeIndex"/>
-    /// (when not 0) and up; the pod end named <paramref name="containerIfName"/>, down until it is configured.
+    /// (when not 0), up, and not accepting IPv6 router advertisements (<c>accept_ra=0</c>, written in the calling
+    /// thread's namespace); the pod end named <paramref name="containerIfName"/>, down until it is configured.
     /// </summary>
     /// <param name="node">rtnetlink of the node namespace.</param>
     /// <param name="pod">rtnetlink bound to the pod's namespace.</param>
@@ -77,6 +78,9 @@ public static class VethSetup
             {
                 throw AlreadyExists(containerIfName, podNamespace);
             }
+            // The plugin owns the node end's routes: no router advertisements (the reference's ip.SetupVeth does the
+            // same, best effort, in the node namespace — the calling thread's, as for BridgeSetup.Ensure).
+            BridgeSetup.TryWriteSysctl($"net/ipv6/conf/{hostName}/accept_ra", "0");
             return new VethPair(node.GetLink(hostName), pod.GetLink(containerIfName));
         }
     }

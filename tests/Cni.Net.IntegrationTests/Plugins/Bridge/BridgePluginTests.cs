@@ -36,6 +36,39 @@ public class BridgePluginTests
     }
 
     [Fact]
+    public async Task Add_NodeSideEffects_AreTheReferences()
+    {
+        // Regressions found by ReferenceParityTests: the host veth takes no router advertisements (accept_ra=0), the
+        // gateway bridge pins the MAC it had before the pod's port joined (its own, with a permanent fdb entry, not
+        // the port's), and bridge netfilter is left as the node has it (the reference never writes it).
+        using PluginTestNode node = OurNode();
+        using var pod = new TestNamespace("brpod");
+        const string CallIptables = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+        File.WriteAllText(CallIptables, "0");
+        try
+        {
+            string conflist = node.Conflist();
+            CniResult result = await node.AddAsync(conflist, pod, "ctr-side-1");
+            string hostVeth = result.Interfaces[1].Name;
+
+            Assert.Equal("0", File.ReadAllText($"/proc/sys/net/ipv6/conf/{hostVeth}/accept_ra").Trim());
+            Assert.Equal("0", File.ReadAllText($"/proc/sys/net/ipv6/conf/{node.Bridge}/accept_ra").Trim());
+            Assert.Equal("0", File.ReadAllText(CallIptables).Trim());
+            string bridgeMac = Shell.Json("ip", "-j", "link", "show", "dev", node.Bridge)[0].GetProperty("address").GetString()!;
+            string vethMac = Shell.Json("ip", "-j", "link", "show", "dev", hostVeth)[0].GetProperty("address").GetString()!;
+            Assert.NotEqual(vethMac, bridgeMac);
+            Assert.Equal(bridgeMac, result.Interfaces[0].Mac);
+            Assert.Contains($"{bridgeMac} dev {node.Bridge} master {node.Bridge} permanent", Shell.Check("bridge", "fdb", "show"), StringComparison.Ordinal);
+
+            await node.DelAsync(conflist, pod.Path, "ctr-side-1");
+        }
+        finally
+        {
+            File.WriteAllText(CallIptables, "1");
+        }
+    }
+
+    [Fact]
     public async Task Del_Repeated_AndWithoutNetns_Succeeds_AndRemovesTheMasqueradeChain()
     {
         using PluginTestNode node = OurNode();

@@ -37,17 +37,27 @@ internal sealed class BandwidthPlugin : ICniPlugin
             if (limits.Egress is not null)
             {
                 string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
-                if (links.TryAddLink(new IfbLink(ifbName) { Mtu = host.Mtu, Up = true }))
-                {
-                    // The alias lets GC tell our ifbs of this network from other networks' (the name is only a hash).
-                    links.SetLinkAlias(links.GetLinkIndex(ifbName), AliasFor(request.Config.Name ?? string.Empty, request.ContainerId));
-                }
+                bool created = links.TryAddLink(new IfbLink(ifbName) { Mtu = host.Mtu, Up = true });
                 LinkInfo ifb = links.GetLink(ifbName);
-                if (!ifb.IsUp)
+                try
                 {
-                    links.SetLinkUp(ifb.Index);
+                    if (created)
+                    {
+                        // The alias lets GC tell our ifbs of this network from other networks' (the name is only a hash).
+                        links.SetLinkAlias(ifb.Index, IfbNames.Alias(request.Config.Name ?? string.Empty, request.ContainerId));
+                    }
+                    if (!ifb.IsUp)
+                    {
+                        links.SetLinkUp(ifb.Index);
+                    }
+                    BandwidthShaping.SetEgressLimit(tc, host.Index, ifb.Index, limits.EgressRate, limits.EgressBurst);
                 }
-                BandwidthShaping.SetEgressLimit(tc, host.Index, ifb.Index, limits.EgressRate, limits.EgressBurst);
+                catch when (created)
+                {
+                    // A failed ADD leaves nothing of its own behind (the runtime's DEL may never come).
+                    links.TryDeleteLink(ifb.Index);
+                    throw;
+                }
                 result.Interfaces.Add(new CniInterface { Name = ifbName, Mac = FormatMac(ifb.MacAddress) });
             }
         });
@@ -105,8 +115,8 @@ internal sealed class BandwidthPlugin : ICniPlugin
     public ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
     {
         string network = request.Config.Name ?? string.Empty;
-        var valid = new HashSet<string>(request.ValidAttachments.Select(a => AliasFor(network, a.ContainerId)), StringComparer.Ordinal);
-        string ours = AliasFor(network, string.Empty)[..^1];
+        var valid = new HashSet<string>(request.ValidAttachments.Select(a => IfbNames.Alias(network, a.ContainerId)), StringComparer.Ordinal);
+        string ours = IfbNames.AliasPrefix(network);
         Netlinked(() =>
         {
             using var links = new RouteNetlink();
@@ -187,7 +197,6 @@ internal sealed class BandwidthPlugin : ICniPlugin
     private static CniException CheckFailed(string message) =>
         new(CniErrorCode.InvalidNetworkConfig, "bandwidth check: " + message);
 
-    private static string AliasFor(string network, string containerId) => $"cni-bandwidth name: \"{network}\" id: \"{containerId}\"";
 
     private static string? FormatMac(PhysicalAddress? address) =>
         address is null ? null : string.Join(':', address.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));

@@ -339,9 +339,11 @@ internal sealed class BridgePlugin : ICniPlugin
         {
             throw new CniException(CniErrorCode.UnsupportedField, "isGateway together with vlan (a gateway interface per VLAN) is not supported by this bridge plugin");
         }
-        if (config.Mtu < 0)
+        if (config.Mtu != 0 && config.Mtu is < 68 or > 65535)
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid mtu {config.Mtu}");
+            // Checked before any link is made: the kernel would refuse it halfway (68 is IPv4's minimum, 65535 the
+            // largest a bridge or veth takes).
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"mtu: {config.Mtu} is out of range (68 to 65535, or 0 for the default)");
         }
         return config;
     }
@@ -419,6 +421,38 @@ internal sealed class BridgePlugin : ICniPlugin
                 }
             }
             await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// GC: the IPAM plugin collects its reservations (in a chain, host-local is reached only through bridge), then
+    /// the masquerade setups of containers that are not valid attachments go.
+    /// </summary>
+    public async ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        if (HasIpam(request))
+        {
+            await CniIpam.GCAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        var backend = new NftablesBackend();
+        IEnumerable<string> valid = request.ValidAttachments.Select(a => a.ContainerId);
+        foreach (AddressFamily family in s_families)
+        {
+            NetfilterTableState nat;
+            try
+            {
+                nat = await backend.ReadTableAsync(family, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NetfilterException) when (family == AddressFamily.InterNetworkV6)
+            {
+                continue; // no IPv6 nat on this node: nothing of ours there
+            }
+            var transaction = new NetfilterTransaction(family);
+            IPMasquerade.AddGarbageCollection(transaction, nat, request.Config.Name!, valid);
+            if (transaction.Count > 0)
+            {
+                await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -37,7 +37,27 @@ internal sealed class CniResultCache
             throw new ArgumentException(
                 $"a cache entry needs network name (\"{network}\"), container id (\"{containerId}\") and interface name (\"{ifName}\")");
         }
-        return Path.Combine(ResultsDirectory, $"{network}-{containerId}-{ifName}");
+        return Path.Combine(ResultsDirectory, EntryName(network, containerId, ifName));
+    }
+
+    // A file name holds 255 bytes, and the temporary name adds up to 46 to the entry's.
+    private const int MaxEntryNameBytes = 200;
+    private const string HashedEntryPrefix = "long-";
+
+    /// <summary>
+    /// libcni's <c>&lt;network&gt;-&lt;containerID&gt;-&lt;ifname&gt;</c>; where that is too long for a file name (the spec
+    /// limits neither the id nor the network name, and libcni itself fails to cache such an attachment) the entry is
+    /// named by a hash of the three instead, so the attachment is still cached and found.
+    /// </summary>
+    internal static string EntryName(string network, string containerId, string ifName)
+    {
+        string name = $"{network}-{containerId}-{ifName}";
+        if (Encoding.UTF8.GetByteCount(name) <= MaxEntryNameBytes)
+        {
+            return name;
+        }
+        byte[] hash = Interop.Sha512.HashData(Encoding.UTF8.GetBytes($"{network}\0{containerId}\0{ifName}"));
+        return HashedEntryPrefix + Convert.ToHexStringLower(hash)[..64];
     }
 
     public void Write(string network, string containerId, string ifName, string? netNs, ReadOnlySpan<byte> config,
@@ -89,6 +109,7 @@ internal sealed class CniResultCache
         }
         string dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        RemoveOrphanedTemporaries(dir, Path.GetFileName(path));
         string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -146,12 +167,50 @@ internal sealed class CniResultCache
     public bool Delete(string network, string containerId, string ifName)
     {
         string path = PathFor(network, containerId, ifName);
+        RemoveOrphanedTemporaries(ResultsDirectory, Path.GetFileName(path));
         if (!File.Exists(path))
         {
             return false;
         }
         File.Delete(path);
         return true;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files (<c>.&lt;entry&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>) that writers killed between
+    /// creating and renaming them left behind: those whose process is gone. <paramref name="entry"/> limits the sweep
+    /// to one entry's; null sweeps the directory (GC does).
+    /// </summary>
+    internal static void RemoveOrphanedTemporaries(string dir, string? entry)
+    {
+        string[] temps;
+        try
+        {
+            temps = Directory.GetFiles(dir, entry is null ? ".*.tmp" : $".{entry}.*.tmp");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return;
+        }
+        foreach (string temp in temps)
+        {
+            string name = Path.GetFileName(temp);
+            // .<entry>.<pid>.<guid>.tmp: the pid is the third field from the end.
+            string[] fields = name.Split('.');
+            if (fields.Length < 5 || !int.TryParse(fields[^3], System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int pid) || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (IOException)
+            {
+                // Another sweeper got there first.
+            }
+        }
     }
 
     /// <summary>Every readable cniCacheV1 entry, in file-name order; optionally only one container's.</summary>
@@ -161,6 +220,10 @@ internal sealed class CniResultCache
         if (!Directory.Exists(dir))
         {
             return [];
+        }
+        if (containerId is null)
+        {
+            RemoveOrphanedTemporaries(dir, entry: null);
         }
         string[] files = Directory.GetFiles(dir);
         Array.Sort(files, StringComparer.Ordinal);
@@ -172,7 +235,8 @@ internal sealed class CniResultCache
             {
                 continue;
             }
-            if (!string.IsNullOrEmpty(containerId) && !name.Contains($"-{containerId}-", StringComparison.Ordinal))
+            if (!string.IsNullOrEmpty(containerId) && !name.Contains($"-{containerId}-", StringComparison.Ordinal) &&
+                !name.StartsWith(HashedEntryPrefix, StringComparison.Ordinal))
             {
                 continue;
             }

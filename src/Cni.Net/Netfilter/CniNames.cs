@@ -30,8 +30,10 @@ public static class CniNames
     /// <param name="network">The network name.</param>
     /// <param name="containerId">The container id.</param>
     /// <returns>The comment.</returns>
+    /// <remarks>Cut to the 255 bytes a comment holds, as iptables cuts the reference plugins' comments: a long
+    /// container id (the spec sets no limit) must not fail the rule.</remarks>
     public static string Comment(string network, string containerId) =>
-        $"name: {GoQuote(network)} id: {GoQuote(containerId)}";
+        TrimComment($"name: {GoQuote(network)} id: {GoQuote(containerId)}");
 
     /// <summary>The comment on portmap's entry rules: <c>dnat name: "&lt;network&gt;" id: "&lt;containerId&gt;"</c>.</summary>
     /// <param name="network">The network name.</param>
@@ -52,11 +54,22 @@ public static class CniNames
 
     internal static string TrimComment(string comment)
     {
-        while (Encoding.UTF8.GetByteCount(comment) > CommentMatch.MaxLength)
+        if (Encoding.UTF8.GetByteCount(comment) <= CommentMatch.MaxLength)
         {
-            comment = comment[..^1];
+            return comment;
         }
-        return comment;
+        // Whole characters only: never half of a multi-byte sequence or a surrogate pair.
+        int bytes = 0, chars = 0;
+        foreach (Rune rune in comment.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > CommentMatch.MaxLength)
+            {
+                break;
+            }
+            bytes += rune.Utf8SequenceLength;
+            chars += rune.Utf16SequenceLength;
+        }
+        return comment[..chars];
     }
 
     // Go's %q for the characters a name or id can hold; names are validated upstream, this only keeps odd input

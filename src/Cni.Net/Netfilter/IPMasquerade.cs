@@ -69,6 +69,44 @@ public static class IPMasquerade
             .DeleteChain(NetfilterTable.Nat, chain, ignoreMissing: true);
     }
 
+    /// <summary>
+    /// Adds to a transaction the teardown of every masquerade setup of <paramref name="network"/> found in
+    /// <paramref name="nat"/> whose container is not in <paramref name="validContainerIds"/> (CNI GC). Setups are found
+    /// by their POSTROUTING entry rule: the network's comment and a jump to a <c>CNI-</c> chain; the chain, not the
+    /// comment, tells the container (a comment is cut at 255 bytes, a chain name is a hash of the whole id).
+    /// </summary>
+    /// <param name="transaction">A transaction of the table's family.</param>
+    /// <param name="nat">The nat table as read now.</param>
+    /// <param name="network">The CNI network name.</param>
+    /// <param name="validContainerIds">The containers whose setups stay.</param>
+    /// <returns>The chains torn down, in order.</returns>
+    public static IReadOnlyList<string> AddGarbageCollection(NetfilterTransaction transaction, NetfilterTableState nat, string network,
+        IEnumerable<string> validContainerIds)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(nat);
+        ArgumentNullException.ThrowIfNull(validContainerIds);
+        var valid = new HashSet<string>(validContainerIds.Select(id => CniNames.ContainerChain(network, id)), StringComparer.Ordinal);
+        string empty = CniNames.Comment(network, string.Empty);
+        string prefix = empty.EndsWith("\"\"", StringComparison.Ordinal) ? empty[..^1] : empty;
+        var stale = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (NetfilterRule rule in nat.FindChain("POSTROUTING")?.Rules ?? [])
+        {
+            if (rule.Target is JumpTarget jump && jump.Chain.StartsWith("CNI-", StringComparison.Ordinal) && !valid.Contains(jump.Chain) &&
+                rule.Comment is { } comment && comment.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                stale.Add(jump.Chain);
+            }
+        }
+        foreach (string chain in stale)
+        {
+            transaction
+                .DeleteRules(NetfilterTable.Nat, "POSTROUTING", r => r.Target is JumpTarget j && j.Chain == chain)
+                .DeleteChain(NetfilterTable.Nat, chain, ignoreMissing: true);
+        }
+        return [.. stale];
+    }
+
     private static NetfilterRule EntryRule(IPAddress podAddress, string chain, CommentMatch comment) => new()
     {
         Source = new IPNetwork(podAddress, podAddress.AddressFamily == AddressFamily.InterNetworkV6 ? 128 : 32),

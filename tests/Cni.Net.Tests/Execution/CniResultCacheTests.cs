@@ -171,4 +171,64 @@ public sealed class CniResultCacheTests : IDisposable
     {
         Assert.Throws<ArgumentException>(() => Cache.PathFor("n1", "", "eth0"));
     }
+
+    /// <summary>A pid that no process has: above the kernel's pid_max.</summary>
+    private static int DeadPid() => int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture) + 1;
+
+    private string Temp(string entry, int pid)
+    {
+        string dir = Path.Combine(_root, "results");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, $".{entry}.{pid}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(path, "{\"kind\":");
+        return path;
+    }
+
+    [Fact]
+    public void Write_RemovesTheEntrysTemporariesOfKilledWriters_KeepsLiveOnes()
+    {
+        string orphan = Temp("n1-ctr1-eth0", DeadPid());
+        string live = Temp("n1-ctr1-eth0", Environment.ProcessId);
+        string other = Temp("n1-ctr2-eth0", DeadPid());
+
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [], null, WriteResult);
+
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(live)); // a writer still running may be about to rename it
+        Assert.True(File.Exists(other)); // another entry's: left to its own writer, DEL or GC
+    }
+
+    [Fact]
+    public void Delete_RemovesTheEntrysOrphanedTemporaries_EvenWithoutAnEntry()
+    {
+        string orphan = Temp("n1-ctr1-eth0", DeadPid());
+        Assert.False(Cache.Delete("n1", "ctr1", "eth0"));
+        Assert.False(File.Exists(orphan));
+    }
+
+    [Fact]
+    public void List_AsGCDoes_RemovesEveryOrphanedTemporary()
+    {
+        string a = Temp("n1-ctr1-eth0", DeadPid());
+        string b = Temp("n2-ctr9-net1", DeadPid());
+        string live = Temp("n2-ctr9-net1", Environment.ProcessId);
+        Assert.Empty(Cache.List());
+        Assert.False(File.Exists(a));
+        Assert.False(File.Exists(b));
+        Assert.True(File.Exists(live));
+    }
+
+    [Fact]
+    public void Write_IdTooLongForAFileName_CachedUnderAHashAndFound()
+    {
+        string id = new('c', 300);
+        Cache.Write("n1", id, "eth0", null, s_config, [], null, WriteResult);
+        string name = Path.GetFileName(Cache.PathFor("n1", id, "eth0"));
+        Assert.StartsWith("long-", name, StringComparison.Ordinal);
+        Assert.Equal(id, Cache.Read("n1", id, "eth0")!.ContainerId);
+        Assert.Equal(id, Assert.Single(Cache.List(id)).ContainerId);
+        Assert.Empty(Cache.List("ctr-other"));
+        Assert.True(Cache.Delete("n1", id, "eth0"));
+        Assert.Equal("n1-ctr1-eth0", Path.GetFileName(Cache.PathFor("n1", "ctr1", "eth0"))); // libcni's name otherwise
+    }
 }

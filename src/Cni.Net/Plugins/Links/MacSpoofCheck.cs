@@ -110,8 +110,13 @@ public static class MacSpoofCheck
     {
         ArgumentException.ThrowIfNullOrEmpty(containerId);
         ArgumentException.ThrowIfNullOrEmpty(ifName);
-        return containerId + "-" + ifName;
+        // nf_tables names hold 255 bytes; a longer id (the spec sets no limit) goes in as a hash.
+        return Encoding.UTF8.GetByteCount(containerId) <= MaxIdBytes
+            ? containerId + "-" + ifName
+            : "sha512-" + Convert.ToHexStringLower(Interop.Sha512.HashData(Encoding.UTF8.GetBytes(containerId)))[..48] + "-" + ifName;
     }
+
+    private const int MaxIdBytes = 200;
 
     private static string FormatMac(PhysicalAddress mac) =>
         string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));

@@ -66,6 +66,11 @@ public sealed class HostLocalStore : IDisposable
         {
             throw new IOException($"cannot create {directory}: {e.Message}", e);
         }
+        catch (IOException e) when (File.Exists(directory))
+        {
+            // .NET says "The file '…' already exists"; say what is wrong with the store.
+            throw new IOException($"the host-local store {directory} is a file, not a directory", e);
+        }
         return new HostLocalStore(directory, FileLock.Acquire(Path.Combine(directory, "lock")));
     }
 

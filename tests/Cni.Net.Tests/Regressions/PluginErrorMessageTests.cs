@@ -21,4 +21,22 @@ public class PluginErrorMessageTests
         Assert.DoesNotContain("(Parameter", e.Message, StringComparison.Ordinal);
         Assert.StartsWith("ranges: the list is empty", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void HostLocalStore_NetworkDirectoryIsAFile_SaysSoWithThePath_Code5()
+    {
+        string dataDir = Directory.CreateTempSubdirectory("cni-store-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dataDir, "net1"), "not a directory");
+            IOException io = Assert.Throws<IOException>(() => Cni.Net.Ipam.HostLocalStore.Open("net1", dataDir));
+            CniException e = CniPluginHost.ToCniException(io);
+            Assert.Equal(CniErrorCode.IOFailure, e.Code);
+            Assert.Equal($"the host-local store {Path.Combine(dataDir, "net1")} is a file, not a directory", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
 }

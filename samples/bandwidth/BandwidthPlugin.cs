@@ -58,7 +58,7 @@ internal sealed class BandwidthPlugin : ICniPlugin
                     links.TryDeleteLink(ifb.Index);
                     throw;
                 }
-                result.Interfaces.Add(new CniInterface { Name = ifbName, Mac = FormatMac(ifb.MacAddress) });
+                result.Interfaces.Add(new CniInterface { Name = ifbName, Mac = CniInterface.FormatMac(ifb.MacAddress) });
             }
         });
         return ValueTask.FromResult(result);
@@ -197,7 +197,4 @@ internal sealed class BandwidthPlugin : ICniPlugin
     private static CniException CheckFailed(string message) =>
         new(CniErrorCode.InvalidNetworkConfig, "bandwidth check: " + message);
 
-
-    private static string? FormatMac(PhysicalAddress? address) =>
-        address is null ? null : string.Join(':', address.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
 }

@@ -73,9 +73,9 @@ internal sealed class BridgePlugin : ICniPlugin
             }
 
             var result = new CniResult(CniVersion.Latest);
-            result.Interfaces.Add(new CniInterface { Name = bridge.Name, Mac = Format(bridge.MacAddress) });
-            result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = Format(veth.Host.MacAddress) });
-            result.Interfaces.Add(new CniInterface { Name = veth.Container.Name, Mac = Format(veth.Container.MacAddress), Sandbox = request.NetNs });
+            result.Interfaces.Add(new CniInterface { Name = bridge.Name, Mac = CniInterface.FormatMac(bridge.MacAddress) });
+            result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = CniInterface.FormatMac(veth.Host.MacAddress) });
+            result.Interfaces.Add(new CniInterface { Name = veth.Container.Name, Mac = CniInterface.FormatMac(veth.Container.MacAddress), Sandbox = request.NetNs });
 
             if (hasIpam)
             {
@@ -116,8 +116,8 @@ internal sealed class BridgePlugin : ICniPlugin
                 pod.SetLinkUp(veth.Container.Index);
             }
             LinkInfo host = await WaitForwardingAsync(node, veth.Host.Name, cancellationToken).ConfigureAwait(false);
-            result.Interfaces[1].Mac = Format(host.MacAddress);
-            result.Interfaces[0].Mac = Format(node.GetLink(bridge.Index).MacAddress);
+            result.Interfaces[1].Mac = CniInterface.FormatMac(host.MacAddress);
+            result.Interfaces[0].Mac = CniInterface.FormatMac(node.GetLink(bridge.Index).MacAddress);
             if (request.Config.Dns is { IsEmpty: false } dns)
             {
                 result.Dns = dns;
@@ -533,20 +533,10 @@ internal sealed class BridgePlugin : ICniPlugin
 
     private static void ExpectMac(CniInterface entry, LinkInfo link)
     {
-        if (!string.IsNullOrEmpty(entry.Mac) && !string.Equals(entry.Mac, Format(link.MacAddress), StringComparison.OrdinalIgnoreCase))
+        if (!string.IsNullOrEmpty(entry.Mac) && !string.Equals(entry.Mac, CniInterface.FormatMac(link.MacAddress), StringComparison.OrdinalIgnoreCase))
         {
-            throw CheckFailed($"interface {link.Name}: MAC {Format(link.MacAddress)} differs from prevResult's {entry.Mac}");
+            throw CheckFailed($"interface {link.Name}: MAC {CniInterface.FormatMac(link.MacAddress)} differs from prevResult's {entry.Mac}");
         }
-    }
-
-    private static string Format(PhysicalAddress? mac)
-    {
-        if (mac is null)
-        {
-            return "";
-        }
-        byte[] b = mac.GetAddressBytes();
-        return string.Join(':', b.Select(x => x.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private static CniException CheckFailed(string message) => new(PodInterface.CheckFailedCode, message);

@@ -9,6 +9,37 @@ public sealed class CniInterface
     /// <summary>The hardware address as text (<c>mac</c>); 20-byte InfiniBand addresses included.</summary>
     public string? Mac { get; set; }
 
+    /// <summary>
+    /// A hardware address as CNI results carry it: lower-case hex bytes joined by colons (<c>0a:58:0a:f4:01:05</c>),
+    /// whatever its length; null for null.
+    /// </summary>
+    /// <param name="address">The address, for example a link's.</param>
+    /// <returns>The text, or null.</returns>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(address))]
+    public static string? FormatMac(System.Net.NetworkInformation.PhysicalAddress? address)
+    {
+        if (address is null)
+        {
+            return null;
+        }
+        byte[] bytes = address.GetAddressBytes();
+        if (bytes.Length == 0)
+        {
+            return string.Empty;
+        }
+        return string.Create(bytes.Length * 3 - 1, bytes, static (span, b) =>
+        {
+            for (int i = 0; i < b.Length; i++)
+            {
+                if (i > 0)
+                {
+                    span[i * 3 - 1] = ':';
+                }
+                b[i].TryFormat(span.Slice(i * 3, 2), out _, "x2", System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+    }
+
     /// <summary>The MTU (<c>mtu</c>, 1.1.0).</summary>
     public int? Mtu { get; set; }
 

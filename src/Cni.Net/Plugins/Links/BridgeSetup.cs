@@ -116,34 +116,6 @@ public static class BridgeSetup
         }
     }
 
-    /// <summary>
-    /// Makes bridged IPv4 and IPv6 traffic pass through iptables (<c>bridge-nf-call-iptables</c> and
-    /// <c>bridge-nf-call-ip6tables</c> = 1), so that pod-to-pod traffic on one bridge sees the node's rules, when the
-    /// kernel has bridge netfilter; does nothing otherwise.
-    /// </summary>
-    /// <param name="networkNamespace">The node namespace; null for the calling thread's.</param>
-    /// <returns>Whether bridge netfilter exists (and is now on).</returns>
-    public static bool EnableBridgeNetfilter(NetworkNamespace? networkNamespace = null)
-    {
-        bool present = false;
-        foreach (string key in (ReadOnlySpan<string>)["net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"])
-        {
-            try
-            {
-                if (Sysctl.Read(key, networkNamespace) != "1")
-                {
-                    Sysctl.Write(key, "1", networkNamespace);
-                }
-                present = true;
-            }
-            catch (FileNotFoundException)
-            {
-                // No br_netfilter in this kernel (or namespace): nothing to switch on.
-            }
-        }
-        return present;
-    }
-
     /// <summary>Turns on IP forwarding for the family (<c>net.ipv4.ip_forward</c> or <c>net.ipv6.conf.all.forwarding</c>) unless it is on.</summary>
     /// <param name="family">InterNetwork or InterNetworkV6.</param>
     /// <param name="networkNamespace">The node namespace; null for the calling thread's.</param>

@@ -30,7 +30,7 @@ public static class MacSpoofCheck
     {
         ArgumentException.ThrowIfNullOrEmpty(hostIfName);
         ArgumentNullException.ThrowIfNull(podMac);
-        string chain = Chain(containerId, ifName), mac = FormatMac(podMac), comment = Comment(containerId, ifName);
+        string chain = Chain(containerId, ifName), mac = CniInterface.FormatMac(podMac), comment = Comment(containerId, ifName);
         var script = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"add table {Table}")
             .AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} PREROUTING {{ type filter hook prerouting priority -300; policy accept; }}")
@@ -117,9 +117,6 @@ public static class MacSpoofCheck
     }
 
     private const int MaxIdBytes = 200;
-
-    private static string FormatMac(PhysicalAddress mac) =>
-        string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
 
     private static async ValueTask ApplyAsync(string script, string what, CancellationToken cancellationToken)
     {

@@ -75,7 +75,7 @@ public static class HostLocalRangeSets
         }
         catch (ArgumentException e)
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, TrimParameter(e));
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, CniException.MessageWithoutParameter(e));
         }
         return sets;
     }
@@ -139,17 +139,9 @@ public static class HostLocalRangeSets
         catch (ArgumentException e)
         {
             string key = e.ParamName is "subnet" or "rangeStart" or "rangeEnd" or "gateway" ? $" (key '{e.ParamName}')" : "";
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid range set {index} in {where}{key}: {TrimParameter(e)}");
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid range set {index} in {where}{key}: {CniException.MessageWithoutParameter(e)}");
         }
     }
 
     private static CniException Misused(string message) => new(CniErrorCode.InvalidNetworkConfig, message);
-
-    /// <summary>ArgumentException appends " (Parameter 'x')"; the messages name the key already.</summary>
-    private static string TrimParameter(ArgumentException e)
-    {
-        string m = e.Message;
-        int p = m.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
-        return p >= 0 ? m[..p] : m;
-    }
 }

@@ -135,26 +135,11 @@ public static class CniPluginHost
         OperationCanceledException or TimeoutException =>
             new CniException(CniErrorCode.TryAgainLater, $"the operation was cancelled or timed out: {e.Message}", null, e),
         JsonException => new CniException(CniErrorCode.DecodingFailure, e.Message, null, e),
-        ArgumentException a => new CniException(CniErrorCode.InvalidNetworkConfig, WithoutParameterName(a), null, e),
+        ArgumentException a => new CniException(CniErrorCode.InvalidNetworkConfig, CniException.MessageWithoutParameter(a), null, e),
         FormatException => new CniException(CniErrorCode.InvalidNetworkConfig, e.Message, null, e),
         IOException => new CniException(CniErrorCode.IOFailure, e.Message, null, e),
         _ => new CniException(CniErrorCode.IOFailure, $"{e.GetType().Name}: {e.Message}", null, e),
     };
-
-    /// <summary>The message a runtime's user reads: without .NET's " (Parameter 'name')", which names a C# parameter.</summary>
-    private static string WithoutParameterName(ArgumentException e)
-    {
-        string message = e.Message;
-        if (e.ParamName is { } name)
-        {
-            string suffix = $" (Parameter '{name}')";
-            if (message.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                message = message[..^suffix.Length];
-            }
-        }
-        return message;
-    }
 
     private static async ValueTask ReleaseIpamAsync(CniPluginRequest request, string ipamType, ILogger logger)
     {

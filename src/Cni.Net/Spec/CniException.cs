@@ -44,4 +44,22 @@ public class CniException : Exception
         ArgumentNullException.ThrowIfNull(error);
         return new CniException((CniErrorCode)error.Code, error.Msg, error.Details);
     }
+
+    /// <summary>
+    /// The message of <paramref name="e"/> as a runtime's user should read it: without the " (Parameter 'name')" that
+    /// .NET appends, which names a C# parameter rather than a CNI key.
+    /// </summary>
+    internal static string MessageWithoutParameter(ArgumentException e)
+    {
+        string message = e.Message;
+        if (e.ParamName is { } name)
+        {
+            int cut = message.LastIndexOf($" (Parameter '{name}')", StringComparison.Ordinal);
+            if (cut >= 0)
+            {
+                message = message[..cut];
+            }
+        }
+        return message;
+    }
 }

@@ -13,9 +13,9 @@ internal sealed record BandwidthLimits(ulong IngressRate, ulong IngressBurst, Tb
 {
     public bool IsEmpty => Ingress is null && Egress is null;
 
-    public static BandwidthLimits Read(CniPluginRequest request, PschedClock clock)
+    public static BandwidthLimits Read(CniPluginRequest<BandwidthNetConf> request, PschedClock clock)
     {
-        BandwidthNetConf conf = BandwidthNetConf.Parse(request.StdinData.Span);
+        BandwidthNetConf conf = request.NetConf;
         // Subnet-scoped shaping needs htb classes and per-subnet filters; refusing beats silently shaping everything.
         if (conf.ShapedSubnets is { Count: > 0 } || conf.UnshapedSubnets is { Count: > 0 })
         {
@@ -24,7 +24,7 @@ internal sealed record BandwidthLimits(ulong IngressRate, ulong IngressBurst, Tb
         }
         ulong ingressRate = conf.IngressRate, ingressBurst = conf.IngressBurst;
         ulong egressRate = conf.EgressRate, egressBurst = conf.EgressBurst;
-        if (conf.RuntimeBandwidth is { } capability)
+        if (request.RuntimeConfig?.Bandwidth is { } capability)
         {
             ingressRate = capability.IngressRate;
             ingressBurst = capability.IngressBurst;

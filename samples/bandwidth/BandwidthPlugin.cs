@@ -13,10 +13,10 @@ namespace Cni.Net.Samples.Bandwidth;
 /// <see cref="BandwidthShaping"/> layout (tbf at the veth's root; ingress qdisc + one u32/mirred redirect to an ifb
 /// named as the reference names it + tbf at the ifb's root). All over rtnetlink, no tc process.
 /// </summary>
-internal sealed class BandwidthPlugin : ICniPlugin
+internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJsonContext.Default.BandwidthNetConf)
 {
     private const string ChainedOnly = "bandwidth must be called as a chained plugin (prevResult is missing)";
-    public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask<CniResult> AddAsync(CniPluginRequest<BandwidthNetConf> request, CancellationToken cancellationToken)
     {
         CniResult prev = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, ChainedOnly);
         BandwidthLimits limits = BandwidthLimits.Read(request, PschedClock.Current);
@@ -64,7 +64,7 @@ internal sealed class BandwidthPlugin : ICniPlugin
         return ValueTask.FromResult(result);
     }
 
-    public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask DelAsync(CniPluginRequest<BandwidthNetConf> request, CancellationToken cancellationToken)
     {
         // Only the ifb is ours alone; the qdiscs on the host veth go with the veth, which the interface plugin deletes.
         string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
@@ -76,7 +76,7 @@ internal sealed class BandwidthPlugin : ICniPlugin
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask CheckAsync(CniPluginRequest<BandwidthNetConf> request, CancellationToken cancellationToken)
     {
         CniResult prev = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, ChainedOnly);
         BandwidthLimits limits = BandwidthLimits.Read(request, PschedClock.Current);
@@ -112,7 +112,7 @@ internal sealed class BandwidthPlugin : ICniPlugin
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask GCAsync(CniPluginRequest<BandwidthNetConf> request, CancellationToken cancellationToken)
     {
         string network = request.Config.Name ?? string.Empty;
         var valid = new HashSet<string>(request.ValidAttachments.Select(a => IfbNames.Alias(network, a.ContainerId)), StringComparer.Ordinal);

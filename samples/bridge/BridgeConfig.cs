@@ -1,220 +1,94 @@
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using Cni.Net.Spec;
 
 namespace Cni.Samples.Bridge;
 
-/// <summary>The reference bridge plugin's configuration keys (unknown keys are ignored).</summary>
-/// <remarks>
-/// Read with one <see cref="Utf8JsonReader"/> pass over stdin rather than a JsonSerializerContext: building the
-/// serializer's metadata for a type (property tables, attribute lookups, encoded names) costs more at start-up than
-/// the whole parse, and a plugin process starts for every command. Keys are matched exactly, numbers are strict,
-/// <c>null</c> leaves an optional key unset and is refused where a value is required — as the serializer did.
-/// </remarks>
-internal sealed class BridgeConfig
+/// <summary>The reference bridge plugin's configuration keys (unknown keys are ignored, as the reference does).</summary>
+internal sealed record BridgeConfig
 {
-    public string? Bridge { get; set; }
+    public string? Bridge { get; init; }
 
-    public bool IsGateway { get; set; }
+    public bool IsGateway { get; init; }
 
-    public bool IsDefaultGateway { get; set; }
+    public bool IsDefaultGateway { get; init; }
 
-    public bool ForceAddress { get; set; }
+    public bool ForceAddress { get; init; }
 
-    public bool IPMasq { get; set; }
+    public bool IPMasq { get; init; }
 
-    public int Mtu { get; set; }
+    public int Mtu { get; init; }
 
-    public bool HairpinMode { get; set; }
+    public bool HairpinMode { get; init; }
 
-    public bool PromiscMode { get; set; }
+    public bool PromiscMode { get; init; }
 
-    public int Vlan { get; set; }
+    public int Vlan { get; init; }
 
+    // "set", not "init": the serializer's source generator passes false for a missing init-only member.
     public bool PreserveDefaultVlan { get; set; } = true;
 
-    public bool EnableDad { get; set; }
+    [JsonPropertyName("enabledad")]
+    public bool EnableDad { get; init; }
 
-    public bool MacSpoofCheck { get; set; }
+    [JsonPropertyName("macspoofchk")]
+    public bool MacSpoofCheck { get; init; }
 
-    /// <summary><c>args.cni.mac</c>.</summary>
-    public string? ArgsMac { get; set; }
+    /// <summary><c>ipam</c>: only its <c>type</c> matters here (the section goes to the IPAM plugin whole).</summary>
+    public BridgeIpam? Ipam { get; init; }
 
-    /// <summary><c>runtimeConfig.mac</c>.</summary>
-    public string? RuntimeMac { get; set; }
+    [JsonIgnore]
+    public bool HasIpam => !string.IsNullOrEmpty(Ipam?.Type);
 
+    /// <summary><c>args.cni</c>: only <c>mac</c> is read.</summary>
+    public BridgeArgs? Args { get; init; }
+
+    /// <summary><c>runtimeConfig</c>: only the <c>mac</c> capability is read (other capabilities are not bridge's).</summary>
+    public BridgeCniArgs? RuntimeConfig { get; init; }
+
+    [JsonIgnore]
     public string BridgeName => string.IsNullOrEmpty(Bridge) ? "cni0" : Bridge;
 
-    /// <summary>Reads the keys of the plugin's config (the bytes of stdin).</summary>
-    /// <exception cref="CniException">A key has the wrong type (code 7, naming the key).</exception>
-    public static BridgeConfig Parse(ReadOnlySpan<byte> json)
+    /// <summary>The reference's checks on combinations and ranges, made before any link is touched.</summary>
+    public void Validate()
     {
-        var config = new BridgeConfig();
-        var reader = new Utf8JsonReader(json);
-        try
+        if (Vlan is < 0 or > 4094)
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                throw Invalid("$", "an object");
-            }
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (CniJsonKeys.Matches(ref reader, "bridge"u8))
-                {
-                    config.Bridge = ReadString(ref reader, "bridge");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "isGateway"u8))
-                {
-                    config.IsGateway = ReadBool(ref reader, "isGateway");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "isDefaultGateway"u8))
-                {
-                    config.IsDefaultGateway = ReadBool(ref reader, "isDefaultGateway");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "forceAddress"u8))
-                {
-                    config.ForceAddress = ReadBool(ref reader, "forceAddress");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "ipMasq"u8))
-                {
-                    config.IPMasq = ReadBool(ref reader, "ipMasq");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "mtu"u8))
-                {
-                    config.Mtu = ReadInt(ref reader, "mtu");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "hairpinMode"u8))
-                {
-                    config.HairpinMode = ReadBool(ref reader, "hairpinMode");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "promiscMode"u8))
-                {
-                    config.PromiscMode = ReadBool(ref reader, "promiscMode");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "vlan"u8))
-                {
-                    config.Vlan = ReadInt(ref reader, "vlan");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "preserveDefaultVlan"u8))
-                {
-                    config.PreserveDefaultVlan = ReadBool(ref reader, "preserveDefaultVlan");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "enabledad"u8))
-                {
-                    config.EnableDad = ReadBool(ref reader, "enabledad");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "macspoofchk"u8))
-                {
-                    config.MacSpoofCheck = ReadBool(ref reader, "macspoofchk");
-                }
-                else if (CniJsonKeys.Matches(ref reader, "args"u8))
-                {
-                    config.ArgsMac = ReadArgsMac(ref reader);
-                }
-                else if (CniJsonKeys.Matches(ref reader, "runtimeConfig"u8))
-                {
-                    config.RuntimeMac = ReadMac(ref reader, "runtimeConfig");
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
+            throw CniException.InvalidConfig("vlan", $"invalid VLAN ID {Vlan} (must be between 0 and 4094)");
         }
-        catch (JsonException e)
+        if (HairpinMode && PromiscMode)
         {
-            throw new CniException(CniErrorCode.DecodingFailure, $"bridge config: {e.Message}", null, e);
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time");
         }
-        return config;
-    }
-
-    /// <summary><c>args</c>: only <c>args.cni.mac</c> is read.</summary>
-    private static string? ReadArgsMac(ref Utf8JsonReader reader)
-    {
-        string? mac = null;
-        if (!StartObjectOrNull(ref reader, "args"))
+        if (Vlan != 0 && (IsGateway || IsDefaultGateway))
         {
-            return null;
+            throw new CniException(CniErrorCode.UnsupportedField, "isGateway together with vlan (a gateway interface per VLAN) is not supported by this bridge plugin");
         }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        if (Mtu != 0 && Mtu is < 68 or > 65535)
         {
-            if (CniJsonKeys.Matches(ref reader, "cni"u8))
-            {
-                mac = ReadMac(ref reader, "args.cni");
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            // The kernel would refuse it halfway (68 is IPv4's minimum, 65535 the largest a bridge or veth takes).
+            throw CniException.InvalidConfig("mtu", $"{Mtu} is out of range (68 to 65535, or 0 for the default)");
         }
-        return mac;
     }
-
-    /// <summary>An object whose <c>mac</c> key is read (<c>runtimeConfig</c>, <c>args.cni</c>).</summary>
-    private static string? ReadMac(ref Utf8JsonReader reader, string path)
-    {
-        string? mac = null;
-        if (!StartObjectOrNull(ref reader, path))
-        {
-            return null;
-        }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (CniJsonKeys.Matches(ref reader, "mac"u8))
-            {
-                mac = ReadString(ref reader, path + ".mac");
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-        return mac;
-    }
-
-    private static bool StartObjectOrNull(ref Utf8JsonReader reader, string path)
-    {
-        reader.Read();
-        return reader.TokenType switch
-        {
-            JsonTokenType.Null => false,
-            JsonTokenType.StartObject => true,
-            _ => throw Invalid(path, "an object"),
-        };
-    }
-
-    private static string? ReadString(ref Utf8JsonReader reader, string path)
-    {
-        reader.Read();
-        return reader.TokenType switch
-        {
-            JsonTokenType.Null => null,
-            JsonTokenType.String => reader.GetString(),
-            _ => throw Invalid(path, "a string"),
-        };
-    }
-
-    private static bool ReadBool(ref Utf8JsonReader reader, string path)
-    {
-        reader.Read();
-        return reader.TokenType switch
-        {
-            JsonTokenType.True => true,
-            JsonTokenType.False => false,
-            _ => throw Invalid(path, "true or false"),
-        };
-    }
-
-    private static int ReadInt(ref Utf8JsonReader reader, string path)
-    {
-        reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value)
-            ? value
-            : throw Invalid(path, "a 32-bit integer");
-    }
-
-    private static CniException Invalid(string path, string expected) =>
-        new(CniErrorCode.InvalidNetworkConfig, $"bridge config: {path}: expected {expected}");
 }
+
+/// <summary><c>ipam</c> of the bridge config.</summary>
+internal sealed record BridgeIpam
+{
+    public string? Type { get; init; }
+}
+
+/// <summary><c>args</c> of the bridge config.</summary>
+internal sealed record BridgeArgs
+{
+    public BridgeCniArgs? Cni { get; init; }
+}
+
+/// <summary><c>args.cni</c> and <c>runtimeConfig</c> of the bridge config: the MAC address asked for.</summary>
+internal sealed record BridgeCniArgs
+{
+    public string? Mac { get; init; }
+}
+
+[JsonSerializable(typeof(BridgeConfig))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class BridgeJsonContext : JsonSerializerContext;

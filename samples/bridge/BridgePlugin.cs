@@ -16,7 +16,7 @@ namespace Cni.Samples.Bridge;
 /// in the pod's namespace), addresses from the IPAM plugin, the gateway on the bridge and IP masquerade in one
 /// netfilter transaction. DEL also removes the masquerade rules when the pod's namespace is already gone.
 /// </summary>
-internal sealed class BridgePlugin : ICniPlugin
+internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext.Default.BridgeConfig)
 {
     private const int ContainerInterfaceIndex = 2;
     // The port's operational state follows its carrier through the kernel's link watcher, asynchronously: poll
@@ -25,9 +25,9 @@ internal sealed class BridgePlugin : ICniPlugin
     private const int ShortestTimerWaitMs = 16;
     private static readonly AddressFamily[] s_families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
 
-    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
-        BridgeConfig config = Load(request);
+        BridgeConfig config = request.NetConf;
         PhysicalAddress? mac = ContainerMac(request, config);
         bool isGateway = config.IsGateway || config.IsDefaultGateway;
 
@@ -39,7 +39,7 @@ internal sealed class BridgePlugin : ICniPlugin
         // IPAM runs while the bridge and the veth are made (a plugin process of its own, milliseconds of start-up).
         // Not when CNI_IFNAME is taken: that ADD fails below, and releasing its allocation would release the
         // address of the pod that owns the interface (host-local releases by container id and ifname).
-        bool hasIpam = HasIpam(request);
+        bool hasIpam = request.NetConf.HasIpam;
         bool ipamStarted = hasIpam && !pod.TryGetLink(request.IfName, out _);
         ValueTask<CniResult> ipamAdd = ipamStarted ? CniIpam.AddAsync(request, cancellationToken) : default;
         bool ipamPending = ipamStarted;
@@ -144,14 +144,14 @@ internal sealed class BridgePlugin : ICniPlugin
         }
     }
 
-    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask DelAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
-        BridgeConfig config = Load(request);
+        BridgeConfig config = request.NetConf;
         // Three independent steps, each mostly a wait in the kernel: IPAM DEL (a plugin process of its own), the veth's
         // deletion (RCU grace periods, about 20 ms) and the masquerade teardown (nf_tables frees the deleted chain
         // after a grace period, which closing its socket waits for). They overlap: IPAM runs while the veth goes, and
         // when prevResult names the address families, the veth is deleted on a thread of its own during the teardown.
-        ValueTask ipamDel = HasIpam(request) ? CniIpam.DelAsync(request, cancellationToken) : default;
+        ValueTask ipamDel = request.NetConf.HasIpam ? CniIpam.DelAsync(request, cancellationToken) : default;
         HashSet<AddressFamily>? resultFamilies = request.PrevResult is { IPs.Count: > 0 } previous
             ? new HashSet<AddressFamily>(previous.IPs.Select(ip => ip.Address.Address.AddressFamily))
             : null;
@@ -254,11 +254,11 @@ internal sealed class BridgePlugin : ICniPlugin
         public void ThrowIfFailed() => _failure?.Throw();
     }
 
-    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask CheckAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
-        BridgeConfig config = Load(request);
+        BridgeConfig config = request.NetConf;
         using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
-        if (HasIpam(request))
+        if (request.NetConf.HasIpam)
         {
             await CniIpam.CheckAsync(request, cancellationToken).ConfigureAwait(false);
         }
@@ -318,45 +318,20 @@ internal sealed class BridgePlugin : ICniPlugin
         }
 
         PodInterface.Verify(pod, request.IfName, previous);
-        if (config.IPMasq && HasIpam(request))
+        if (config.IPMasq && request.NetConf.HasIpam)
         {
             await VerifyMasqueradeAsync(request, previous, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static BridgeConfig Load(CniPluginRequest request)
-    {
-        BridgeConfig config = BridgeConfig.Parse(request.StdinData.Span);
-        if (config.Vlan is < 0 or > 4094)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid VLAN ID {config.Vlan} (must be between 0 and 4094)");
-        }
-        if (config.HairpinMode && config.PromiscMode)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, "cannot set hairpin mode and promiscuous mode at the same time");
-        }
-        if (config.Vlan != 0 && (config.IsGateway || config.IsDefaultGateway))
-        {
-            throw new CniException(CniErrorCode.UnsupportedField, "isGateway together with vlan (a gateway interface per VLAN) is not supported by this bridge plugin");
-        }
-        if (config.Mtu != 0 && config.Mtu is < 68 or > 65535)
-        {
-            // Checked before any link is made: the kernel would refuse it halfway (68 is IPv4's minimum, 65535 the
-            // largest a bridge or veth takes).
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"mtu: {config.Mtu} is out of range (68 to 65535, or 0 for the default)");
-        }
-        return config;
-    }
-
-    private static bool HasIpam(CniPluginRequest request) =>
-        request.Config.Ipam is { } ipam && CniJsonKeys.GetProperty(ipam, "type") is { } type && !string.IsNullOrEmpty(type.ToString());
+    protected override void Validate(BridgeConfig config, CniPluginRequest request) => config.Validate();
 
     private static PhysicalAddress? ContainerMac(CniPluginRequest request, BridgeConfig config)
     {
-        string? text = config.RuntimeMac;
+        string? text = config.RuntimeConfig?.Mac;
         if (string.IsNullOrEmpty(text))
         {
-            text = config.ArgsMac;
+            text = config.Args?.Cni?.Mac;
         }
         if (string.IsNullOrEmpty(text) && request.Args.TryGetValue("MAC", out string? fromArgs))
         {
@@ -428,9 +403,9 @@ internal sealed class BridgePlugin : ICniPlugin
     /// GC: the IPAM plugin collects its reservations (in a chain, host-local is reached only through bridge), then
     /// the masquerade setups of containers that are not valid attachments go.
     /// </summary>
-    public async ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask GCAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
-        if (HasIpam(request))
+        if (request.NetConf.HasIpam)
         {
             await CniIpam.GCAsync(request, cancellationToken).ConfigureAwait(false);
         }

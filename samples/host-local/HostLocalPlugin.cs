@@ -3,33 +3,33 @@ using Cni.Net.Spec;
 
 namespace Cni.Net.Samples.HostLocal;
 
-/// <summary>host-local as an <see cref="ICniPlugin"/>: every verb, including GC and STATUS which the reference lacks.</summary>
-internal sealed class HostLocalPlugin : ICniPlugin
+/// <summary>host-local as a plugin: every verb, including GC and STATUS which the reference lacks.</summary>
+internal sealed class HostLocalPlugin() : CniPlugin<HostLocalNetConf>(HostLocalJsonContext.Default.HostLocalNetConf)
 {
-    public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(HostLocalHandler.Add(request.StdinData.Span, request.ContainerId, request.IfName, request.Args));
+    protected override ValueTask<CniResult> AddAsync(CniPluginRequest<HostLocalNetConf> request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(HostLocalHandler.Add(request.NetConf, request.ContainerId, request.IfName, request.Args));
 
-    public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask DelAsync(CniPluginRequest<HostLocalNetConf> request, CancellationToken cancellationToken)
     {
-        HostLocalHandler.Del(request.StdinData.Span, request.ContainerId, request.IfName);
+        HostLocalHandler.Del(request.NetConf, request.ContainerId, request.IfName);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask CheckAsync(CniPluginRequest<HostLocalNetConf> request, CancellationToken cancellationToken)
     {
-        HostLocalHandler.Check(request.StdinData.Span, request.ContainerId, request.IfName, request.Args);
+        HostLocalHandler.Check(request.NetConf, request.ContainerId, request.IfName, request.Args);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask StatusAsync(CniPluginRequest<HostLocalNetConf> request, CancellationToken cancellationToken)
     {
-        HostLocalHandler.Status(request.StdinData.Span);
+        HostLocalHandler.Status(request.NetConf);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask GCAsync(CniPluginRequest<HostLocalNetConf> request, CancellationToken cancellationToken)
     {
-        HostLocalHandler.GC(request.StdinData.Span, request.ValidAttachments.Select(a => (a.ContainerId, a.IfName)));
+        HostLocalHandler.GC(request.NetConf, request.ValidAttachments.Select(a => (a.ContainerId, a.IfName)));
         return ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Cni.Net.Ipam;
 using Cni.Net.Spec;
 
@@ -33,11 +32,9 @@ internal sealed class HostLocalSettings
 
     public IReadOnlyList<IPAddress> Requested { get; }
 
-    public IReadOnlyList<JsonElement> Routes { get; }
+    public IReadOnlyList<RouteConf?> Routes { get; }
 
     public string? ResolvConf { get; }
-
-    public static HostLocalNetConf ParseConf(ReadOnlySpan<byte> stdin) => HostLocalNetConf.Parse(stdin);
 
     /// <summary>
     /// Only what releasing needs (name and dataDir): DEL and GC must work even when the ranges or CNI_ARGS
@@ -78,11 +75,11 @@ internal sealed class HostLocalSettings
                 requested.Add(ParseRequested(ip, "CNI_ARGS IP"));
             }
         }
-        foreach (string ip in conf.Args?.Cni?.IPs ?? [])
+        foreach (string? ip in conf.Args?.Cni?.IPs ?? [])
         {
             requested.Add(ParseRequested(ip, "args.cni.ips"));
         }
-        foreach (string ip in conf.RuntimeConfig?.IPs ?? [])
+        foreach (string? ip in conf.RuntimeConfig?.IPs ?? [])
         {
             requested.Add(ParseRequested(ip, "runtimeConfig.ips"));
         }
@@ -104,11 +101,12 @@ internal sealed class HostLocalSettings
     private static IpRange? ToSpec(RangeConf? r) =>
         r is null ? null : new IpRange { Subnet = r.Subnet!, RangeStart = r.RangeStart, RangeEnd = r.RangeEnd, Gateway = r.Gateway };
 
-    private static List<IReadOnlyList<IpRange?>?>? ToSpec(List<List<RangeConf>>? sets) =>
+    private static List<IReadOnlyList<IpRange?>?>? ToSpec(IReadOnlyList<IReadOnlyList<RangeConf?>?>? sets) =>
         sets?.Select(set => set?.Select(ToSpec).ToList()).ToList<IReadOnlyList<IpRange?>?>();
 
-    private static IPAddress ParseRequested(string text, string source)
+    private static IPAddress ParseRequested(string? text, string source)
     {
+        text ??= "";
         ReadOnlySpan<char> span = text.AsSpan();
         int slash = span.IndexOf('/');
         if (slash >= 0)

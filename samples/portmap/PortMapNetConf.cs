@@ -1,30 +1,28 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Cni.Net.Samples.PortMap;
 
 // The reference plugin's own keys; name, cniVersion, runtimeConfig and prevResult are read through PluginConfig.
-internal sealed class PortMapNetConf
+internal sealed record PortMapNetConf
 {
     [JsonPropertyName("snat")]
-    public bool? Snat { get; set; }
+    public bool? Snat { get; init; }
 
     [JsonPropertyName("markMasqBit")]
-    public int? MarkMasqBit { get; set; }
+    public int? MarkMasqBit { get; init; }
 
     [JsonPropertyName("externalSetMarkChain")]
-    public string? ExternalSetMarkChain { get; set; }
+    public string? ExternalSetMarkChain { get; init; }
 
     [JsonPropertyName("masqAll")]
-    public bool? MasqAll { get; set; }
+    public bool? MasqAll { get; init; }
 
     [JsonPropertyName("conditionsV4")]
-    public List<string>? ConditionsV4 { get; set; }
+    public List<string>? ConditionsV4 { get; init; }
 
     [JsonPropertyName("conditionsV6")]
-    public List<string>? ConditionsV6 { get; set; }
+    public List<string>? ConditionsV6 { get; init; }
 }
 
 [JsonSerializable(typeof(PortMapNetConf))]
-[JsonSourceGenerationOptions(ReadCommentHandling = JsonCommentHandling.Disallow)]
 internal sealed partial class PortMapJsonContext : JsonSerializerContext;

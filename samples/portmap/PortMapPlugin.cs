@@ -10,8 +10,10 @@ namespace Cni.Net.Samples.PortMap;
 /// address family, a DEL that needs no mappings (the per-container chain is found by its name), CHECK against the
 /// expected rules, and GC by the entry rules' comments.
 /// </summary>
-internal sealed class PortMapPlugin : ICniPlugin
+internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
 {
+    protected override void Validate(PortMapNetConf config, CniPluginRequest request) => PortMapSettings.Validate(config);
+
     private const string ChainedOnly = "portmap must be called as a chained plugin (prevResult is missing)";
 
     private static readonly AddressFamily[] s_families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
@@ -20,12 +22,13 @@ internal sealed class PortMapPlugin : ICniPlugin
     private readonly ConntrackCleaner _conntrack;
 
     public PortMapPlugin(INetfilterBackend? backend = null, ConntrackCleaner? conntrack = null)
+        : base(PortMapJsonContext.Default.PortMapNetConf)
     {
         _backend = backend ?? new NftablesBackend();
         _conntrack = conntrack ?? new ConntrackCleaner();
     }
 
-    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<PortMapNetConf> request, CancellationToken cancellationToken)
     {
         CniResult prev = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, ChainedOnly);
         PortMapSettings settings = PortMapSettings.Read(request);
@@ -52,7 +55,7 @@ internal sealed class PortMapPlugin : ICniPlugin
         return prev;
     }
 
-    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask DelAsync(CniPluginRequest<PortMapNetConf> request, CancellationToken cancellationToken)
     {
         string network = request.Config.Name ?? string.Empty;
         // The previous result names the families that can hold rules; without it (a runtime that lost its cache)
@@ -79,7 +82,7 @@ internal sealed class PortMapPlugin : ICniPlugin
         }
     }
 
-    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask CheckAsync(CniPluginRequest<PortMapNetConf> request, CancellationToken cancellationToken)
     {
         if (request.PrevResult is null)
         {
@@ -125,7 +128,7 @@ internal sealed class PortMapPlugin : ICniPlugin
         }
     }
 
-    public async ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask GCAsync(CniPluginRequest<PortMapNetConf> request, CancellationToken cancellationToken)
     {
         string network = request.Config.Name ?? string.Empty;
         var valid = new HashSet<string>(request.ValidAttachments.Select(a => a.ContainerId), StringComparer.Ordinal);

@@ -25,10 +25,10 @@ internal sealed class PortMapSettings
     /// <summary>The first IPv4 and first IPv6 address of the previous result, with their prefix lengths.</summary>
     public List<CniIPNet> ContainerAddresses { get; } = [];
 
-    public static PortMapSettings Read(CniPluginRequest request)
+    /// <summary>The checks the reference makes on its own keys (the mappings are checked as they are read).</summary>
+    public static void Validate(PortMapNetConf conf)
     {
-        PortMapNetConf conf = request.Config.As(PortMapJsonContext.Default.PortMapNetConf);
-        if (conf.MarkMasqBit is int bit && conf.ExternalSetMarkChain is not null)
+        if (conf.MarkMasqBit is int && conf.ExternalSetMarkChain is not null)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, "cannot specify externalSetMarkChain and markMasqBit");
         }
@@ -41,6 +41,11 @@ internal sealed class PortMapSettings
             throw new CniException(CniErrorCode.InvalidNetworkConfig,
                 $"externalSetMarkChain '{external}' is not a chain name (1 to {CniNames.MaxChainLength} characters, no spaces)");
         }
+    }
+
+    public static PortMapSettings Read(CniPluginRequest<PortMapNetConf> request)
+    {
+        PortMapNetConf conf = request.NetConf;
         var options = new PortMapOptions
         {
             Snat = conf.Snat ?? true,
@@ -52,7 +57,7 @@ internal sealed class PortMapSettings
         };
 
         var mappings = new List<HostPortMapping>();
-        IReadOnlyList<PortMapping>? entries = request.Config.RuntimeConfig?.PortMappings;
+        IReadOnlyList<PortMapping>? entries = request.RuntimeConfig?.PortMappings;
         if (entries is not null)
         {
             for (int i = 0; i < entries.Count; i++)

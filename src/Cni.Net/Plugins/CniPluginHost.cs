@@ -137,7 +137,7 @@ public static class CniPluginHost
         JsonException => new CniException(CniErrorCode.DecodingFailure, e.Message, null, e),
         ArgumentException a => new CniException(CniErrorCode.InvalidNetworkConfig, CniException.MessageWithoutParameter(a), null, e),
         FormatException => new CniException(CniErrorCode.InvalidNetworkConfig, e.Message, null, e),
-        IOException => new CniException(CniErrorCode.IOFailure, e.Message, null, e),
+        IOException or UnauthorizedAccessException => new CniException(CniErrorCode.IOFailure, e.Message, null, e),
         _ => new CniException(CniErrorCode.IOFailure, $"{e.GetType().Name}: {e.Message}", null, e),
     };
 

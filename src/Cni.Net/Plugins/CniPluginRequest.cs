@@ -5,10 +5,13 @@ using Microsoft.Extensions.Logging;
 namespace Cni.Net.Plugins;
 
 /// <summary>One validated plugin invocation: the CNI_* environment, the config from stdin and its version.</summary>
-public sealed class CniPluginRequest
+public class CniPluginRequest
 {
+    private readonly DelegationState _delegation;
     private CniResult? _prevResult;
     private bool _prevResultRead;
+    private CniRuntimeConfig? _runtimeConfig;
+    private bool _runtimeConfigRead;
 
     internal CniPluginRequest(CniEnvironment environment, IReadOnlyDictionary<string, string> rawEnvironment,
         PluginConfig config, CniVersion version, ReadOnlyMemory<byte> stdinData, IReadOnlyList<CniAttachmentId> validAttachments,
@@ -22,6 +25,23 @@ public sealed class CniPluginRequest
         ValidAttachments = validAttachments;
         DelegationTimeout = delegationTimeout;
         Logger = logger;
+        _delegation = new DelegationState();
+    }
+
+    /// <summary>The same invocation seen through a typed view (<see cref="CniPluginRequest{TConfig}"/>): shares its state.</summary>
+    private protected CniPluginRequest(CniPluginRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Environment = request.Environment;
+        RawEnvironment = request.RawEnvironment;
+        Config = request.Config;
+        CniVersion = request.CniVersion;
+        StdinData = request.StdinData;
+        ValidAttachments = request.ValidAttachments;
+        DelegationTimeout = request.DelegationTimeout;
+        Logger = request.Logger;
+        BlockingDelegation = request.BlockingDelegation;
+        _delegation = request._delegation;
     }
 
     /// <summary>The command being run.</summary>
@@ -68,6 +88,24 @@ public sealed class CniPluginRequest
         }
     }
 
+    /// <summary>
+    /// <c>runtimeConfig</c>: the capability arguments the runtime passed (port mappings, bandwidth, MAC, IPs…), typed,
+    /// or <see langword="null"/> when there are none.
+    /// </summary>
+    /// <exception cref="CniException">Code 7 when a capability does not have its conventional shape.</exception>
+    public CniRuntimeConfig? RuntimeConfig
+    {
+        get
+        {
+            if (!_runtimeConfigRead)
+            {
+                _runtimeConfig = Config.RuntimeConfig;
+                _runtimeConfigRead = true;
+            }
+            return _runtimeConfig;
+        }
+    }
+
     /// <summary>GC only: the attachments the runtime still uses (<c>cni.dev/valid-attachments</c>).</summary>
     public IReadOnlyList<CniAttachmentId> ValidAttachments { get; }
 
@@ -82,5 +120,15 @@ public sealed class CniPluginRequest
     internal bool BlockingDelegation { get; init; }
 
     /// <summary>Set once an IPAM ADD succeeded, so the host can release the allocation when ADD fails later.</summary>
-    internal string? AllocatedIpamType { get; set; }
+    internal string? AllocatedIpamType
+    {
+        get => _delegation.AllocatedIpamType;
+        set => _delegation.AllocatedIpamType = value;
+    }
+
+    /// <summary>What a typed view and the request it was made from must agree on.</summary>
+    private sealed class DelegationState
+    {
+        public string? AllocatedIpamType;
+    }
 }

@@ -46,6 +46,19 @@ public class CniException : Exception
     }
 
     /// <summary>
+    /// A configuration value that is present and well-typed but not acceptable: code
+    /// <see cref="CniErrorCode.InvalidNetworkConfig"/> with the message <c>key: problem</c>.
+    /// </summary>
+    /// <param name="key">The key path, as the user wrote the config (<c>mtu</c>, <c>ipam.ranges[0][0].subnet</c>).</param>
+    /// <param name="problem">What is wrong with it, in CNI words (<c>70000 is out of range (68–65535)</c>).</param>
+    public static CniException InvalidConfig(string key, string problem)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(problem);
+        return new CniException(CniErrorCode.InvalidNetworkConfig, $"{key}: {problem}");
+    }
+
+    /// <summary>
     /// The message of <paramref name="e"/> as a runtime's user should read it: without the " (Parameter 'name')" that
     /// .NET appends, which names a C# parameter rather than a CNI key.
     /// </summary>

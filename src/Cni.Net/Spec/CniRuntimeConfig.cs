@@ -50,17 +50,6 @@ public sealed class CniRuntimeConfig
     [JsonPropertyName("infinibandGUID")]
     public string? InfinibandGuid { get; init; }
 
-    internal static CniRuntimeConfig FromJson(JsonObject json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, CniJsonContext.Default.CniRuntimeConfig) ?? new CniRuntimeConfig();
-        }
-        catch (JsonException e)
-        {
-            string path = string.IsNullOrEmpty(e.Path) ? "" : e.Path.TrimStart('$').TrimStart('.');
-            throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                $"runtimeConfig.{path}: value does not have the capability's shape", null, e);
-        }
-    }
+    internal static CniRuntimeConfig FromJson(JsonObject json) =>
+        CniConfigReader.Read(json, CniJsonContext.Default.CniRuntimeConfig, "runtimeConfig");
 }

@@ -186,35 +186,17 @@ public sealed class PluginConfig
     }
 
     /// <summary>
-    /// Reads the plugin's typed view of this configuration through a source-generated type (unknown keys are
-    /// ignored unless the type says otherwise). Keys are matched as Go matches them — case-insensitively, the last of
-    /// duplicate keys winning — whatever the context's own options say (see <see cref="CniJsonKeys"/>).
+    /// Reads the plugin's typed view of this configuration through a source-generated type, as Go's
+    /// <c>encoding/json</c> fills a plugin's struct: keys match case-insensitively (see <see cref="CniJsonKeys"/>), the
+    /// last of duplicate keys wins, <c>null</c> leaves a member at its default, unknown keys are ignored (they stay in
+    /// <see cref="Json"/>), and numbers are strict. Plugins built on <c>CniPlugin&lt;TConfig&gt;</c> get this for free.
     /// </summary>
-    /// <exception cref="CniException">Code <see cref="CniErrorCode.InvalidNetworkConfig"/> naming the JSON path of the
-    /// value that does not fit <typeparamref name="T"/>.</exception>
+    /// <exception cref="CniException">Code <see cref="CniErrorCode.InvalidNetworkConfig"/> naming the key path of the
+    /// value that does not fit <typeparamref name="T"/> (for example <c>ipam.ranges[0][0].subnet: expected a string, found 42</c>).</exception>
     public T As<T>(JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        try
-        {
-            return JsonSerializer.Deserialize(Json, CniJsonOptions.WithGoKeys(typeInfo))
-                ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "plugin config: null");
-        }
-        catch (JsonException e)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                $"{(string.IsNullOrEmpty(e.Path) ? "$" : e.Path)}: {FirstLine(e.Message)}", null, e);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or NotSupportedException)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"plugin config: {e.Message}", null, e);
-        }
-    }
-
-    private static string FirstLine(string message)
-    {
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+        return CniConfigReader.Read(Json, typeInfo);
     }
 
     /// <summary>The configuration as compact UTF-8 JSON (keys in their original order).</summary>

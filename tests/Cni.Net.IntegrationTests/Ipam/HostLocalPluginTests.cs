@@ -273,17 +273,19 @@ public sealed class HostLocalPluginTests : IDisposable
         Assert.DoesNotContain("   at ", r.StdOut + r.StdErr, StringComparison.Ordinal);
     }
 
+    // One policy for every plugin built on the SDK: a value of the wrong type is code 7 naming the key path.
     [Theory]
-    [InlineData("\"ranges\":\"10.66.0.0/24\"", "$.ipam.ranges")]
-    [InlineData("\"ranges\":[{\"subnet\":\"10.66.0.0/24\"}]", "$.ipam.ranges[0]")]
-    [InlineData("\"ranges\":[[{\"subnet\":24}]]", "$.ipam.ranges[0][0].subnet")]
-    [InlineData("\"subnet\":\"10.66.0.0/24\",\"resolvConf\":false", "$.ipam.resolvConf")]
-    [InlineData("\"subnet\":\"10.66.0.0/24\",\"routes\":{}", "$.ipam.routes")]
-    public void Add_WrongTypedKey_Code6NamingWhere(string ipamBody, string where)
+    [InlineData("\"ranges\":\"10.66.0.0/24\"", "ipam.ranges: expected a list, found a string")]
+    [InlineData("\"ranges\":[{\"subnet\":\"10.66.0.0/24\"}]", "ipam.ranges[0]: expected a list, found an object")]
+    [InlineData("\"ranges\":[[{\"subnet\":24}]]", "ipam.ranges[0][0].subnet: expected a string, found")]
+    [InlineData("\"subnet\":\"10.66.0.0/24\",\"resolvConf\":false", "ipam.resolvConf: expected a string, found")]
+    [InlineData("\"subnet\":\"10.66.0.0/24\",\"routes\":{}", "ipam.routes: expected a list, found an object")]
+    [InlineData("\"subnet\":\"10.66.0.0/24\",\"RoUtEs\":[{\"dst\":\"0.0.0.0/0\",\"MTU\":\"x\"}]", "ipam.routes[0].mtu: expected an integer, found")]
+    public void Add_WrongTypedKey_Code7NamingTheKeyPath(string ipamBody, string message)
     {
         JsonElement e = Error(Run(s_ours, "ADD", Config(_oursData, "1.0.0", ipamBody)));
-        Assert.Equal(6u, e.GetProperty("code").GetUInt32());
-        Assert.Contains(where, e.GetProperty("msg").GetString(), StringComparison.Ordinal);
+        Assert.Equal(7u, e.GetProperty("code").GetUInt32());
+        Assert.StartsWith(message, e.GetProperty("msg").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain(StoreSnapshot(_oursData), f => !f.StartsWith("last_", StringComparison.Ordinal));
     }
 

@@ -1,0 +1,105 @@
+using System.Text.Json.Serialization.Metadata;
+using Cni.Net.Spec;
+
+namespace Cni.Net.Plugins;
+
+/// <summary>
+/// The base of a plugin whose configuration is a record: the host reads stdin into <typeparamref name="TConfig"/>
+/// before any handler runs, with the rules a Go plugin's <c>json.Unmarshal</c> follows (case-insensitive keys, the
+/// last duplicate wins, <c>null</c> leaves the default, unknown keys ignored, strict numbers) and one error policy:
+/// malformed JSON is code 6, a value of the wrong type, a missing required key or a value <see cref="Validate"/>
+/// refuses is code 7 with the key path in the message.
+/// </summary>
+/// <typeparam name="TConfig">The configuration record; give it a source-generated <c>JsonSerializerContext</c>
+/// (<c>[JsonSerializable(typeof(MyConfig))]</c>, camel-case naming) so reading it stays reflection-free and
+/// NativeAOT-safe. A member whose default is not zero needs a <c>set</c> accessor: for a missing <c>init</c>-only
+/// member the source generator's constructor passes zero, losing the initializer's value.</typeparam>
+/// <example>
+/// <code>
+/// internal sealed record MyConfig
+/// {
+///     public string Bridge { get; set; } = "cni0";
+///     public int Mtu { get; init; }
+/// }
+///
+/// [JsonSerializable(typeof(MyConfig))]
+/// internal sealed partial class MyJsonContext : JsonSerializerContext;
+///
+/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(MyJsonContext.Default.MyConfig)
+/// {
+///     protected override ValueTask&lt;CniResult&gt; AddAsync(CniPluginRequest&lt;MyConfig&gt; request, CancellationToken ct) =>
+///         ValueTask.FromResult(request.PrevResult ?? new CniResult());
+///     …
+/// }
+/// </code>
+/// </example>
+public abstract class CniPlugin<TConfig> : ICniPlugin
+    where TConfig : class
+{
+    private readonly JsonTypeInfo<TConfig> _configType;
+
+    /// <summary>Creates the plugin.</summary>
+    /// <param name="configType">The source-generated metadata of <typeparamref name="TConfig"/>.</param>
+    protected CniPlugin(JsonTypeInfo<TConfig> configType)
+    {
+        ArgumentNullException.ThrowIfNull(configType);
+        _configType = configType;
+    }
+
+    /// <inheritdoc/>
+    public virtual IReadOnlyList<CniVersion> SupportedVersions => CniVersion.Supported;
+
+    /// <summary>ADD: set up the attachment and return its result (the host converts it to the config's version).</summary>
+    protected abstract ValueTask<CniResult> AddAsync(CniPluginRequest<TConfig> request, CancellationToken cancellationToken);
+
+    /// <summary>DEL: remove the attachment; must succeed when things are already gone or the netns is missing.</summary>
+    protected abstract ValueTask DelAsync(CniPluginRequest<TConfig> request, CancellationToken cancellationToken);
+
+    /// <summary>CHECK: throw when the attachment is not as <see cref="CniPluginRequest.PrevResult"/> says.</summary>
+    protected abstract ValueTask CheckAsync(CniPluginRequest<TConfig> request, CancellationToken cancellationToken);
+
+    /// <summary>STATUS: throw code 50/51 when not ready. Default: ready.</summary>
+    protected virtual ValueTask StatusAsync(CniPluginRequest<TConfig> request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>GC: release what belongs to attachments not in <see cref="CniPluginRequest.ValidAttachments"/>. Default: nothing.</summary>
+    protected virtual ValueTask GCAsync(CniPluginRequest<TConfig> request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Checks what the types alone cannot (ranges, combinations, names), before any handler runs. Throw
+    /// <see cref="CniException.InvalidConfig(string, string)"/> naming the key. Default: nothing to check.
+    /// </summary>
+    /// <param name="config">The configuration as read.</param>
+    /// <param name="request">The invocation (its command, for checks that apply only to some).</param>
+    protected virtual void Validate(TConfig config, CniPluginRequest request)
+    {
+    }
+
+    /// <summary>Reads and validates the configuration of <paramref name="request"/>.</summary>
+    /// <exception cref="CniException">Code 7 naming the key that does not fit.</exception>
+    protected CniPluginRequest<TConfig> Read(CniPluginRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request is CniPluginRequest<TConfig> typed)
+        {
+            return typed;
+        }
+        TConfig config = request.Config.As(_configType);
+        Validate(config, request);
+        return new CniPluginRequest<TConfig>(request, config);
+    }
+
+    ValueTask<CniResult> ICniPlugin.AddAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+        AddAsync(Read(request), cancellationToken);
+
+    ValueTask ICniPlugin.DelAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+        DelAsync(Read(request), cancellationToken);
+
+    ValueTask ICniPlugin.CheckAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+        CheckAsync(Read(request), cancellationToken);
+
+    ValueTask ICniPlugin.StatusAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+        StatusAsync(Read(request), cancellationToken);
+
+    ValueTask ICniPlugin.GCAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+        GCAsync(Read(request), cancellationToken);
+}

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Cni.Net.Configuration;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Tool;
 

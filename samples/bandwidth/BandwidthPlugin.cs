@@ -5,6 +5,8 @@ using Cni.Net.Netlink.Route;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Samples.Bandwidth;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Cni.Net.Spec;
+using Cni.Net.Conventions.Links;
 
 namespace Cni.Samples.Bridge;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cni.Net.Kubelet;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.NfTables;
 
 namespace KubenetNode;
 

@@ -1,4 +1,5 @@
 using Cni.Net.Kubelet;
+using Cni.Net.Netfilter.NfTables;
 
 namespace KubenetNode;
 

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.Conntrack;
 
 namespace Cni.Net.Samples.PortMap;
 

@@ -2,6 +2,8 @@ using System.Net.Sockets;
 using Cni.Net.Netfilter;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Samples.PortMap;
 

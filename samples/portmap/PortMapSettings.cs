@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Cni.Net.Netfilter;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.Samples.PortMap;
 

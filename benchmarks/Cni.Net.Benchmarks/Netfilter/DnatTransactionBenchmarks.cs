@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Cni.Net.Netfilter;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Benchmarks.Netfilter;
 

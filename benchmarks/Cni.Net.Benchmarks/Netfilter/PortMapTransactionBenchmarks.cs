@@ -3,6 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Cni.Net.Netfilter;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.Iptables;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Benchmarks.Netfilter;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Configuration;
 

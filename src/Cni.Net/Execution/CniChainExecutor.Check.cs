@@ -1,4 +1,5 @@
 using Cni.Net.Spec;
+using Cni.Net.Processes;
 
 namespace Cni.Net.Execution;
 

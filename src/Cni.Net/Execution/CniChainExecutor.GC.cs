@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Cni.Net.Spec;
+using Cni.Net.Processes;
 
 namespace Cni.Net.Execution;
 

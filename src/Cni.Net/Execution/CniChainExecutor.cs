@@ -7,6 +7,7 @@ using Cni.Net.Plugins;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cni.Net.Processes;
 
 namespace Cni.Net.Execution;
 

@@ -42,7 +42,7 @@ internal sealed unsafe partial class FileLock : IDisposable
         int rc;
         do
         {
-            rc = Flock(fd, LOCK_EX);
+            rc = Syscalls.flock(fd, LOCK_EX);
         }
         while (rc < 0 && Marshal.GetLastPInvokeError() == EINTR);
         if (rc < 0)
@@ -60,11 +60,8 @@ internal sealed unsafe partial class FileLock : IDisposable
         if (fd >= 0)
         {
             // Closing the descriptor drops the lock as well; unlocking first keeps the order obvious.
-            _ = Flock(fd, LOCK_UN);
+            _ = Syscalls.flock(fd, LOCK_UN);
             _ = close(fd);
         }
     }
-
-    [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int fd, int operation);
 }

@@ -4,12 +4,6 @@ namespace Cni.Net.Kubelet;
 
 internal static partial class KubeletLog
 {
-    [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "Bridge netfilter is not present ({Key} missing); not setting it")]
-    public static partial void NoBridgeNetfilter(ILogger logger, string key);
-
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Could not set {Key}=1: {Reason}")]
-    public static partial void SysctlFailed(ILogger logger, string key, string reason);
-
     [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Using network {Network} from {Path}")]
     public static partial void UsingNetwork(ILogger logger, string network, string path);
 

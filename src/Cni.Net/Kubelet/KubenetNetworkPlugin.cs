@@ -5,6 +5,8 @@ using Cni.Net.Netfilter;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Kubelet;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.Kubelet;
 

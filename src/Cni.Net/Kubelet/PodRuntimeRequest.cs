@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
+using Cni.Net.Conventions.Links;
 
 namespace Cni.Net.Kubelet;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Cni.Net.Netlink;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Namespaces;
 

@@ -1,7 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Cni.Net.Netlink;
-using Cni.Net.Netlink.Interop;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Namespaces;
 
@@ -50,7 +50,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
     public static NetworkNamespace Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        int fd = NetlinkInterop.open(path, NetlinkInterop.O_RDONLY | NetlinkInterop.O_CLOEXEC, 0);
+        int fd = Syscalls.open(path, Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -63,8 +63,8 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         var handle = new SafeFdHandle(fd);
         try
         {
-            int type = NetlinkInterop.ioctl(fd, NetlinkInterop.NS_GET_NSTYPE);
-            if (type != NetlinkInterop.CLONE_NEWNET)
+            int type = Syscalls.ioctl(fd, Syscalls.NS_GET_NSTYPE);
+            if (type != Syscalls.CLONE_NEWNET)
             {
                 throw new IOException($"{path} is not a network namespace");
             }
@@ -112,22 +112,22 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         string path = RunDirectory + "/" + name;
         Directory.CreateDirectory(RunDirectory);
         MakeRunDirectoryShared();
-        int fd = NetlinkInterop.open(path, NetlinkInterop.O_RDONLY | NetlinkInterop.O_CREAT | NetlinkInterop.O_EXCL | NetlinkInterop.O_CLOEXEC, 0);
+        int fd = Syscalls.open(path, Syscalls.O_RDONLY | Syscalls.O_CREAT | Syscalls.O_EXCL | Syscalls.O_CLOEXEC, 0);
         if (fd < 0)
         {
             throw NamespaceErrors.Last("create", path);
         }
-        NetlinkInterop.close(fd);
+        Syscalls.close(fd);
         try
         {
             RunOnDedicatedThread(() =>
             {
-                if (NetlinkInterop.unshare(NetlinkInterop.CLONE_NEWNET) != 0)
+                if (Syscalls.unshare(Syscalls.CLONE_NEWNET) != 0)
                 {
                     throw NamespaceErrors.Last("unshare(CLONE_NEWNET)", path);
                 }
-                string self = $"/proc/self/task/{NetlinkInterop.gettid()}/ns/net";
-                if (NetlinkInterop.mount(self, path, "none", NetlinkInterop.MS_BIND, IntPtr.Zero) != 0)
+                string self = $"/proc/self/task/{Syscalls.gettid()}/ns/net";
+                if (Syscalls.mount(self, path, "none", Syscalls.MS_BIND, IntPtr.Zero) != 0)
                 {
                     throw NamespaceErrors.Last("mount --bind", path);
                 }
@@ -137,7 +137,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         }
         catch
         {
-            NetlinkInterop.umount2(path, NetlinkInterop.MNT_DETACH);
+            Syscalls.umount2(path, Syscalls.MNT_DETACH);
             File.Delete(path);
             throw;
         }
@@ -158,7 +158,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         {
             return false;
         }
-        if (NetlinkInterop.umount2(path, NetlinkInterop.MNT_DETACH) != 0)
+        if (Syscalls.umount2(path, Syscalls.MNT_DETACH) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errno.EINVAL)
@@ -183,12 +183,12 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         {
             // The thread ends right after, but it returns to its namespace first so that not even a thread that
             // is still exiting stays inside.
-            int original = NetlinkInterop.open("/proc/thread-self/ns/net", NetlinkInterop.O_RDONLY | NetlinkInterop.O_CLOEXEC, 0);
+            int original = Syscalls.open("/proc/thread-self/ns/net", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
             bool added = false;
             try
             {
                 _handle.DangerousAddRef(ref added);
-                if (NetlinkInterop.setns(_handle.Fd, NetlinkInterop.CLONE_NEWNET) != 0)
+                if (Syscalls.setns(_handle.Fd, Syscalls.CLONE_NEWNET) != 0)
                 {
                     throw NamespaceErrors.Last("setns", Path);
                 }
@@ -202,8 +202,8 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
                 }
                 if (original >= 0)
                 {
-                    _ = NetlinkInterop.setns(original, NetlinkInterop.CLONE_NEWNET);
-                    _ = NetlinkInterop.close(original);
+                    _ = Syscalls.setns(original, Syscalls.CLONE_NEWNET);
+                    _ = Syscalls.close(original);
                 }
             }
         });
@@ -220,7 +220,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
     internal T RunOnCallingThread<T>(Func<T> func)
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        int original = NetlinkInterop.open("/proc/thread-self/ns/net", NetlinkInterop.O_RDONLY | NetlinkInterop.O_CLOEXEC, 0);
+        int original = Syscalls.open("/proc/thread-self/ns/net", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
         if (original < 0)
         {
             throw NamespaceErrors.Last("open", "/proc/thread-self/ns/net");
@@ -229,7 +229,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         try
         {
             _handle.DangerousAddRef(ref added);
-            if (NetlinkInterop.setns(_handle.Fd, NetlinkInterop.CLONE_NEWNET) != 0)
+            if (Syscalls.setns(_handle.Fd, Syscalls.CLONE_NEWNET) != 0)
             {
                 throw NamespaceErrors.Last("setns", Path);
             }
@@ -239,7 +239,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
             }
             finally
             {
-                if (NetlinkInterop.setns(original, NetlinkInterop.CLONE_NEWNET) != 0)
+                if (Syscalls.setns(original, Syscalls.CLONE_NEWNET) != 0)
                 {
                     Environment.FailFast($"a thread could not return to its network namespace after working in {Path} " +
                         $"({Errno.Name(Marshal.GetLastPInvokeError())}); stopping rather than acting in the wrong namespace");
@@ -252,7 +252,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
             {
                 _handle.DangerousRelease();
             }
-            _ = NetlinkInterop.close(original);
+            _ = Syscalls.close(original);
         }
     }
 
@@ -295,14 +295,14 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
 
     private static unsafe (ulong Device, ulong Inode) Identify(int fd, string path)
     {
-        byte* buffer = stackalloc byte[NetlinkInterop.StatxSize];
-        if (NetlinkInterop.statx(fd, "", NetlinkInterop.AT_EMPTY_PATH, NetlinkInterop.STATX_INO, buffer) != 0)
+        byte* buffer = stackalloc byte[Syscalls.StatxSize];
+        if (Syscalls.statx(fd, "", Syscalls.AT_EMPTY_PATH, Syscalls.STATX_INO, buffer) != 0)
         {
             throw NamespaceErrors.Last("statx", path);
         }
-        ulong inode = *(ulong*)(buffer + NetlinkInterop.StatxInoOffset);
-        uint major = *(uint*)(buffer + NetlinkInterop.StatxDevMajorOffset);
-        uint minor = *(uint*)(buffer + NetlinkInterop.StatxDevMinorOffset);
+        ulong inode = *(ulong*)(buffer + Syscalls.StatxInoOffset);
+        uint major = *(uint*)(buffer + Syscalls.StatxDevMajorOffset);
+        uint minor = *(uint*)(buffer + Syscalls.StatxDevMinorOffset);
         return (((ulong)major << 32) | minor, inode);
     }
 
@@ -311,7 +311,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         // As ip netns does: make /run/netns a shared mount point, bind-mounting it onto itself first if needed.
         for (int attempt = 0; attempt < 2; attempt++)
         {
-            if (NetlinkInterop.mount("", RunDirectory, "none", NetlinkInterop.MS_SHARED | NetlinkInterop.MS_REC, IntPtr.Zero) == 0)
+            if (Syscalls.mount("", RunDirectory, "none", Syscalls.MS_SHARED | Syscalls.MS_REC, IntPtr.Zero) == 0)
             {
                 return;
             }
@@ -320,7 +320,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
             {
                 throw NamespaceErrors.Io("mount --make-shared", RunDirectory, errno);
             }
-            if (NetlinkInterop.mount(RunDirectory, RunDirectory, "none", NetlinkInterop.MS_BIND | NetlinkInterop.MS_REC, IntPtr.Zero) != 0)
+            if (Syscalls.mount(RunDirectory, RunDirectory, "none", Syscalls.MS_BIND | Syscalls.MS_REC, IntPtr.Zero) != 0)
             {
                 throw NamespaceErrors.Last("mount --bind", RunDirectory);
             }

@@ -4,7 +4,7 @@ namespace Cni.Net.Netfilter;
 
 /// <summary>
 /// Applies <see cref="NetfilterTransaction"/>s and reads tables back. Callers depend on this, not on how rules are
-/// written: <see cref="IptablesNftBackend"/> on a node, <see cref="InMemoryNetfilterBackend"/> in unit tests.
+/// written: <see cref="Iptables.IptablesNftBackend"/> on a node, <see cref="InMemoryNetfilterBackend"/> in unit tests.
 /// </summary>
 public interface INetfilterBackend
 {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Netfilter;
 

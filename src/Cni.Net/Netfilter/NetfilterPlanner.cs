@@ -1,3 +1,6 @@
+using Cni.Net.Netfilter.Iptables;
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netfilter;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Netfilter;
 

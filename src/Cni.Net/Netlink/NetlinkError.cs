@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Netlink;
 

@@ -1,3 +1,6 @@
+using Cni.Net.Interop;
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink;
 
 /// <summary>
@@ -49,7 +52,7 @@ public class NetlinkException : Exception
     public int Errno { get; }
 
     /// <summary>The errno's C name, such as <c>EEXIST</c>.</summary>
-    public string ErrnoName => Netlink.Errno.Name(Errno);
+    public string ErrnoName => Interop.Errno.Name(Errno);
 
     /// <summary>What was attempted, for example <c>add link</c>.</summary>
     public string Operation { get; }
@@ -65,7 +68,7 @@ public class NetlinkException : Exception
 
     private static string Format(string operation, int errno, string? extAck)
     {
-        string text = $"{operation}: {Netlink.Errno.Describe(errno)} ({Netlink.Errno.Name(errno)})";
+        string text = $"{operation}: {Interop.Errno.Describe(errno)} ({Interop.Errno.Name(errno)})";
         return string.IsNullOrEmpty(extAck) ? text : text + ": " + extAck;
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Netlink;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Cni.Net.Namespaces;
-using Cni.Net.Netlink.Interop;
+using Cni.Net.Interop;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -53,9 +53,9 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         {
             int one = 1;
             // Capped acks keep the receive buffer small; extended acks carry the kernel's reason text.
-            SetOption(NetlinkInterop.NETLINK_CAP_ACK, one);
-            ExtendedAck = SetOption(NetlinkInterop.NETLINK_EXT_ACK, one);
-            StrictChecking = SetOption(NetlinkInterop.NETLINK_GET_STRICT_CHK, one);
+            SetOption(Syscalls.NETLINK_CAP_ACK, one);
+            ExtendedAck = SetOption(Syscalls.NETLINK_EXT_ACK, one);
+            StrictChecking = SetOption(Syscalls.NETLINK_GET_STRICT_CHK, one);
             int bufferSize = 1024 * 1024;
             // Room for the acknowledgements of a pipelined batch; SO_RCVBUFFORCE needs CAP_NET_ADMIN, the plain
             // option is capped by net.core.rmem_max and is the fallback.
@@ -64,13 +64,13 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
                 _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, sizeof(int));
             }
 
-            NetlinkInterop.sockaddr_nl address = default;
+            Syscalls.sockaddr_nl address = default;
             address.nl_family = (ushort)AF_NETLINK;
-            if (bind(fd, (sockaddr*)&address, (uint)sizeof(NetlinkInterop.sockaddr_nl)) != 0)
+            if (bind(fd, (sockaddr*)&address, (uint)sizeof(Syscalls.sockaddr_nl)) != 0)
             {
                 ThrowHelper.ThrowErrno("bind(AF_NETLINK)", Marshal.GetLastSystemError());
             }
-            socklen_t length = (uint)sizeof(NetlinkInterop.sockaddr_nl);
+            socklen_t length = (uint)sizeof(Syscalls.sockaddr_nl);
             if (getsockname(fd, (sockaddr*)&address, &length) != 0)
             {
                 ThrowHelper.ThrowErrno("getsockname(AF_NETLINK)", Marshal.GetLastSystemError());
@@ -437,7 +437,7 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
 
     private bool SetOption(int option, int value)
     {
-        return setsockopt(_handle.Fd, NetlinkInterop.SOL_NETLINK, option, &value, sizeof(int)) == 0;
+        return setsockopt(_handle.Fd, Syscalls.SOL_NETLINK, option, &value, sizeof(int)) == 0;
     }
 
     private void Send(ReadOnlySpan<byte> bytes)
@@ -446,14 +446,14 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         _handle.DangerousAddRef(ref added);
         try
         {
-            NetlinkInterop.sockaddr_nl kernel = default;
+            Syscalls.sockaddr_nl kernel = default;
             kernel.nl_family = (ushort)AF_NETLINK;
             fixed (byte* p = bytes)
             {
                 while (true)
                 {
                     ssize_t sent = sendto(_handle.Fd, p, (size_t)bytes.Length, 0, (sockaddr*)&kernel,
-                        (uint)sizeof(NetlinkInterop.sockaddr_nl));
+                        (uint)sizeof(Syscalls.sockaddr_nl));
                     if ((long)sent >= 0)
                     {
                         if ((long)sent != bytes.Length)

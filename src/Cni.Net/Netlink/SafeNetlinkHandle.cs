@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Cni.Net.Netlink.Interop;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Netlink;
 
@@ -13,5 +13,5 @@ internal sealed class SafeFdHandle : SafeHandle
 
     public int Fd => (int)handle.ToInt64();
 
-    protected override bool ReleaseHandle() => NetlinkInterop.close((int)handle.ToInt64()) == 0;
+    protected override bool ReleaseHandle() => Syscalls.close((int)handle.ToInt64()) == 0;
 }

@@ -1,5 +1,6 @@
 using Cni.Net.Execution;
 using Cni.Net.Spec;
+using Cni.Net.Processes;
 
 namespace Cni.Net.Plugins;
 

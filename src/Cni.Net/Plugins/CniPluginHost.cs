@@ -6,6 +6,7 @@ using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Plugins;
 

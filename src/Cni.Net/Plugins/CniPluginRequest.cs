@@ -116,7 +116,7 @@ public class CniPluginRequest
 
     internal TimeSpan DelegationTimeout { get; }
 
-    /// <summary>Whether delegated plugins run on the calling thread (<see cref="BlockingPluginRunner"/>).</summary>
+    /// <summary>Whether delegated plugins run on the calling thread (<see cref="Processes.BlockingPluginRunner"/>).</summary>
     internal bool BlockingDelegation { get; init; }
 
     /// <summary>Set once an IPAM ADD succeeded, so the host can release the allocation when ADD fails later.</summary>

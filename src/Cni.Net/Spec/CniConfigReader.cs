@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Spec;
 

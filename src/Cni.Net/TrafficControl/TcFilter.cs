@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Cni.Net.Netlink;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.TrafficControl;
 

@@ -1,5 +1,6 @@
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.TrafficControl;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
+using Cni.Net.Interop;
 
 namespace Cni.Net.TrafficControl;
 

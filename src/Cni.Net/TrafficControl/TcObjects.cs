@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.TrafficControl;
 
 /// <summary>A qdisc as the kernel lists it.</summary>

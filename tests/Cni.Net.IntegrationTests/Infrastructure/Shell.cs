@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.IntegrationTests.Infrastructure;
 

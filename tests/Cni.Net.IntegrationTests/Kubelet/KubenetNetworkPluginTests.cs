@@ -4,6 +4,7 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Kubelet;
 using Cni.Net.Spec;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Kubelet;
 
@@ -97,7 +98,7 @@ public class KubenetNetworkPluginTests
         Assert.DoesNotContain(Directory.Exists(store) ? Directory.GetFiles(store) : [],
             f => File.ReadAllText(f).StartsWith(pod.SandboxId, StringComparison.Ordinal));
         string nat = Shell.Check("iptables-save", "-t", "nat");
-        Assert.DoesNotContain(Cni.Net.Netfilter.CniNames.PortMapChain("kubenet", pod.SandboxId), nat, StringComparison.Ordinal);
+        Assert.DoesNotContain(Cni.Net.Conventions.CniNames.PortMapChain("kubenet", pod.SandboxId), nat, StringComparison.Ordinal);
         Assert.DoesNotContain($"id: \"{pod.SandboxId}\"", nat, StringComparison.Ordinal);
         Assert.DoesNotContain(Shell.Json("ip", "-j", "link", "show").EnumerateArray(),
             l => l.GetProperty("ifname").GetString() == IfbNames.ForContainer("kubenet", pod.SandboxId));

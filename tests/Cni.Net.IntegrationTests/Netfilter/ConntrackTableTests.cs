@@ -6,6 +6,7 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink;
+using Cni.Net.Netfilter.Conntrack;
 
 namespace Cni.Net.IntegrationTests.Netfilter;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.Netfilter;
 

@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
+using Cni.Net.Netfilter.Iptables;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.Netfilter;
 

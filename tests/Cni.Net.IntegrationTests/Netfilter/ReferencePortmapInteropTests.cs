@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Netfilter;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.IntegrationTests.Netfilter;
 

@@ -4,6 +4,7 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Plugins.Bridge;
 using Cni.Net.Spec;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Plugins;
 
@@ -97,11 +98,11 @@ public sealed class NodeLifeDefectsTests
             string nat = PluginTestNode.Nat();
             foreach (string id in ids[..2])
             {
-                Assert.Contains(Cni.Net.Netfilter.CniNames.ContainerChain("brtest", id), nat, StringComparison.Ordinal);
+                Assert.Contains(Cni.Net.Conventions.CniNames.ContainerChain("brtest", id), nat, StringComparison.Ordinal);
             }
             foreach (string id in ids[2..])
             {
-                Assert.DoesNotContain(Cni.Net.Netfilter.CniNames.ContainerChain("brtest", id), nat, StringComparison.Ordinal);
+                Assert.DoesNotContain(Cni.Net.Conventions.CniNames.ContainerChain("brtest", id), nat, StringComparison.Ordinal);
             }
             List<string> kept = node.Reservations();
             Assert.Equal(2, kept.Count);

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Namespaces;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.TrafficControl;
 

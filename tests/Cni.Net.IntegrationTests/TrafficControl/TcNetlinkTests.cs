@@ -3,6 +3,8 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.TrafficControl;
+using Cni.Net.Interop;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.TrafficControl;
 

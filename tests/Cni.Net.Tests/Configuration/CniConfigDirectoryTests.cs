@@ -1,6 +1,7 @@
 using Cni.Net.Configuration;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Tests.Configuration;
 

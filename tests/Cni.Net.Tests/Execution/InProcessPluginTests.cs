@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Cni.Net.Execution;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Execution;
 

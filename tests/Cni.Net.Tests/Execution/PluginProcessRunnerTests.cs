@@ -3,6 +3,7 @@ using System.Text;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cni.Net.Processes;
 
 namespace Cni.Net.Tests.Execution;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cni.Net.Execution;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Tests.Execution;
 
@@ -34,8 +35,8 @@ public class ProcessInteropProbeTests
             Assert.Equal(
                 [ProcessInterop.FileActionsSize, ProcessInterop.SpawnAttrSize, ProcessInterop.SigSetSize,
                  ProcessInterop.POSIX_SPAWN_SETPGROUP, ProcessInterop.POSIX_SPAWN_SETSIGDEF, ProcessInterop.POSIX_SPAWN_SETSIGMASK,
-                 ProcessInterop.ENOENT, ProcessInterop.EINTR, ProcessInterop.EACCES, ProcessInterop.ETXTBSY, ProcessInterop.ESRCH,
-                 ProcessInterop.ECHILD, ProcessInterop.SIGKILL, ProcessInterop.O_CLOEXEC, ProcessInterop.AF_UNIX, ProcessInterop.SOCK_CLOEXEC],
+                 Errno.ENOENT, Errno.EINTR, Errno.EACCES, Errno.ETXTBSY, Errno.ESRCH,
+                 Errno.ECHILD, ProcessInterop.SIGKILL, ProcessInterop.O_CLOEXEC, ProcessInterop.AF_UNIX, ProcessInterop.SOCK_CLOEXEC],
                 v.Select(int.Parse));
         }
         finally

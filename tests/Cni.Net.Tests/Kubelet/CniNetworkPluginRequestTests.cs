@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cni.Net.Kubelet;
 using Cni.Net.Spec;
 using Cni.Net.Tests.Execution;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Kubelet;
 

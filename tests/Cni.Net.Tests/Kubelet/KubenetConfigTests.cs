@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Cni.Net.Kubelet;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Kubelet;
 
@@ -111,5 +112,5 @@ public class KubenetConfigTests
     }
 
     private static void NetfilterRuleText(Cni.Net.Netfilter.NetfilterRule rule, out string text) =>
-        text = Cni.Net.Netfilter.IptablesRuleFormatter.FormatSpec(rule);
+        text = Cni.Net.Netfilter.Iptables.IptablesRuleFormatter.FormatSpec(rule);
 }

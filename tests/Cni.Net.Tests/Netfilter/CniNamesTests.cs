@@ -1,4 +1,5 @@
 using Cni.Net.Netfilter;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.Tests.Netfilter;
 

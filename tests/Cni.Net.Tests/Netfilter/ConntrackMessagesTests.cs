@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink;
+using Cni.Net.Netfilter.Conntrack;
 
 namespace Cni.Net.Tests.Netfilter;
 

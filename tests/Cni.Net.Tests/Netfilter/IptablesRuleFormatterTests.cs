@@ -1,5 +1,6 @@
 using System.Net;
 using Cni.Net.Netfilter;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Netfilter;
 

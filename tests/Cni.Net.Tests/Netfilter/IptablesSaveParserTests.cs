@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Cni.Net.Netfilter;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Netfilter;
 

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink;
+using Cni.Net.Netfilter.Iptables;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Tests.Netfilter;
 

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Cni.Net.Netfilter;
+using Cni.Net.Conventions;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Netfilter;
 

@@ -4,8 +4,9 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using Cni.Net.Netlink;
-using Cni.Net.Netlink.Interop;
+using Cni.Net.Interop;
 using Cni.Net.Netlink.Route;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Netlink;
 
@@ -17,7 +18,7 @@ public class RtnlLayoutProbeTests
 {
     private static readonly Type[] s_constantClasses =
     [
-        typeof(Ifla), typeof(Ifa), typeof(Rta), typeof(Nda), typeof(AddressFamilies), typeof(NetlinkInterop),
+        typeof(Ifla), typeof(Ifa), typeof(Rta), typeof(Nda), typeof(AddressFamilies), typeof(Syscalls),
     ];
 
     // C# members whose C spelling differs, and members that are not C names at all.
@@ -30,11 +31,11 @@ public class RtnlLayoutProbeTests
         ["NetlinkLayout.NetByteOrderFlag"] = "NLA_F_NET_BYTEORDER",
         ["NetlinkLayout.AttributeTypeMask"] = "(__u16)NLA_TYPE_MASK",
         ["Rta.RtNextHopSize"] = "sizeof(struct rtnexthop)",
-        ["NetlinkInterop.StatxSize"] = "sizeof(struct statx)",
-        ["NetlinkInterop.StatxInoOffset"] = "offsetof(struct statx, stx_ino)",
-        ["NetlinkInterop.StatxDevMajorOffset"] = "offsetof(struct statx, stx_dev_major)",
-        ["NetlinkInterop.StatxDevMinorOffset"] = "offsetof(struct statx, stx_dev_minor)",
-        ["NetlinkInterop.NS_GET_NSTYPE"] = "NS_GET_NSTYPE",
+        ["Syscalls.StatxSize"] = "sizeof(struct statx)",
+        ["Syscalls.StatxInoOffset"] = "offsetof(struct statx, stx_ino)",
+        ["Syscalls.StatxDevMajorOffset"] = "offsetof(struct statx, stx_dev_major)",
+        ["Syscalls.StatxDevMinorOffset"] = "offsetof(struct statx, stx_dev_minor)",
+        ["Syscalls.NS_GET_NSTYPE"] = "NS_GET_NSTYPE",
         ["Errno.ENOTSUP"] = "ENOTSUP",
         ["Ifa.INFINITY_LIFE_TIME"] = "0xFFFFFFFFu", // kernel-internal (net/addrconf.h); uapi documents all-ones as forever
     };
@@ -79,7 +80,7 @@ public class RtnlLayoutProbeTests
         (typeof(RouteMessage), "rtmsg", ["rtm_family", "rtm_dst_len", "rtm_src_len", "rtm_tos", "rtm_table", "rtm_protocol", "rtm_scope", "rtm_type", "rtm_flags"]),
         (typeof(NeighborMessage), "ndmsg", ["ndm_family", "ndm_pad1", "ndm_pad2", "ndm_ifindex", "ndm_state", "ndm_flags", "ndm_type"]),
         (typeof(TrafficControlMessage), "tcmsg", ["tcm_family", "tcm__pad1", "tcm__pad2", "tcm_ifindex", "tcm_handle", "tcm_parent", "tcm_info"]),
-        (typeof(NetlinkInterop.sockaddr_nl), "sockaddr_nl", ["nl_family", "nl_pad", "nl_pid", "nl_groups"]),
+        (typeof(Syscalls.sockaddr_nl), "sockaddr_nl", ["nl_family", "nl_pad", "nl_pid", "nl_groups"]),
     ];
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Tests.Packaging;
 

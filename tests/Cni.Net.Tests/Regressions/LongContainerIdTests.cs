@@ -1,6 +1,7 @@
 using System.Text;
 using Cni.Net.Netfilter;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.Tests.Regressions;
 

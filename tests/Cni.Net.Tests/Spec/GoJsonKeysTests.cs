@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.Iptables;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Tests.Spec;
 

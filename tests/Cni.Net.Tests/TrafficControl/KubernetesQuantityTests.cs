@@ -1,4 +1,5 @@
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.Tests.TrafficControl;
 

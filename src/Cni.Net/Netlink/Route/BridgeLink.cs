@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>A Linux bridge and its options (unset options keep the kernel's defaults).</summary>

@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>A dummy link (a local sink with no carrier of its own).</summary>

@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>An intermediate functional block device (the bandwidth plugin's egress shaper).</summary>

@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>An ipvlan on top of a parent link.</summary>

@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>A macvlan on top of a parent link.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.NetworkInformation;
 using Cni.Net.Namespaces;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Netlink.Route;
 

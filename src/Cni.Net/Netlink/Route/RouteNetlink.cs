@@ -1,6 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Text;
 using Cni.Net.Namespaces;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Netlink.Route;
 

@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using Cni.Net.Namespaces;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Netlink.Route;
 

@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.NfTables;
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>An 802.1Q/802.1ad VLAN on top of a parent link.</summary>

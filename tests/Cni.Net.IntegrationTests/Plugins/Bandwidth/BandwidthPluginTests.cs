@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Plugins.PortMap;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Plugins.Bandwidth;
 

@@ -2,6 +2,7 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Netfilter;
 using Cni.Net.Netfilter;
 using Cni.Net.Spec;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Plugins.Bridge;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Netfilter;
 using Cni.Net.Netfilter;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Plugins.PortMap;
 

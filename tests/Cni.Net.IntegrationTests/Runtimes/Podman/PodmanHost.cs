@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Netfilter;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Runtimes.Podman;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Plugins.Bridge;
 using Cni.Net.TrafficControl;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Runtimes.Podman;
 

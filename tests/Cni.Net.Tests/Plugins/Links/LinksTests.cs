@@ -1,5 +1,5 @@
 using System.Net;
-using Cni.Net.Plugins.Links;
+using Cni.Net.Conventions.Links;
 using Cni.Net.Spec;
 
 namespace Cni.Net.Tests.Plugins.Links;

@@ -1,0 +1,266 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Cni.Net.Netlink;
+using static Cni.Net.Netfilter.NfTables.NfTablesProtocol;
+using Cni.Net.Netfilter;
+
+namespace Cni.Net.Netfilter.NfTables;
+
+/// <summary>
+/// One iptables table as dumped from nf_tables: the model state (built-in chains first, then user chains in the
+/// order iptables-nft-save prints them), each rule's handle, and which built-in chains really exist (iptables-nft
+/// creates base chains only when first used).
+/// </summary>
+internal sealed class NftTableSnapshot
+{
+    private NftTableSnapshot(NetfilterTableState state, Dictionary<string, List<ulong>> handles, HashSet<string> baseChains)
+    {
+        State = state;
+        Handles = handles;
+        ExistingBaseChains = baseChains;
+    }
+
+    public NetfilterTableState State { get; }
+
+    /// <summary>Per chain, the handle of each rule in order.</summary>
+    public Dictionary<string, List<ulong>> Handles { get; }
+
+    public HashSet<string> ExistingBaseChains { get; }
+
+    /// <summary>A snapshot of a table whose base chains do not exist yet, with the given user chains (unit tests).</summary>
+    internal static NftTableSnapshot ForTests(AddressFamily family, NetfilterTable table, Dictionary<string, (ulong Handle, NetfilterRule Rule)[]> userChains)
+    {
+        NetfilterTableState state = NetfilterTableState.Empty(family, table);
+        var handles = new Dictionary<string, List<ulong>>();
+        foreach (NetfilterChainState builtin in state.ChainList)
+        {
+            handles[builtin.Name] = [];
+        }
+        foreach (var (name, rules) in userChains)
+        {
+            state.ChainList.Add(new NetfilterChainState(name, null, [.. rules.Select(r => r.Rule)]));
+            handles[name] = [.. rules.Select(r => r.Handle)];
+        }
+        return new NftTableSnapshot(state, handles, []);
+    }
+
+    public static byte FamilyOf(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2;
+
+    /// <summary>Reads NFT_MSG_GETGEN's generation id.</summary>
+    public static uint ReadGeneration(NetlinkSocket socket)
+    {
+        NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETGEN), NetlinkMessageFlags.None);
+        w.WriteFamilyHeader(NfGenMsg.For(0));
+        var handler = new GenerationHandler();
+        socket.Request(ref w, "get nf_tables generation", ref handler);
+        return handler.Id;
+    }
+
+    /// <summary>
+    /// Reads the table's chains and then the rules of the chains <paramref name="ruleChains"/> chooses, given which
+    /// chains exist (null, or a null choice: every chain's).
+    /// </summary>
+    /// <remarks>Chains not chosen appear without rules.</remarks>
+    /// <exception cref="NetlinkException">A dump failed.</exception>
+    /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
+    public static NftTableSnapshot Read(NetlinkSocket socket, AddressFamily family, NetfilterTable table,
+        Func<Predicate<string>, IReadOnlySet<string>?>? ruleChains = null)
+    {
+        string tableName = NetfilterTables.Name(table);
+        byte nfFamily = FamilyOf(family);
+
+        NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETCHAIN), NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
+        w.WriteString(NFTA_CHAIN_TABLE, tableName);
+        var chains = new ChainHandler(tableName);
+        socket.Request(ref w, $"list {tableName} chains", ref chains);
+
+        var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
+        IReadOnlySet<string>? chosen = ruleChains?.Invoke(chains.Policies.ContainsKey);
+        if (chosen is null)
+        {
+            DumpRules(socket, nfFamily, tableName, null, rules);
+        }
+        else
+        {
+            foreach (string chain in chosen)
+            {
+                if (chains.Policies.ContainsKey(chain))
+                {
+                    DumpRules(socket, nfFamily, tableName, chain, rules);
+                }
+            }
+        }
+
+        var list = new List<NetfilterChainState>();
+        var handles = new Dictionary<string, List<ulong>>();
+        var baseChains = new HashSet<string>();
+        foreach (string builtin in NetfilterTables.BuiltinChains(table))
+        {
+            NetfilterVerdict policy = NetfilterVerdict.Accept;
+            if (chains.Policies.TryGetValue(builtin, out NetfilterVerdict? p) && p is not null)
+            {
+                policy = p.Value;
+                baseChains.Add(builtin);
+            }
+            list.Add(Chain(builtin, policy, rules, handles));
+        }
+        var users = new List<string>();
+        foreach (var (name, policy) in chains.Policies)
+        {
+            if (policy is null || !NetfilterTables.IsBuiltin(table, name))
+            {
+                users.Add(name);
+            }
+        }
+        users.Sort(StringComparer.Ordinal);
+        foreach (string name in users)
+        {
+            list.Add(Chain(name, null, rules, handles));
+        }
+        return new NftTableSnapshot(new NetfilterTableState(family, table, list), handles, baseChains);
+    }
+
+    private static void DumpRules(NetlinkSocket socket, byte nfFamily, string tableName, string? chain, RuleHandler into)
+    {
+        NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
+        w.WriteString(NFTA_RULE_TABLE, tableName);
+        if (chain is not null)
+        {
+            w.WriteString(NFTA_RULE_CHAIN, chain);
+        }
+        // One handler per dump: an interrupted dump restarts only its own chain's rules.
+        var rules = new RuleHandler(tableName, into.Ipv6);
+        socket.Request(ref w, chain is null ? $"list {tableName} rules" : $"list {tableName} chain {chain} rules", ref rules);
+        foreach (var (name, list) in rules.Chains)
+        {
+            into.Chains[name] = list;
+        }
+    }
+
+    private static NetfilterChainState Chain(string name, NetfilterVerdict? policy, RuleHandler rules, Dictionary<string, List<ulong>> handles)
+    {
+        var ruleList = new List<NetfilterRule>();
+        var handleList = new List<ulong>();
+        if (rules.Chains.TryGetValue(name, out List<(ulong Handle, NetfilterRule Rule)>? found))
+        {
+            foreach ((ulong handle, NetfilterRule rule) in found)
+            {
+                ruleList.Add(rule);
+                handleList.Add(handle);
+            }
+        }
+        handles[name] = handleList;
+        return new NetfilterChainState(name, policy, ruleList);
+    }
+
+    private struct GenerationHandler : INetlinkReplyHandler
+    {
+        public uint Id;
+
+        public void OnMessage(NetlinkMessage message)
+        {
+            if (message.Type != MessageType(NFT_MSG_NEWGEN))
+            {
+                return;
+            }
+            foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
+            {
+                if (a.Type == NFTA_GEN_ID)
+                {
+                    Id = a.GetUInt32BigEndian();
+                }
+            }
+        }
+
+        public readonly void OnRestart()
+        {
+        }
+    }
+
+    private sealed class ChainHandler(string table) : INetlinkReplyHandler
+    {
+        /// <summary>Every chain of the table; the policy of base chains, null for the others.</summary>
+        public Dictionary<string, NetfilterVerdict?> Policies { get; } = [];
+
+        public void OnMessage(NetlinkMessage message)
+        {
+            string? tableName = null, name = null;
+            bool hooked = false;
+            NetfilterVerdict? policy = null;
+            foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
+            {
+                switch (a.Type)
+                {
+                    case NFTA_CHAIN_TABLE:
+                        tableName = a.GetString();
+                        break;
+                    case NFTA_CHAIN_NAME:
+                        name = a.GetString();
+                        break;
+                    case NFTA_CHAIN_HOOK:
+                        hooked = true;
+                        break;
+                    case NFTA_CHAIN_POLICY:
+                        policy = a.GetUInt32BigEndian() == NF_DROP ? NetfilterVerdict.Drop : NetfilterVerdict.Accept;
+                        break;
+                }
+            }
+            if (tableName == table && name is not null)
+            {
+                Policies[name] = hooked ? policy ?? NetfilterVerdict.Accept : null;
+            }
+        }
+
+        public void OnRestart() => Policies.Clear();
+    }
+
+    private sealed class RuleHandler(string table, bool ipv6) : INetlinkReplyHandler
+    {
+        public bool Ipv6 => ipv6;
+
+        public Dictionary<string, List<(ulong Handle, NetfilterRule Rule)>> Chains { get; } = [];
+
+        public void OnMessage(NetlinkMessage message)
+        {
+            string? tableName = null, chain = null;
+            ulong handle = 0;
+            NetfilterRule? rule = null;
+            foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
+            {
+                switch (a.Type)
+                {
+                    case NFTA_RULE_TABLE:
+                        tableName = a.GetString();
+                        break;
+                    case NFTA_RULE_CHAIN:
+                        chain = a.GetString();
+                        break;
+                    case NFTA_RULE_HANDLE:
+                        if (a.Value.Length != 8)
+                        {
+                            throw new NetlinkProtocolException("NFTA_RULE_HANDLE is not 8 bytes");
+                        }
+                        handle = BinaryPrimitives.ReadUInt64BigEndian(a.Value);
+                        break;
+                    case NFTA_RULE_EXPRESSIONS:
+                        rule = NftRuleDecoder.Decode(a.Value, ipv6);
+                        break;
+                }
+            }
+            if (tableName != table || chain is null)
+            {
+                return;
+            }
+            rule ??= new NetfilterRule();
+            if (!Chains.TryGetValue(chain, out var list))
+            {
+                Chains[chain] = list = [];
+            }
+            list.Add((handle, rule));
+        }
+
+        public void OnRestart() => Chains.Clear();
+    }
+}

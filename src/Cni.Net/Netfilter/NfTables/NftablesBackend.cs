@@ -1,0 +1,226 @@
+using System.Net.Sockets;
+using Cni.Net.Interop;
+using Cni.Net.Netlink;
+using Cni.Net.Netfilter.Iptables;
+using Cni.Net.Netfilter;
+
+namespace Cni.Net.Netfilter.NfTables;
+
+/// <summary>
+/// Applies transactions by talking nf_tables directly over a NETLINK_NETFILTER socket — no process is started.
+/// Rules are written exactly as iptables-nft 1.8 writes them (the same expressions and xt compat data), so
+/// <c>iptables-nft-save</c> prints them as its own, <c>iptables-nft -C/-D</c> and the reference plugins find and
+/// delete them, and rules that iptables-nft wrote are read and deleted here.
+/// </summary>
+/// <remarks>
+/// <para>A transaction is planned against a fresh dump of the tables it touches (taken after reading the ruleset's
+/// generation) and sent as <b>one</b> nfnetlink batch that also carries that generation: the kernel applies all of
+/// it — across tables too, unlike one restore run per table — or none of it. When another writer changed the
+/// ruleset in between, the kernel refuses the batch (ERESTART) and the transaction is read and planned again, at
+/// most five times in all. Writers of this library also serialise on the xtables lock file, as
+/// <see cref="IptablesNftBackend"/> does.</para>
+/// <para>The network namespace is the calling thread's. Nodes whose iptables rules live in iptables-legacy are
+/// refused as by <see cref="IptablesNftBackend"/>; the check reads <c>/proc</c> and starts the iptables tools only
+/// when legacy tables exist. A kernel without nf_tables makes every call fail with a
+/// <see cref="NetfilterException"/> that says so (iptables-nft could not work there either). Rules with
+/// <see cref="OtherMatch"/> or <see cref="OtherTarget"/> (free-form iptables arguments) cannot be written natively
+/// and are refused; use <see cref="IptablesNftBackend"/> for them. Rules this model cannot describe that others
+/// wrote are read back with a match that never equals a model rule, keeping their comment and target.</para>
+/// <para>Instances are thread-safe.</para>
+/// </remarks>
+public sealed class NftablesBackend : INetfilterBackend
+{
+    private const string XtablesLockPath = "/run/xtables.lock";
+    internal const int MaxAttempts = 5;
+
+    private readonly Lock _gate = new();
+    private volatile bool _checkedLegacy;
+    private NetlinkSocket? _socket;
+    private string? _socketNamespace;
+
+    /// <summary>Called after planning, before the batch is sent, with the attempt number (tests race a writer here).</summary>
+    internal Action<int>? BeforeCommit { get; set; }
+
+    /// <summary>How many plans the last applied transaction took.</summary>
+    internal int LastAttempts { get; private set; }
+
+    /// <inheritdoc/>
+    public ValueTask ApplyAsync(NetfilterTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (transaction.Count == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!_checkedLegacy)
+            {
+                if (LegacyTablesExist())
+                {
+                    // Opened on the calling thread, before anything awaits: the socket belongs to the caller's namespace.
+                    return ApplyAfterLegacyCheckAsync(Open(), transaction, cancellationToken);
+                }
+                _checkedLegacy = true;
+            }
+            WithSocket(socket => Apply(socket, transaction));
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e) when (e is NetfilterException or OperationCanceledException or IOException)
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    private async ValueTask ApplyAfterLegacyCheckAsync(NetlinkSocket socket, NetfilterTransaction transaction, CancellationToken cancellationToken)
+    {
+        using (socket)
+        {
+            await new IptablesNftBackend().EnsureNotLegacyAsync(cancellationToken).ConfigureAwait(false);
+            _checkedLegacy = true;
+            Apply(socket, transaction);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<NetfilterTableState> ReadTableAsync(AddressFamily family, NetfilterTable table, CancellationToken cancellationToken = default)
+    {
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException("netfilter tables are read for InterNetwork or InterNetworkV6", nameof(family));
+        }
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            NetfilterTableState? state = null;
+            WithSocket(socket => state = Read(() => NftTableSnapshot.Read(socket, family, table)).State);
+            return ValueTask.FromResult(state!);
+        }
+        catch (Exception e) when (e is NetfilterException or OperationCanceledException)
+        {
+            return ValueTask.FromException<NetfilterTableState>(e);
+        }
+    }
+
+    private void Apply(NetlinkSocket socket, NetfilterTransaction transaction)
+    {
+        List<NetfilterTable> tables = NetfilterPlanner.TablesOf(transaction);
+        using FileLock xtablesLock = FileLock.Acquire(XtablesLockPath);
+        for (int attempt = 1; ; attempt++)
+        {
+            LastAttempts = attempt;
+            uint generation = Read(() => NftTableSnapshot.ReadGeneration(socket));
+            var snapshots = new Dictionary<NetfilterTable, NftTableSnapshot>();
+            foreach (NetfilterTable t in tables)
+            {
+                snapshots[t] = Read(() => NftTableSnapshot.Read(socket, transaction.Family, t,
+                    exists => NetfilterPlanner.ChainsWhoseRulesMatter(transaction, t, exists)));
+            }
+            var batch = new NftBatch(transaction.Family, t => snapshots[t]);
+            NetfilterPlanner plan = NetfilterPlanner.Plan(transaction, t => snapshots[t].State, batch);
+            if (plan.IsEmpty)
+            {
+                return;
+            }
+            BeforeCommit?.Invoke(attempt);
+            bool committed;
+            try
+            {
+                committed = batch.Commit(socket, generation);
+            }
+            catch (NetlinkException e)
+            {
+                throw new NetfilterException($"nf_tables transaction failed: {e.Message}", e);
+            }
+            if (committed)
+            {
+                return;
+            }
+            if (attempt == MaxAttempts)
+            {
+                throw new NetfilterException(
+                    $"the nf_tables ruleset kept changing while this transaction was planned ({MaxAttempts} attempts); nothing was changed");
+            }
+        }
+    }
+
+    // A socket is bound to the namespace it was opened in and owns 128 KiB of pinned buffers: keep one for the
+    // namespace this instance is used in most, and open a throwaway one for calls from any other namespace.
+    private void WithSocket(Action<NetlinkSocket> action)
+    {
+        string? current = CurrentNamespace();
+        lock (_gate)
+        {
+            if (current is not null && current == _socketNamespace && _socket is not null)
+            {
+                action(_socket);
+                return;
+            }
+            if (_socket is null && current is not null)
+            {
+                _socket = Open();
+                _socketNamespace = current;
+                action(_socket);
+                return;
+            }
+        }
+        using NetlinkSocket socket = Open();
+        action(socket);
+    }
+
+    private static string? CurrentNamespace()
+    {
+        try
+        {
+            return File.ResolveLinkTarget("/proc/thread-self/ns/net", returnFinalTarget: false)?.Name;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static T Read<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (NetlinkException e)
+        {
+            throw new NetfilterException(e.Errno is Errno.ENOENT or Errno.EOPNOTSUPP or Errno.EPROTONOSUPPORT
+                ? $"nf_tables is not available on this node ({e.Message})"
+                : $"reading nf_tables failed: {e.Message}", e);
+        }
+    }
+
+    private static NetlinkSocket Open()
+    {
+        try
+        {
+            return new NetlinkSocket(NetlinkProtocol.Netfilter);
+        }
+        catch (NetlinkException e)
+        {
+            throw new NetfilterException($"cannot open a NETLINK_NETFILTER socket; nf_tables is not available on this node ({e.Message})", e);
+        }
+    }
+
+    private static bool LegacyTablesExist() =>
+        NonEmpty("/proc/thread-self/net/ip_tables_names") || NonEmpty("/proc/thread-self/net/ip6_tables_names");
+
+    private static bool NonEmpty(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            Span<byte> one = stackalloc byte[1];
+            return stream.Read(one) > 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

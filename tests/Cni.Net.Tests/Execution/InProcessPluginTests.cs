@@ -8,7 +8,7 @@ namespace Cni.Net.Tests.Execution;
 
 public sealed class InProcessPluginTests : IDisposable
 {
-    private const string Result = """{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/run/netns/x"}],"ips":[{"interface":0,"address":"10.0.0.2/24"}]}""";
+    private const string Result = """{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/proc/self/ns/net"}],"ips":[{"interface":0,"address":"10.0.0.2/24"}]}""";
 
     private readonly FakePluginDirectory _plugins = new();
     private readonly string _cacheDir = Directory.CreateTempSubdirectory("cni-cache-").FullName;
@@ -75,7 +75,7 @@ public sealed class InProcessPluginTests : IDisposable
         {"cniVersion":"1.1.0","name":"n","plugins":[{"type":"{{first}}","capabilities":{"portMappings":true},"x":1},{"type":"tail"}]}
         """));
 
-    private static CniRuntimeRequest Request() => new("ctr1", "/run/netns/x")
+    private static CniRuntimeRequest Request() => new("ctr1", "/proc/self/ns/net")
     {
         Args = [new("A", "1")],
         CapabilityArgs = JsonNode.Parse("""{"portMappings":[{"hostPort":1,"containerPort":2,"protocol":"udp"}]}""")!.AsObject(),

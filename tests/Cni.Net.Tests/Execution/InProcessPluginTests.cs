@@ -36,6 +36,8 @@ public sealed class InProcessPluginTests : IDisposable
                 ["CNI_IFNAME"] = r.IfName,
                 ["CNI_ARGS"] = r.Environment.Args ?? "",
                 ["CNI_PATH"] = string.Join(':', r.Path),
+                // Set by Executor() for both kinds of plugin: the requests use this process's own namespace.
+                ["CNI_NETNS_OVERRIDE"] = "1",
             };
             Calls.Add((Encoding.UTF8.GetString(r.StdinData.Span), env));
             if (Throw is not null)
@@ -65,7 +67,7 @@ public sealed class InProcessPluginTests : IDisposable
 
     private CniChainExecutor Executor()
     {
-        var o = new CniExecutorOptions { CacheDirectory = _cacheDir, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" } };
+        var o = new CniExecutorOptions { CacheDirectory = _cacheDir, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["CNI_NETNS_OVERRIDE"] = "1" } };
         o.PluginDirectories.Clear();
         o.PluginDirectories.Add(_plugins.Path);
         return new CniChainExecutor(o);

@@ -99,7 +99,7 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
             ""","bandwidth":{"ingressRate":10000000,"ingressBurst":2147483647},"ipRanges":[[{"subnet":"10.244.1.0/24"}]]""" +
             ""","dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local"],"options":["ndots:5"]}}""",
             Stdin(calls[1].Call)["runtimeConfig"]!.ToJsonString());
-        Assert.False(Stdin(calls[1].Call).ContainsKey("capabilities"));
+        Assert.True(Stdin(calls[1].Call).ContainsKey("capabilities")); // libcni v1.3 keeps them (InjectConf only adds)
         // Teardown: no annotations and no DNS options reach the kubelet's DEL.
         Assert.Equal("""{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp","hostIP":""}],"ipRanges":[[{"subnet":"10.244.1.0/24"}]]}""",
             Stdin(calls[3].Call)["runtimeConfig"]!.ToJsonString());

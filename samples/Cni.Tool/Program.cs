@@ -38,6 +38,7 @@ internal static class Program
         {
             // A usage error goes to stderr alone: stdout stays for results (and --help).
             usageError.ShowHelp = false;
+        usageError.ShowTypoCorrections = false; // they would go to stdout
             int exit = await parse.InvokeAsync();
             Console.Error.WriteLine("Run 'cni-tool --help' for usage.");
             return exit;

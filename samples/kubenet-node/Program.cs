@@ -8,6 +8,7 @@ if (parse.Action is ParseErrorAction usageError)
 {
     // A usage error goes to stderr alone: stdout stays for reports (and --help).
     usageError.ShowHelp = false;
+    usageError.ShowTypoCorrections = false; // they would go to stdout
     int exit = await parse.InvokeAsync();
     Console.Error.WriteLine("Run 'kubenet-node --help' for usage.");
     return exit;

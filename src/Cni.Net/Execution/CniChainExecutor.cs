@@ -53,7 +53,8 @@ public sealed partial class CniChainExecutor
                 _baseEnvironment.Add($"{key}={value}");
             }
         }
-        _hostOptions = new CniPluginHostOptions { LoggerFactory = options.LoggerFactory, DelegationTimeout = _timeout };
+        // Delegations (IPAM) of in-process plugins stay in-process when their plugin is registered too.
+        _hostOptions = new CniPluginHostOptions { LoggerFactory = options.LoggerFactory, DelegationTimeout = _timeout, DelegatePlugins = _inProcess };
     }
 
     /// <summary>The plugin search directories, in order.</summary>

@@ -83,6 +83,7 @@ public static class CniPluginHost
             request = new CniPluginRequest(env, environment, config, version, stdin, valid, options.DelegationTimeout, logger)
             {
                 BlockingDelegation = blockingDelegation,
+                HostOptions = options,
             };
             PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
             if (env.Command is CniCommand.Add or CniCommand.Del)

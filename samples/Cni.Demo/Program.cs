@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Configuration;
 using Cni.Net.Spec;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Demo;
 

@@ -1,12 +1,11 @@
 using System.Net.NetworkInformation;
+using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
 using Cni.Net.TrafficControl;
-using Cni.Net.Conventions;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Samples.Bandwidth;
 
@@ -111,6 +110,19 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
                 }
             }
         });
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// STATUS (the reference has none): ready only when the kernel can build the shaping layout — tbf, the ingress
+    /// qdisc with a u32/mirred redirect, and ifb devices — tried for real in a scratch namespace.
+    /// </summary>
+    protected override ValueTask StatusAsync(CniPluginRequest<BandwidthNetConf> request, CancellationToken cancellationToken)
+    {
+        if (KernelFacilities.ProbeTrafficShaping() is string problem)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, "bandwidth: " + problem);
+        }
         return ValueTask.CompletedTask;
     }
 

@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
+using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Plugins;
 using Cni.Net.Conventions.Links;
 using Cni.Net.Spec;
-using Cni.Net.Conventions;
 using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Samples.Bridge;
@@ -431,6 +431,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
                 await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
             }
         }
+        NftablesIPMasquerade.GarbageCollect(request.Config.Name!, request.ValidAttachments.Select(a => (a.ContainerId, a.IfName)));
     }
 
     private static async ValueTask TeardownMasqueradeAsync(CniPluginRequest request, IEnumerable<AddressFamily> families, CancellationToken cancellationToken)
@@ -440,6 +441,33 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         {
             var transaction = IPMasquerade.AddTeardown(new NetfilterTransaction(family), request.Config.Name!, request.ContainerId);
             await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+        // The reference's nftables layout too (ipMasqBackend "nftables", plugins ≥ 1.5): a pod set up by either
+        // layout — or before a backend switch — is cleaned, as the reference's teardown does.
+        NftablesIPMasquerade.Teardown(request.Config.Name!, request.IfName, request.ContainerId);
+    }
+
+    /// <summary>
+    /// STATUS (the reference only asks IPAM): not ready when the IPAM plugin is not, or when the bridge is absent and
+    /// cannot be created — a link of another kind has its name, or the kernel has no bridges.
+    /// </summary>
+    protected override async ValueTask StatusAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
+    {
+        if (request.NetConf.HasIpam)
+        {
+            try
+            {
+                await CniIpam.StatusAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CniException e) when (e.Code is not (CniErrorCode.PluginNotAvailable or CniErrorCode.PluginNotAvailableLimitedConnectivity))
+            {
+                throw new CniException(CniErrorCode.PluginNotAvailable, $"bridge: the IPAM plugin is not ready: {e.Message}", e.Details, e);
+            }
+        }
+        BridgeConfig config = request.NetConf;
+        if (KernelFacilities.ProbeBridge(config.BridgeName) is string problem)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, "bridge: " + problem);
         }
     }
 

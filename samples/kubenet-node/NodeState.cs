@@ -1,5 +1,4 @@
 using Cni.Net.Kubelet;
-using Cni.Net.Netfilter.NfTables;
 
 namespace KubenetNode;
 

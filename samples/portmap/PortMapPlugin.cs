@@ -1,9 +1,10 @@
 using System.Net.Sockets;
+using Cni.Net.Conventions;
 using Cni.Net.Netfilter;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
-using Cni.Net.Conventions;
 using Cni.Net.Netfilter.NfTables;
+using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Samples.PortMap;
 
@@ -81,6 +82,36 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
             catch (CniException) when (v6Optional)
             {
             }
+        }
+        // The reference's native nftables layout too (backend "nftables"): a pod added before the config switched
+        // backends is removed either way. Its rules carry the container id only.
+        try
+        {
+            NftablesPortMap.Delete(request.ContainerId);
+        }
+        catch (NetfilterException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", null, e);
+        }
+    }
+
+    /// <summary>
+    /// STATUS (the reference has none): ready only when nf_tables answers — both layouts are written through it —
+    /// and this namespace's iptables rules are not in iptables-legacy, which the iptables layout refuses to mix with.
+    /// </summary>
+    protected override async ValueTask StatusAsync(CniPluginRequest<PortMapNetConf> request, CancellationToken cancellationToken)
+    {
+        if (KernelFacilities.ProbeNfTables() is string problem)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, "portmap: " + problem);
+        }
+        try
+        {
+            await new IptablesNftBackend().EnsureNotLegacyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetfilterException e)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, $"portmap: {e.Message}", e.ToolMessage, e);
         }
     }
 
@@ -169,6 +200,15 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
                 PortMapRules.AddTeardown(transaction, network, id);
             }
             await ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            // The native nftables layout records container ids only: ids valid in this network are kept.
+            NftablesPortMap.GarbageCollect(valid);
+        }
+        catch (NetfilterException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", null, e);
         }
     }
 

@@ -5,7 +5,6 @@ using BenchmarkDotNet.Attributes;
 using Cni.Net.Execution;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Benchmarks.Execution;
 

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cni.Net.Namespaces;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
@@ -53,7 +55,8 @@ public sealed partial class CniChainExecutor
                 _baseEnvironment.Add($"{key}={value}");
             }
         }
-        _hostOptions = new CniPluginHostOptions { LoggerFactory = options.LoggerFactory, DelegationTimeout = _timeout };
+        // Delegations (IPAM) of in-process plugins stay in-process when their plugin is registered too.
+        _hostOptions = new CniPluginHostOptions { LoggerFactory = options.LoggerFactory, DelegationTimeout = _timeout, DelegatePlugins = _inProcess };
     }
 
     /// <summary>The plugin search directories, in order.</summary>
@@ -153,13 +156,14 @@ public sealed partial class CniChainExecutor
         environment.Add("CNI_IFNAME=" + (version ? "dummy" : request?.IfName));
         environment.Add("CNI_ARGS=" + (request is null ? string.Empty : string.Join(';', request.Args.Select(p => $"{p.Key}={p.Value}"))));
         environment.Add("CNI_PATH=" + _cniPath);
+        TraceContextEnvironment.Append(environment, Activity.Current);
         return environment;
     }
 
     /// <summary>
     /// The config one plugin receives (libcni's buildOneConfig): the list's name and negotiated version injected,
-    /// <c>prevResult</c> in that version, <c>runtimeConfig</c> = declared capabilities ∩ given capability arguments,
-    /// and no <c>capabilities</c>. Unknown keys and their order are kept.
+    /// <c>prevResult</c> in that version, <c>runtimeConfig</c> = declared capabilities ∩ given capability arguments.
+    /// Everything else — <c>capabilities</c> too, as libcni's InjectConf only adds keys — and the key order are kept.
     /// </summary>
     internal static byte[] BuildPluginConfig(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult,
         JsonObject? capabilityArgs, Action<JsonObject>? extra = null)
@@ -188,7 +192,6 @@ public sealed partial class CniChainExecutor
                 CniJsonKeys.SetProperty(json, "runtimeConfig", runtimeConfig);
             }
         }
-        CniJsonKeys.RemoveProperty(json, "capabilities");
         extra?.Invoke(json);
         return ToUtf8(json);
     }
@@ -221,10 +224,34 @@ public sealed partial class CniChainExecutor
         {
             throw new CniException(CniErrorCode.InvalidEnvironmentVariables, "CNI_NETNS is missing");
         }
+        if (requireNetNs)
+        {
+            RequireNetworkNamespace(request.NetNs!);
+        }
     }
 
+    // Before any plugin runs, so that a wrong path is the runtime's code 4 and not each plugin's own failure (the
+    // reference bridge answers 999 "failed to Statfs").
+    private static void RequireNetworkNamespace(string path)
+    {
+        try
+        {
+            using NetworkNamespace opened = NetworkNamespace.Open(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, $"CNI_NETNS {path} does not exist");
+        }
+        catch (IOException e)
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, $"CNI_NETNS {path}: {e.Message}", null, e);
+        }
+    }
+
+    // A plugin that was never found did not fail: its "not found in CNI_PATH" message stands alone.
     private static CniException InPlugin(CniException e, string pluginType, string command) =>
-        new(e.Code, $"plugin {pluginType} failed ({command}): {e.Message}", e.Details, e);
+        e.InnerException is FileNotFoundException ? e
+        : new(e.Code, $"plugin {pluginType} failed ({command}): {e.Message}", e.Details, e);
 
     private static IEnumerable<KeyValuePair<string, string>> ProcessEnvironment()
     {

@@ -5,8 +5,6 @@ using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Cni.Net.Conventions.Links;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Kubelet;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Cni.Net.Spec;
-using Cni.Net.Conventions.Links;
 
 namespace Cni.Net.Kubelet;
 

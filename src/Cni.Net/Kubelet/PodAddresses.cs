@@ -5,7 +5,6 @@ using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Spec;
-using Cni.Net.Conventions.Links;
 
 namespace Cni.Net.Kubelet;
 

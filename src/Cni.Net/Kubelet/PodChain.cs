@@ -6,7 +6,6 @@ using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
-using Cni.Net.Conventions.Links;
 using Cni.Net.Processes;
 
 namespace Cni.Net.Kubelet;

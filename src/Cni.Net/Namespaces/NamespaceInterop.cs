@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Cni.Net.Netlink;
 using Cni.Net.Interop;
 
 namespace Cni.Net.Namespaces;

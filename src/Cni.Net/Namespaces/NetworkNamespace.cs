@@ -1,6 +1,5 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using Cni.Net.Netlink;
 using Cni.Net.Interop;
 
 namespace Cni.Net.Namespaces;
@@ -13,7 +12,7 @@ namespace Cni.Net.Namespaces;
 /// <c>setns</c> only moves the calling OS thread, so code runs inside the namespace through <see cref="Run{T}"/>,
 /// which uses a new dedicated thread that ends afterwards: no thread of the pool or of the caller is ever left in
 /// another namespace, also when the delegate throws. Netlink sockets opened there
-/// (<see cref="NetlinkSocket.Open(NetworkNamespace, NetlinkProtocol)"/>) stay bound to it.
+/// (<c>NetlinkSocket.Open(NetworkNamespace, …)</c>) stay bound to it.
 /// </remarks>
 public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
 {

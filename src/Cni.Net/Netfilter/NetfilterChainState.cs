@@ -1,3 +1,5 @@
+using Cni.Net.Netfilter.Iptables;
+
 namespace Cni.Net.Netfilter;
 
 /// <summary>A chain as read back from the kernel (or the in-memory fake): its policy and rules in order.</summary>
@@ -23,6 +25,10 @@ public sealed class NetfilterChainState
     public IReadOnlyList<NetfilterRule> Rules => RuleList;
 
     internal List<NetfilterRule> RuleList { get; }
+
+    /// <summary>The chain as <c>iptables-save</c> lists it: <c>:NAME POLICY</c> (<c>-</c> for a user chain) and its rule count.</summary>
+    public override string ToString() =>
+        $":{Name} {(Policy is NetfilterVerdict p ? IptablesRuleFormatter.VerdictName(p) : "-")} ({RuleList.Count} rules)";
 
     internal NetfilterChainState Clone() => new(Name, Policy, [.. RuleList]);
 }

@@ -1,4 +1,3 @@
-using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -118,6 +117,9 @@ public class CniPluginRequest
 
     /// <summary>Whether delegated plugins run on the calling thread (<see cref="Processes.BlockingPluginRunner"/>).</summary>
     internal bool BlockingDelegation { get; init; }
+
+    /// <summary>The options of the host running this request: delegates registered there run in-process.</summary>
+    internal CniPluginHostOptions? HostOptions { get; init; }
 
     /// <summary>Set once an IPAM ADD succeeded, so the host can release the allocation when ADD fails later.</summary>
     internal string? AllocatedIpamType

@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Threading.Tasks.Sources;
-using Cni.Net.Execution;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Cni.Net.Interop;

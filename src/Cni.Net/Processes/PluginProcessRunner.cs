@@ -8,7 +8,6 @@ using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Cni.Net.Interop;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Processes;
 

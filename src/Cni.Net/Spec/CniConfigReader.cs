@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Spec;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Cni.Net.Netlink;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.TrafficControl;
 

@@ -1,6 +1,5 @@
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.TrafficControl;
 

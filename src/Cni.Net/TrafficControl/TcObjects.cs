@@ -1,4 +1,3 @@
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.TrafficControl;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.IntegrationTests.Infrastructure;
 

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Kubelet;
 using Cni.Net.Namespaces;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.IntegrationTests.Kubelet;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Netfilter;
-using Cni.Net.Interop;
 using Cni.Net.Netfilter.Iptables;
 using Cni.Net.Netfilter.NfTables;
 

@@ -5,8 +5,6 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
-using Cni.Net.Interop;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.Netlink;
 

@@ -5,7 +5,6 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Namespaces;
 using Cni.Net.TrafficControl;
 using Cni.Net.Conventions;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.TrafficControl;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Cni.Net.Kubelet;
 using Cni.Net.Spec;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Kubelet;
 

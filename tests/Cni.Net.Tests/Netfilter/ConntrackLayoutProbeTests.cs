@@ -4,7 +4,6 @@ using System.Reflection;
 using System.Text;
 using Cni.Net.Netfilter;
 using Cni.Net.Netfilter.Conntrack;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Netfilter;
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
-using Cni.Net.Interop;
 
 namespace Cni.Net.Tests.Netlink;
 

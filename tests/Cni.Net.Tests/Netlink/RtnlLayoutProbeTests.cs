@@ -6,7 +6,6 @@ using System.Text;
 using Cni.Net.Netlink;
 using Cni.Net.Interop;
 using Cni.Net.Netlink.Route;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.Tests.Netlink;
 

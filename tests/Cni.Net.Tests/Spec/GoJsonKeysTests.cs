@@ -4,8 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
-using Cni.Net.Netfilter.Iptables;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Tests.Spec;
 

@@ -6,7 +6,6 @@ using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Spec;
 using Cni.Net.Interop;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Conventions.Links;
 

@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Cni.Net.Netlink;
 using static Cni.Net.Netfilter.NfTables.NfTablesProtocol;
-using Cni.Net.Interop;
 using Cni.Net.Netfilter.Iptables;
 using Cni.Net.Netfilter;
 

@@ -1,6 +1,5 @@
 using System.Net.NetworkInformation;
 using Cni.Net.Namespaces;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Netlink.Route;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Netlink.Route;
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cni.Net.IntegrationTests.Infrastructure;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.IntegrationTests.Plugins.Parity;
 

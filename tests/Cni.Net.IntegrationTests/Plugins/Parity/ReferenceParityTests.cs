@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Cni.Net.IntegrationTests.Infrastructure;
-using Cni.Net.Netfilter.Iptables;
 
 namespace Cni.Net.IntegrationTests.Plugins.Parity;
 

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using Cni.Net.Interop;
 
-namespace Cni.Net.Netlink;
+namespace Cni.Net.Interop;
 
 /// <summary>Owns a file descriptor (a netlink socket, a namespace file) and closes it once.</summary>
 internal sealed class SafeFdHandle : SafeHandle

@@ -8,7 +8,9 @@ reference interleaved. Writes results.json and SVG charts into OUT and prints Ma
 
 Run through benchmarks/node-scale-bench.sh, which puts it in a private network namespace (the "node").
 Environment: PODS (250), PARALLEL (8), RULES (5000), CONNTRACK (10000), ALLOC (1000), OUT (benchmarks/figures),
-BEFORE_BIN (a directory of older builds of our plugins: measured as a third side, "before"), PHASES (seq,par)."""
+BEFORE_BIN (a directory of older builds of our plugins: measured as a third side, "before"), PHASES (seq,par),
+SIDES (which of ours,reference,before to run; default all available), TAG (pod namespace prefix, so two runs can share
+the machine)."""
 import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +26,8 @@ BEFORE_BIN = os.environ.get("BEFORE_BIN")
 PHASES = os.environ.get("PHASES", "seq,par").split(",")
 MARKS = [m for m in (1, 100, 250) if m <= PODS] or [PODS]
 PATH = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+TAG = "scl" + os.environ.get("TAG", "")
+SIDES = os.environ.get("SIDES", "ours,reference,before").split(",")
 
 
 def sh(*args, stdin=None):
@@ -83,7 +87,7 @@ class Side:
         return r.stdout
 
     def netns(self, pod):
-        return f"/run/netns/scl-{self.kind[:3]}-{pod}"
+        return f"/run/netns/{TAG}-{self.kind[:3]}-{pod}"
 
     def add(self, pod):
         """Creates the pod's namespace (not timed), then times the chain's ADD."""
@@ -337,9 +341,11 @@ def main():
     raw, results = {}, {}
     alloc = {}
     try:
-        sides.append(Side("ours", OURS_BIN, 0))
-        sides.append(Side("reference", REF_BIN, 1))
-        if BEFORE_BIN:
+        if "ours" in SIDES:
+            sides.append(Side("ours", OURS_BIN, 0))
+        if "reference" in SIDES:
+            sides.append(Side("reference", REF_BIN, 1))
+        if BEFORE_BIN and "before" in SIDES:
             sides.append(Side("before", BEFORE_BIN, 2))
         kinds = [s.kind for s in sides]
         print(f"{PODS} pods per side; chain bridge(host-local, ipMasq) -> portmap -> bandwidth, cniVersion 1.0.0; "
@@ -380,7 +386,7 @@ def main():
                 subprocess.run(["ip", "netns", "del", os.path.basename(s.netns(pod))], capture_output=True)
             s.cleanup()
         for name in os.listdir("/run/netns") if os.path.isdir("/run/netns") else []:
-            if name.startswith("scl-"):
+            if name.startswith(TAG + "-"):
                 subprocess.run(["ip", "netns", "del", name], capture_output=True)
         subprocess.run(["conntrack", "-F"], capture_output=True)
         subprocess.run(["iptables-nft", "-t", "nat", "-F"], capture_output=True)

@@ -84,7 +84,8 @@ public static class PointToPointRoutes
                 Destination = ip.Address.Address,
                 DestinationPrefixLength = HostPrefix(ip.Address.Address),
                 DeviceIndex = hostIndex,
-                Scope = RouteScope.Universe,
+                // What the reference's ip.AddHostRoute leaves (the kernel shows "scope host").
+                Scope = RouteScope.Host,
             });
         }
     }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Plugins.Bridge;
 
-namespace Cni.Net.IntegrationTests.Plugins.Static;
+namespace Cni.Net.IntegrationTests.Plugins.StaticIpam;
 
 /// <summary>Our published static IPAM plugin run as a runtime (or a main plugin) runs it, compared with the reference's answers.</summary>
 public class StaticPluginTests

@@ -16,6 +16,16 @@ public sealed class MacvlanPluginTests : IDisposable
     public MacvlanPluginTests()
     {
         Require.NotInRootNamespace();
+        EnsureParent();
+    }
+
+    // PluginTestNode's Dispose deletes every veth of the node, the parent with them: each node needs it again.
+    private void EnsureParent()
+    {
+        if (Shell.Run("ip", ["link", "show", _parent]).ExitCode == 0)
+        {
+            return;
+        }
         Shell.Check("ip", "link", "add", _parent, "mtu", "1500", "type", "veth", "peer", "name", _parent + "x");
         Shell.Check("ip", "link", "set", _parent, "up");
         Shell.Check("ip", "link", "set", _parent + "x", "up");
@@ -67,6 +77,7 @@ public sealed class MacvlanPluginTests : IDisposable
         async Task<string> Capture(string which)
         {
             using PluginTestNode node = Node(which, which);
+            EnsureParent();
             using var pod = new TestNamespace("mvcmp");
             string conflist = Conflist(keys: ",\"mtu\":1450,\"mode\":\"private\",\"mac\":\"c2:00:00:82:00:09\"");
             await node.AddAsync(conflist, pod, "ctr-mv-cmp");

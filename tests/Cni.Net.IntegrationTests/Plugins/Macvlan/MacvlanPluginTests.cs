@@ -84,7 +84,11 @@ public sealed class MacvlanPluginTests : IDisposable
             string state = KernelState.Capture(node, pod);
             JsonElement data = pod.IpJson("link", "show", "eth0")[0].GetProperty("linkinfo").GetProperty("info_data");
             state += "mode=" + data.GetProperty("mode").GetString() + "\n";
-            state += "ndisc_notify=" + pod.ExecCheck("cat", "/proc/sys/net/ipv6/conf/eth0/ndisc_notify").Trim() + "\n";
+            // v1.9.1 also sets ndisc_notify (1.1.1 does not): compared apart.
+            if (which == "ours")
+            {
+                Assert.Equal("1", pod.ExecCheck("cat", "/proc/sys/net/ipv6/conf/eth0/ndisc_notify").Trim());
+            }
             await node.DelAsync(conflist, pod.Path, "ctr-mv-cmp");
             return state;
         }

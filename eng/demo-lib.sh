@@ -46,10 +46,10 @@ summary() {
 
 # build_and_publish: the Release build and the NativeAOT plugins and tools, with a line per project.
 build_and_publish() {
-  step "build (Release) — about 1–2 min on a first run"
+  step "build (Release) — about 1–2 min on a first run on an idle machine"
   dotnet build "$root/Cni.Net.sln" -c Release -nologo -v:m -clp:NoSummary -tl:off 2>&1 |
     sed -un 's|^ *\([^ ]*\) -> .*|  built \1|p'
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "  build failed: run 'dotnet build Cni.Net.sln -c Release' to see why"; return 1; }
-  step "publish the NativeAOT plugins (artifacts/cni/bin) and tools (artifacts/bin) — eng/publish.sh, 2–4 min on a first run"
+  step "publish the NativeAOT plugins (artifacts/cni/bin) and tools (artifacts/bin) — eng/publish.sh, 3–4 min on a first run on an idle machine"
   "$root/eng/publish.sh"
 }

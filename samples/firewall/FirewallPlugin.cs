@@ -3,8 +3,9 @@ using System.Net.Sockets;
 using Cni.Net.Conventions;
 using Cni.Net.Netfilter;
 using Cni.Net.Plugins;
-using Cni.Net.Plugins.Links;
+using Cni.Net.Conventions.Links;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Samples.Firewall;
 

@@ -4,8 +4,9 @@ using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Plugins;
-using Cni.Net.Plugins.Links;
+using Cni.Net.Conventions.Links;
 using Cni.Net.Spec;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Samples.Ptp;
 

@@ -3,7 +3,7 @@ using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Plugins;
-using Cni.Net.Plugins.Links;
+using Cni.Net.Conventions.Links;
 using Cni.Net.Spec;
 
 namespace Cni.Net.Samples.Tuning;

@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.TrafficControl;
 
 /// <summary>A qdisc as the kernel lists it.</summary>

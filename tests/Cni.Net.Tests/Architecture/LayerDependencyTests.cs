@@ -78,7 +78,8 @@ public partial class LayerDependencyTests
     public void EveryFolder_IsAKnownLayer()
     {
         string root = SourceRoot();
-        string[] folders = Directory.GetDirectories(root).Select(Path.GetFileName).Where(f => f is not ("obj" or "bin")).ToArray()!;
+        string[] folders = Directory.GetDirectories(root).Select(Path.GetFileName).Where(f => f is not ("obj" or "bin"))
+            .Where(f => Directory.EnumerateFiles(Path.Combine(root, f!), "*.cs", SearchOption.AllDirectories).Any()).ToArray()!;
         Assert.DoesNotContain(folders, f => !s_allowed.ContainsKey(f!));
     }
 

@@ -215,7 +215,8 @@ public class GoJsonKeysTests
         byte[] bytes = CniChainExecutor.BuildPluginConfig(list.Plugins[0], "net", CniVersion.V1_0_0, null,
             JsonNode.Parse(ContainerdCapabilityArgs)!.AsObject());
         JsonObject sent = JsonNode.Parse(bytes)!.AsObject();
-        Assert.Equal(["Type", "name", "cniVersion", "runtimeConfig"], sent.Select(p => p.Key));
+        // libcni v1.3 keeps "capabilities" (it only adds keys); the injected ones replace every other spelling.
+        Assert.Equal(["Type", "Capabilities", "name", "cniVersion", "runtimeConfig"], sent.Select(p => p.Key));
         Assert.Equal(18080, (int)sent["runtimeConfig"]!["portMappings"]![0]!["HostPort"]!); // passed on as the runtime sent it
     }
 

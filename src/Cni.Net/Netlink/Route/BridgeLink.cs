@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>A Linux bridge and its options (unset options keep the kernel's defaults).</summary>

@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>A dummy link (a local sink with no carrier of its own).</summary>

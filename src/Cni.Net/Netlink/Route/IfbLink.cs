@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>An intermediate functional block device (the bandwidth plugin's egress shaper).</summary>

@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>An ipvlan on top of a parent link.</summary>

@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>A macvlan on top of a parent link.</summary>

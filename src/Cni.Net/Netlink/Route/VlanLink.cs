@@ -1,4 +1,5 @@
 
+
 namespace Cni.Net.Netlink.Route;
 
 /// <summary>An 802.1Q/802.1ad VLAN on top of a parent link.</summary>

@@ -46,7 +46,7 @@ public sealed class CniPluginServer
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(plugin);
-        Execution.CniPluginLocator.ValidateType(type);
+        Processes.CniPluginLocator.ValidateType(type);
         _plugins[type] = plugin;
     }
 

@@ -4,6 +4,7 @@ using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Plugins.Bridge;
 using Cni.Net.Netfilter;
 using Cni.Net.Spec;
+using Cni.Net.Conventions;
 
 namespace Cni.Net.IntegrationTests.Plugins.Ptp;
 

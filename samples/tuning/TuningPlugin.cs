@@ -71,7 +71,7 @@ internal sealed class TuningPlugin : ICniPlugin
         {
             // Nothing saved, or the namespace (and the interface with it) is gone: nothing to restore. The reference
             // keeps the file then; we remove it so that nothing outlives the attachment.
-            File.Delete(path);
+            DeleteBackup(path);
             return ValueTask.CompletedTask;
         }
         using (podNamespace)
@@ -86,8 +86,21 @@ internal sealed class TuningPlugin : ICniPlugin
                 }
             }
         }
-        File.Delete(path);
+        DeleteBackup(path);
         return ValueTask.CompletedTask;
+    }
+
+    // DEL must succeed when ADD saved nothing: not even the backup directory need exist (podman's DEL after a tuning
+    // ADD with no settings met exactly that).
+    private static void DeleteBackup(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
     }
 
     public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)

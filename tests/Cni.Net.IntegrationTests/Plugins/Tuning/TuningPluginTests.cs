@@ -57,6 +57,17 @@ public sealed class TuningPluginTests : IDisposable
     private static void Ok(Shell.Output r) => Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
 
     [Fact]
+    public void Del_WhenNothingWasEverSaved_Succeeds()
+    {
+        // podman deletes the chain bridge → portmap → firewall → tuning in reverse: a DEL that fails here stops the
+        // runtime before bridge and host-local, which leaked the pod's address (the backup directory did not exist).
+        Assert.False(Directory.Exists(_dataDir));
+        Shell.Output del = Run(PluginTestNode.Ours("tuning"), "DEL", Config(""));
+        Ok(del);
+        Assert.False(Directory.Exists(_dataDir));
+    }
+
+    [Fact]
     public void AddCheckDel_AppliesEverySetting_AndDelRestoresThem()
     {
         string before = LinkState();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Plugins;
@@ -152,13 +153,14 @@ public sealed partial class CniChainExecutor
         environment.Add("CNI_IFNAME=" + (version ? "dummy" : request?.IfName));
         environment.Add("CNI_ARGS=" + (request is null ? string.Empty : string.Join(';', request.Args.Select(p => $"{p.Key}={p.Value}"))));
         environment.Add("CNI_PATH=" + _cniPath);
+        TraceContextEnvironment.Append(environment, Activity.Current);
         return environment;
     }
 
     /// <summary>
     /// The config one plugin receives (libcni's buildOneConfig): the list's name and negotiated version injected,
-    /// <c>prevResult</c> in that version, <c>runtimeConfig</c> = declared capabilities ∩ given capability arguments,
-    /// and no <c>capabilities</c>. Unknown keys and their order are kept.
+    /// <c>prevResult</c> in that version, <c>runtimeConfig</c> = declared capabilities ∩ given capability arguments.
+    /// Everything else — <c>capabilities</c> too, as libcni's InjectConf only adds keys — and the key order are kept.
     /// </summary>
     internal static byte[] BuildPluginConfig(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult,
         JsonObject? capabilityArgs, Action<JsonObject>? extra = null)
@@ -187,7 +189,6 @@ public sealed partial class CniChainExecutor
                 CniJsonKeys.SetProperty(json, "runtimeConfig", runtimeConfig);
             }
         }
-        CniJsonKeys.RemoveProperty(json, "capabilities");
         extra?.Invoke(json);
         return ToUtf8(json);
     }

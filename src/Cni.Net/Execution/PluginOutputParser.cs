@@ -13,6 +13,7 @@ namespace Cni.Net.Execution;
 internal static class PluginOutputParser
 {
     private const int SnippetBytes = 256;
+    private const int StderrInMessage = 1024;
 
     private enum Shape
     {
@@ -151,8 +152,17 @@ internal static class PluginOutputParser
                 Return(rented);
             }
         }
-        return new CniException(CniErrorCode.IOFailure,
-            $"plugin '{pluginType}' failed ({exit}) without printing an error object", Describe(stdout, stderr));
+        // As libcni's RawExec.pluginErr ("netplugin failed: \"<stderr>\": exit status 1"), the message itself carries
+        // what the plugin wrote on stderr: callers that only log the message still see why it failed.
+        string? said = NullIfEmpty(stderr);
+        string message = $"plugin '{pluginType}' failed ({exit}) without printing an error object";
+        if (said is not null)
+        {
+            message += ": \"" + (said.Length > StderrInMessage ? said[..StderrInMessage] + "…" : said)
+                .Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+                .Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+        }
+        return new CniException(CniErrorCode.IOFailure, message, Describe(stdout, stderr));
     }
 
     private static Shape Inspect(ReadOnlySequence<byte> stdout, out string? problem)

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Execution;
+using Cni.Net.Namespaces;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -84,6 +85,10 @@ public static class CniPluginHost
                 BlockingDelegation = blockingDelegation,
             };
             PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
+            if (env.Command is CniCommand.Add or CniCommand.Del)
+            {
+                RefuseOwnNamespace(env.NetNs, environment.GetValueOrDefault("CNI_NETNS_OVERRIDE"));
+            }
 
             switch (env.Command)
             {
@@ -192,6 +197,35 @@ public static class CniPluginHost
         {
             throw new CniException(CniErrorCode.IncompatibleVersion,
                 $"config version {version} does not allow {command.ToString().ToUpperInvariant()} (it needs {needed} or later)");
+        }
+    }
+
+    /// <summary>
+    /// skel's guard: ADD and DEL fail with code 8 when <c>CNI_NETNS</c> is the plugin's own network namespace (a
+    /// runtime bug that would wire the host itself), unless <c>CNI_NETNS_OVERRIDE</c> is <c>1</c> or <c>true</c> (any
+    /// case), which test harnesses set. skel checks after the plugin ran; checking first leaves the host untouched. A
+    /// path that is not a namespace (or is gone) is the plugin's business, as in skel.
+    /// </summary>
+    internal static void RefuseOwnNamespace(string? netNs, string? overrideValue)
+    {
+        if (string.IsNullOrEmpty(netNs) || overrideValue == "1" || string.Equals(overrideValue, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        bool same;
+        try
+        {
+            using NetworkNamespace target = NetworkNamespace.Open(netNs);
+            using NetworkNamespace own = NetworkNamespace.OpenCurrent();
+            same = target.Equals(own);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        if (same)
+        {
+            throw new CniException(CniErrorCode.InvalidNetNs, "plugin's netns and netns from CNI_NETNS should not be the same");
         }
     }
 

@@ -29,6 +29,12 @@ public enum CniErrorCode : uint
     /// <summary>Invalid network configuration.</summary>
     InvalidNetworkConfig = 7,
 
+    /// <summary>
+    /// Invalid network namespace: libcni/skel's code when <c>CNI_NETNS</c> is the plugin's own namespace (not in the
+    /// spec's table, but what the reference plugins report).
+    /// </summary>
+    InvalidNetNs = 8,
+
     /// <summary>Try again later: a transient condition such as a held lock.</summary>
     TryAgainLater = 11,
 

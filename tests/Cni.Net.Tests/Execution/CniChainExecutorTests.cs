@@ -70,7 +70,8 @@ public sealed class CniChainExecutorTests : IDisposable
         Assert.Null(a["prevResult"]);
         Assert.Null(a["runtimeConfig"]);
 
-        Assert.Equal(["type", "alpha", "name", "cniVersion", "prevResult", "runtimeConfig"], b.Select(p => p.Key));
+        // libcni's InjectConf only adds keys: "capabilities" reaches the plugin too.
+        Assert.Equal(["type", "capabilities", "alpha", "name", "cniVersion", "prevResult", "runtimeConfig"], b.Select(p => p.Key));
         Assert.True(JsonNode.DeepEquals(Canonical(ResultA), b["prevResult"]));
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"bandwidth":{"ingressRate":1000}}"""),
             b["runtimeConfig"]), b["runtimeConfig"]!.ToJsonString());
@@ -166,6 +167,53 @@ public sealed class CniChainExecutorTests : IDisposable
         Assert.Equal(code, ex.Code);
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
         Assert.Contains("the stderr", ex.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddAsync_FailureWithoutErrorObject_MessageQuotesStderr_AsLibcni()
+    {
+        _plugins.Add("a", "echo 'cannot open \"x\"' >&2; echo 'second line' >&2; exit 1");
+        var ex = await Assert.ThrowsAsync<CniException>(async () =>
+            await Executor().AddAsync(Net("""{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"a"}]}"""), Request()));
+        Assert.Equal("plugin a failed (ADD): plugin 'a' failed (exit code 1) without printing an error object: \"cannot open \\\"x\\\"\\nsecond line\"", ex.Message);
+    }
+
+    [Fact]
+    public async Task AddAsync_CurrentActivity_PropagatedAsW3CTraceEnvironment_ReplacingInherited()
+    {
+        _plugins.Add("envp", $"env > {_plugins.RecordDir}/full.env; printf '%s' '{ResultA}'");
+        var options = new CniExecutorOptions
+        {
+            CacheDirectory = _cacheDir,
+            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["TRACEPARENT"] = "00-stale-stale-00", ["BAGGAGE"] = "old=1" },
+        };
+        options.PluginDirectories.Clear();
+        options.PluginDirectories.Add(_plugins.Path);
+        var executor = new CniChainExecutor(options);
+        NetworkConfigList net = Net("""{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"envp"}]}""");
+
+        using (var activity = new System.Diagnostics.Activity("cni-add"))
+        {
+            activity.SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C);
+            activity.TraceStateString = "vendor=abc";
+            activity.AddBaggage("pod", "web 1");
+            activity.Start();
+            await executor.AddAsync(net, Request());
+            string[] lines = File.ReadAllLines(Path.Combine(_plugins.RecordDir, "full.env"));
+            Assert.Contains("TRACEPARENT=" + activity.Id, lines);
+            Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", activity.Id);
+            Assert.Contains("TRACESTATE=vendor=abc", lines);
+            Assert.Contains("BAGGAGE=pod=web%201", lines);
+            Assert.DoesNotContain("TRACEPARENT=00-stale-stale-00", lines);
+            Assert.DoesNotContain("BAGGAGE=old=1", lines);
+        }
+
+        // Without a current activity, nothing is injected and the inherited variables pass through untouched.
+        Assert.Null(System.Diagnostics.Activity.Current);
+        await executor.DelAsync(net, Request());
+        string[] after = File.ReadAllLines(Path.Combine(_plugins.RecordDir, "full.env"));
+        Assert.Contains("TRACEPARENT=00-stale-stale-00", after);
+        Assert.DoesNotContain(after, l => l.StartsWith("TRACESTATE=", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -95,6 +95,46 @@ public class CniPluginHostTests
     }
 
     [Theory]
+    [InlineData("ADD", null, 8)]
+    [InlineData("DEL", null, 8)]
+    [InlineData("ADD", "1", 0)]
+    [InlineData("DEL", "TRUE", 0)]
+    [InlineData("ADD", "true", 0)]
+    [InlineData("ADD", "yes", 8)]
+    [InlineData("CHECK", null, 0)]
+    public async Task NetnsOfThePluginItself_RefusedOnAddAndDel_UnlessOverridden(string command, string? overrideValue, int code)
+    {
+        // skel (libcni v1.3.0 pkg/skel) refuses CNI_NETNS == the plugin's own netns for ADD and DEL, unless
+        // CNI_NETNS_OVERRIDE is "1" or "true" in any case.
+        var plugin = new RecordingPlugin();
+        var (exit, stdout) = await Invoke(plugin,
+            Env(command, ("CNI_NETNS", "/proc/thread-self/ns/net"), ("CNI_NETNS_OVERRIDE", overrideValue)),
+            Conf(extra: ""","prevResult":{"cniVersion":"1.1.0","ips":[{"address":"10.9.9.9/8"}]}"""));
+        if (code == 0)
+        {
+            Assert.Equal(0, exit);
+            Assert.Single(plugin.Calls);
+        }
+        else
+        {
+            Assert.Equal(1, exit);
+            Assert.Equal("plugin's netns and netns from CNI_NETNS should not be the same", Error(stdout, (uint)code, "1.1.0").GetProperty("msg").GetString());
+            Assert.Empty(plugin.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task NetnsPathThatIsNoNamespace_IsThePluginsBusiness()
+    {
+        var plugin = new RecordingPlugin();
+        var (exit, _) = await Invoke(plugin, Env("DEL", ("CNI_NETNS", "/proc/self/status")), Conf());
+        Assert.Equal(0, exit);
+        (exit, _) = await Invoke(plugin, Env("DEL", ("CNI_NETNS", "/run/netns/gone-" + Guid.NewGuid().ToString("N"))), Conf());
+        Assert.Equal(0, exit);
+        Assert.Equal(2, plugin.Calls.Count);
+    }
+
+    [Theory]
     [InlineData("ADD", "mine")]
     [InlineData("DEL", "mine")]
     [InlineData("CHECK", "mine")]

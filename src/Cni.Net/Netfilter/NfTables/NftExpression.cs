@@ -1,0 +1,170 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Cni.Net.Netlink;
+using static Cni.Net.Netfilter.NfTablesProtocol;
+using static Cni.Net.Netfilter.NfTables.NftNativeProtocol;
+
+namespace Cni.Net.Netfilter.NfTables;
+
+/// <summary>
+/// One statement of a native nf_tables rule, written as the expressions <c>nft</c> 1.0 generates for it (so
+/// <c>nft list</c> prints it as the statement and two writers produce identical rules).
+/// </summary>
+internal abstract record NftExpression
+{
+    /// <summary>Writes this statement's expressions into an open NFTA_RULE_EXPRESSIONS list.</summary>
+    internal abstract void Write(ref NetlinkWriter w, AddressFamily family);
+
+    private protected static NestedScope Begin(ref NetlinkWriter w, string name)
+    {
+        NestedScope element = w.BeginNested(NFTA_LIST_ELEM);
+        w.WriteString(NFTA_EXPR_NAME, name);
+        return element;
+    }
+
+    private protected static void Payload(ref NetlinkWriter w, uint @base, uint offset, uint length)
+    {
+        NestedScope e = Begin(ref w, "payload");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_PAYLOAD_DREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_PAYLOAD_BASE, @base);
+        w.WriteUInt32BigEndian(NFTA_PAYLOAD_OFFSET, offset);
+        w.WriteUInt32BigEndian(NFTA_PAYLOAD_LEN, length);
+        w.EndNested(d);
+        w.EndNested(e);
+    }
+
+    private protected static void CmpEq(ref NetlinkWriter w, scoped ReadOnlySpan<byte> value)
+    {
+        NestedScope e = Begin(ref w, "cmp");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_CMP_SREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_CMP_OP, NFT_CMP_EQ);
+        NestedScope data = w.BeginNested(NFTA_CMP_DATA);
+        w.WriteBytes(NFTA_DATA_VALUE, value);
+        w.EndNested(data);
+        w.EndNested(d);
+        w.EndNested(e);
+    }
+
+    private protected static void Immediate(ref NetlinkWriter w, uint register, scoped ReadOnlySpan<byte> value)
+    {
+        NestedScope e = Begin(ref w, "immediate");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_IMMEDIATE_DREG, register);
+        NestedScope data = w.BeginNested(NFTA_IMMEDIATE_DATA);
+        w.WriteBytes(NFTA_DATA_VALUE, value);
+        w.EndNested(data);
+        w.EndNested(d);
+        w.EndNested(e);
+    }
+
+    private protected static int AddressBytes(IPAddress address, Span<byte> into)
+    {
+        address.TryWriteBytes(into, out int written);
+        return written;
+    }
+}
+
+/// <summary><c>ip saddr A</c> / <c>ip daddr A</c> (<c>ip6 …</c> in ip6 tables): an exact address.</summary>
+internal sealed record NftAddressMatch(bool Source, IPAddress Address) : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        bool v6 = Address.AddressFamily == AddressFamily.InterNetworkV6;
+        Span<byte> bytes = stackalloc byte[16];
+        int length = AddressBytes(Address, bytes);
+        Payload(ref w, NFT_PAYLOAD_NETWORK_HEADER, Source ? (v6 ? 8u : 12u) : (v6 ? 24u : 16u), (uint)length);
+        CmpEq(ref w, bytes[..length]);
+    }
+}
+
+/// <summary><c>tcp dport P</c> / <c>udp dport P</c> / <c>sctp dport P</c>: protocol, then the destination port.</summary>
+internal sealed record NftDestinationPortMatch(byte Protocol, ushort Port) : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        NestedScope e = Begin(ref w, "meta");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_META_DREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_META_KEY, NFT_META_L4PROTO);
+        w.EndNested(d);
+        w.EndNested(e);
+        CmpEq(ref w, [Protocol]);
+        Payload(ref w, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+        Span<byte> port = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(port, Port);
+        CmpEq(ref w, port);
+    }
+}
+
+/// <summary><c>fib daddr type local</c>: the destination is an address of this host.</summary>
+internal sealed record NftLocalDestinationMatch : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        NestedScope e = Begin(ref w, "fib");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_FIB_DREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+        w.WriteUInt32BigEndian(NFTA_FIB_FLAGS, NFTA_FIB_F_DADDR);
+        w.EndNested(d);
+        w.EndNested(e);
+        Span<byte> type = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(type, RTN_LOCAL); // a register value: host order, as nft writes it
+        CmpEq(ref w, type);
+    }
+}
+
+/// <summary><c>jump CHAIN</c>.</summary>
+internal sealed record NftJump(string Chain) : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        NestedScope e = Begin(ref w, "immediate");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+        NestedScope data = w.BeginNested(NFTA_IMMEDIATE_DATA);
+        NestedScope verdict = w.BeginNested(NFTA_DATA_VERDICT);
+        w.WriteUInt32BigEndian(NFTA_VERDICT_CODE, unchecked((uint)NFT_JUMP));
+        w.WriteString(NFTA_VERDICT_CHAIN, Chain);
+        w.EndNested(verdict);
+        w.EndNested(data);
+        w.EndNested(d);
+        w.EndNested(e);
+    }
+}
+
+/// <summary><c>dnat to A:P</c> (<c>[A]:P</c> for IPv6).</summary>
+internal sealed record NftDnat(IPAddress Address, ushort Port) : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        int length = AddressBytes(Address, bytes);
+        Immediate(ref w, NFT_REG_1, bytes[..length]);
+        Span<byte> port = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(port, Port);
+        Immediate(ref w, NFT_REG_2, port);
+        NestedScope e = Begin(ref w, "nat");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_NAT_TYPE, NFT_NAT_DNAT);
+        w.WriteUInt32BigEndian(NFTA_NAT_FAMILY, Address.AddressFamily == AddressFamily.InterNetworkV6 ? 10u : 2u);
+        w.WriteUInt32BigEndian(NFTA_NAT_REG_ADDR_MIN, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_NAT_REG_PROTO_MIN, NFT_REG_2);
+        w.WriteUInt32BigEndian(NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+        w.EndNested(d);
+        w.EndNested(e);
+    }
+}
+
+/// <summary><c>masquerade</c>.</summary>
+internal sealed record NftMasquerade : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        NestedScope e = Begin(ref w, "masq");
+        w.EndNested(e);
+    }
+}

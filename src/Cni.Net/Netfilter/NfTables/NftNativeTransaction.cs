@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using Cni.Net.Netlink;
+using static Cni.Net.Netfilter.NfTablesProtocol;
+using static Cni.Net.Netfilter.NfTables.NftNativeProtocol;
+
+namespace Cni.Net.Netfilter.NfTables;
+
+/// <summary>
+/// Changes to one native nf_tables table (family <c>ip</c> or <c>ip6</c>), sent as one nfnetlink batch: the kernel
+/// applies all of it or none. "Add" has <c>nft add</c>'s meaning (create unless it exists); rules are appended.
+/// </summary>
+internal sealed class NftNativeTransaction
+{
+    private const NetlinkMessageFlags Create = (NetlinkMessageFlags)0x400;
+    private const NetlinkMessageFlags AppendFlag = (NetlinkMessageFlags)0x800;
+
+    private enum Kind
+    {
+        AddTable,
+        DeleteTable,
+        AddChain,
+        FlushChain,
+        AddRule,
+        DeleteRule,
+    }
+
+    private readonly record struct Operation(Kind Kind, NftNativeChain? Chain = null, NftNativeRule? Rule = null, ulong Handle = 0, string? ChainName = null, string? Comment = null);
+
+    private readonly List<Operation> _operations = [];
+
+    public NftNativeTransaction(AddressFamily family, string table)
+    {
+        Family = family;
+        Table = table;
+    }
+
+    public AddressFamily Family { get; }
+
+    public string Table { get; }
+
+    public int Count => _operations.Count;
+
+    public NftNativeTransaction AddTable(string? comment = null)
+    {
+        _operations.Add(new Operation(Kind.AddTable, Comment: comment));
+        return this;
+    }
+
+    public NftNativeTransaction DeleteTable()
+    {
+        _operations.Add(new Operation(Kind.DeleteTable));
+        return this;
+    }
+
+    public NftNativeTransaction AddChain(NftNativeChain chain)
+    {
+        _operations.Add(new Operation(Kind.AddChain, Chain: chain));
+        return this;
+    }
+
+    public NftNativeTransaction FlushChain(string chain)
+    {
+        _operations.Add(new Operation(Kind.FlushChain, ChainName: chain));
+        return this;
+    }
+
+    public NftNativeTransaction AddRule(NftNativeRule rule)
+    {
+        _operations.Add(new Operation(Kind.AddRule, Rule: rule));
+        return this;
+    }
+
+    public NftNativeTransaction DeleteRule(string chain, ulong handle)
+    {
+        _operations.Add(new Operation(Kind.DeleteRule, ChainName: chain, Handle: handle));
+        return this;
+    }
+
+    /// <summary>Sends the batch on <paramref name="socket"/> (a NETLINK_NETFILTER socket in the target namespace).</summary>
+    /// <exception cref="NetfilterException">The kernel refused a change; nothing was applied.</exception>
+    public void Commit(NetlinkSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (_operations.Count == 0)
+        {
+            return;
+        }
+        int size = 16 * 1024;
+        while (true)
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+            try
+            {
+                uint first = socket.ReserveSequences(_operations.Count + 2);
+                if (!TryWrite(buffer, first, out int length))
+                {
+                    size = buffer.Length * 2;
+                    continue;
+                }
+                socket.SendMessages(buffer.AsSpan(0, length));
+                ReadReplies(socket, first);
+                return;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    internal bool TryWrite(Span<byte> buffer, uint firstSequence, out int length)
+    {
+        var w = new NetlinkWriter(buffer);
+        length = 0;
+        try
+        {
+            MessageScope begin = w.BeginMessage(NFNL_MSG_BATCH_BEGIN, NetlinkMessageFlags.None, firstSequence);
+            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
+            w.EndMessage(begin);
+            byte family = Family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2;
+            for (int i = 0; i < _operations.Count; i++)
+            {
+                Write(ref w, _operations[i], firstSequence + 1 + (uint)i, family);
+            }
+            MessageScope end = w.BeginMessage(NFNL_MSG_BATCH_END, NetlinkMessageFlags.None, firstSequence + 1 + (uint)_operations.Count);
+            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
+            w.EndMessage(end);
+        }
+        catch (InvalidOperationException) when (w.BytesRemaining < 4096)
+        {
+            return false;
+        }
+        length = w.BytesWritten;
+        return true;
+    }
+
+    private void Write(ref NetlinkWriter w, in Operation op, uint sequence, byte family)
+    {
+        MessageScope m;
+        switch (op.Kind)
+        {
+            case Kind.AddTable:
+                m = w.BeginMessage(MessageType(NFT_MSG_NEWTABLE), Create | NetlinkMessageFlags.Ack, sequence);
+                w.WriteFamilyHeader(NfGenMsg.For(family));
+                w.WriteString(NFTA_TABLE_NAME, Table);
+                if (op.Comment is not null)
+                {
+                    WriteComment(ref w, NFTA_TABLE_USERDATA, op.Comment);
+                }
+                break;
+            case Kind.DeleteTable:
+                m = w.BeginMessage(MessageType(NFT_MSG_DELTABLE), NetlinkMessageFlags.Ack, sequence);
+                w.WriteFamilyHeader(NfGenMsg.For(family));
+                w.WriteString(NFTA_TABLE_NAME, Table);
+                break;
+            case Kind.AddChain:
+                NftNativeChain chain = op.Chain!;
+                m = w.BeginMessage(MessageType(NFT_MSG_NEWCHAIN), Create | NetlinkMessageFlags.Ack, sequence);
+                w.WriteFamilyHeader(NfGenMsg.For(family));
+                w.WriteString(NFTA_CHAIN_TABLE, Table);
+                w.WriteString(NFTA_CHAIN_NAME, chain.Name);
+                if (chain.IsBaseChain)
+                {
+                    NestedScope hook = w.BeginNested(NFTA_CHAIN_HOOK);
+                    w.WriteUInt32BigEndian(NFTA_HOOK_HOOKNUM, chain.Hook);
+                    w.WriteUInt32BigEndian(NFTA_HOOK_PRIORITY, unchecked((uint)chain.Priority));
+                    w.EndNested(hook);
+                    w.WriteString(NFTA_CHAIN_TYPE, chain.Type!);
+                }
+                break;
+            case Kind.FlushChain:
+                m = w.BeginMessage(MessageType(NFT_MSG_DELRULE), NetlinkMessageFlags.Ack, sequence);
+                w.WriteFamilyHeader(NfGenMsg.For(family));
+                w.WriteString(NFTA_RULE_TABLE, Table);
+                w.WriteString(NFTA_RULE_CHAIN, op.ChainName!);
+                break;
+            case Kind.AddRule:
+                NftNativeRule rule = op.Rule!;
+                m = w.BeginMessage(MessageType(NFT_MSG_NEWRULE), Create | AppendFlag | NetlinkMessageFlags.Ack, sequence);
+                w.WriteFamilyHeader(NfGenMsg.For(family));
+                w.WriteString(NFTA_RULE_TABLE, Table);
+                w.WriteString(NFTA_RULE_CHAIN, rule.Chain);
+                NestedScope list = w.BeginNested(NFTA_RULE_EXPRESSIONS);
+                foreach (NftExpression statement in rule.Statements)
+                {
+                    statement.Write(ref w, Family);
+                }
+                w.EndNested(list);
+                if (rule.Comment is not null)
+                {
+                    WriteComment(ref w, NFTA_RULE_USERDATA, rule.Comment);
+                }
+                break;
+            default:
+                m = w.BeginMessage(MessageType(NFT_MSG_DELRULE), NetlinkMessageFlags.Ack, sequence);
+                w.WriteFamilyHeader(NfGenMsg.For(family));
+                w.WriteString(NFTA_RULE_TABLE, Table);
+                w.WriteString(NFTA_RULE_CHAIN, op.ChainName!);
+                BinaryPrimitives.WriteUInt64BigEndian(w.ReserveAttribute(NFTA_RULE_HANDLE, 8), op.Handle);
+                break;
+        }
+        w.EndMessage(m);
+    }
+
+    /// <summary>libnftnl's userdata: one TLV (type, length, the comment with its NUL); nft limits comments to 128 bytes.</summary>
+    private static void WriteComment(ref NetlinkWriter w, ushort attribute, string comment)
+    {
+        int length = Encoding.UTF8.GetByteCount(comment) + 1;
+        if (length > 128)
+        {
+            throw new ArgumentException($"an nf_tables comment holds at most 127 bytes: '{comment}'");
+        }
+        Span<byte> tlv = w.ReserveAttribute(attribute, length + 2);
+        tlv[0] = NFTNL_UDATA_COMMENT;
+        tlv[1] = (byte)length;
+        Encoding.UTF8.GetBytes(comment, tlv[2..]);
+        tlv[^1] = 0;
+    }
+
+    /// <summary>The comment in a table's or rule's userdata, or null.</summary>
+    internal static string? ReadComment(ReadOnlySpan<byte> userdata)
+    {
+        while (userdata.Length >= 2)
+        {
+            byte type = userdata[0];
+            int length = userdata[1];
+            if (userdata.Length < 2 + length)
+            {
+                return null;
+            }
+            if (type == NFTNL_UDATA_COMMENT)
+            {
+                ReadOnlySpan<byte> value = userdata.Slice(2, length);
+                int nul = value.IndexOf((byte)0);
+                return Encoding.UTF8.GetString(nul >= 0 ? value[..nul] : value);
+            }
+            userdata = userdata[(2 + length)..];
+        }
+        return null;
+    }
+
+    private void ReadReplies(NetlinkSocket socket, uint first)
+    {
+        int acks = 0;
+        NetlinkException? error = null;
+        int errorIndex = int.MaxValue;
+        uint last = first + 1 + (uint)_operations.Count;
+        while (socket.TryReceivePending(out ReadOnlySpan<byte> datagram))
+        {
+            var reader = new NetlinkReader(datagram);
+            while (reader.TryRead(out NetlinkMessage message))
+            {
+                if (message.PortId != socket.PortId || !message.IsError || unchecked(message.Sequence - first) > last - first)
+                {
+                    continue;
+                }
+                NetlinkError e = message.ReadError();
+                if (e.Errno == 0)
+                {
+                    acks++;
+                    continue;
+                }
+                int index = (int)(message.Sequence - first) - 1;
+                if (index < errorIndex)
+                {
+                    errorIndex = index;
+                    error = e.ToException(Describe(index));
+                }
+            }
+        }
+        if (error is not null)
+        {
+            throw new NetfilterException($"nf_tables refused the transaction; nothing was changed: {error.Message}", error);
+        }
+        if (acks != _operations.Count)
+        {
+            throw new NetfilterException(
+                $"nf_tables acknowledged {acks} of {_operations.Count} changes; the outcome of the transaction is unknown");
+        }
+    }
+
+    private string Describe(int index)
+    {
+        string family = Family == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
+        if ((uint)index >= (uint)_operations.Count)
+        {
+            return "nf_tables batch";
+        }
+        Operation op = _operations[index];
+        return op.Kind switch
+        {
+            Kind.AddTable => $"add table {family} {Table}",
+            Kind.DeleteTable => $"delete table {family} {Table}",
+            Kind.AddChain => $"add chain {family} {Table} {op.Chain!.Name}",
+            Kind.FlushChain => $"flush chain {family} {Table} {op.ChainName}",
+            Kind.AddRule => $"add rule {family} {Table} {op.Rule!.Chain} ({op.Rule.Comment})",
+            _ => $"delete rule {family} {Table} {op.ChainName} handle {op.Handle}",
+        };
+    }
+}

@@ -2,8 +2,8 @@
 """Per-pod ADD/DEL latency of the chain bridge(host-local, ipMasq) -> portmap -> bandwidth, exec'd as a runtime
 does (libcni injection of name, cniVersion, runtimeConfig and prevResult), ours and the reference side by side,
 plus ours in-process: a long-lived .NET runtime process (Cni.Net.Benchmarks pod-chain-driver) running the same chain
-through CniChainExecutor with the sample handlers registered in-process (host-local is still exec'd by bridge, as IPAM
-delegation execs). INPROC=0 leaves that side out.
+through CniChainExecutor with the sample handlers registered in-process (host-local too: bridge's IPAM
+delegation stays in-process; CNI_BENCH_EXEC_IPAM=1 execs it as before). INPROC=0 leaves that side out.
 
 Run through benchmarks/pod-chain-bench.sh, which puts it in a private network namespace (the "node")."""
 import json, os, shutil, statistics, subprocess, sys, tempfile, time
@@ -239,7 +239,7 @@ def main():
     if inproc:
         print()
         print("ours in-process (CniChainExecutor in one long-lived process; bridge, portmap, bandwidth handlers in-process,"
-              " host-local exec'd by bridge) against ours exec'd:")
+              " host-local in-process too since in-process IPAM) against ours exec'd:")
         print()
         print("| per pod | in-process median | in-process p90 | exec'd median | exec'd p90 | exec'd/in-process (median) |")
         print("|---|---:|---:|---:|---:|---:|")

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The kubenet mode of the demo (eng/demo.sh kubenet): samples/kubenet-node, the kubelet's network-plugin layer as a
 # node agent, serves two pods on a throwaway node. Everything happens in namespaces made here and removed at the
-# end: the node (where cbr0, the masquerade rule and the host ports live), two pods and an outside host.
+# end: the node (where cbr0, the masquerade rule and the host ports live), two pods and an outside host. The plugins
+# are ours (samples/, published NativeAOT to artifacts/cni/bin by eng/publish.sh, which this runs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-step() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
-run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+# shellcheck source=eng/demo-lib.sh
+. "$root/eng/demo-lib.sh"
 
 tag="cnd-kn-$$"
 node="$tag-node"; poda="$tag-a"; podb="$tag-b"; ext="$tag-ext"
@@ -19,21 +20,21 @@ cleanup() {
   for ns in "$poda" "$podb" "$ext" "$node"; do ip netns delete "$ns" 2>/dev/null; done
   rm -rf "$state"
 }
-trap cleanup EXIT
+trap 'status=$?; cleanup; summary failed; exit $status' EXIT
 
 if [ "${CNI_DEMO_SKIP_PREREQS:-}" != 1 ]; then
-  step "prerequisites"
-  "$root/eng/prereqs.sh"
+  step "prerequisites (apt packages the demo uses: eng/prereqs.sh demo)"
+  "$root/eng/prereqs.sh" demo
 fi
 
-step "publish kubenet-node (NativeAOT) to artifacts/bin"
-mkdir -p artifacts/bin
-dotnet publish samples/kubenet-node/KubenetNode.csproj -c Release -r linux-x64 -nologo -clp:ErrorsOnly -v:q -o artifacts/publish/kubenet-node >/dev/null
-cp artifacts/publish/kubenet-node/kubenet-node artifacts/bin/kubenet-node
+build_and_publish
 kn="$root/artifacts/bin/kubenet-node"
-# Our plugins (eng/publish.sh puts them in artifacts/cni/bin) come first where they exist; the reference ones fill in.
-bindirs="/usr/lib/cni"
-if [ -d "$root/artifacts/cni/bin" ]; then bindirs="$root/artifacts/cni/bin,/usr/lib/cni"; fi
+# Only our plugins: kubenet runs loopback, bridge, host-local, portmap and bandwidth, all published above.
+bindirs="$root/artifacts/cni/bin"
+for p in loopback bridge host-local portmap bandwidth; do
+  [ -x "$bindirs/$p" ] || { echo "  $bindirs/$p is missing after eng/publish.sh"; exit 1; }
+done
+echo "  plugins: $bindirs (Cni.Net, NativeAOT): loopback bridge host-local portmap bandwidth"
 innode() { ip netns exec "$node" "$@"; }
 
 step "a throwaway node ($node) with an uplink to an outside host ($ext), and two pod namespaces"
@@ -81,7 +82,7 @@ step "hostPort: the outside host reaches pod a's port 80 through the node's port
 ip netns exec "$poda" python3 -m http.server 80 --bind 0.0.0.0 >/dev/null 2>&1 &
 server_pid=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do ip netns exec "$poda" bash -c 'exec 3<>/dev/tcp/127.0.0.1/80' 2>/dev/null && break; sleep 0.3; done
-run ip netns exec "$ext" curl -s -o /dev/null -w '    HTTP %{http_code} from pod a via 192.168.100.1:8080\n' http://192.168.100.1:8080/
+run ip netns exec "$ext" curl -s --max-time 10 -o /dev/null -w '    HTTP %{http_code} from pod a via 192.168.100.1:8080\n' http://192.168.100.1:8080/
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
 step "shaping: tbf on pod a's host veth (ingress 10M) and on its ifb (egress 20M)"
@@ -101,3 +102,6 @@ echo "    cache entries left: $(find "$state/cache" -type f 2>/dev/null | wc -l)
 echo "    per-pod nat chains left: $(innode iptables-save -t nat | grep -c -- '-N CNI-DN-\|^:CNI-DN-' || true)"
 
 step "remove the namespaces (the node with cbr0 and its rules goes with them)"
+cleanup
+trap - EXIT
+summary ok

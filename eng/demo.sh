@@ -1,28 +1,28 @@
 #!/usr/bin/env bash
-# The main job: Cni.Net at work on this machine. Installs prerequisites (eng/prereqs.sh), builds, and runs each
-# part of the demo, saying what it does.
+# The main job: Cni.Net at work on this machine. Installs the demo's prerequisites (eng/prereqs.sh demo), builds,
+# publishes the NativeAOT plugins, and runs each part of the demo, saying what it does; ends with a summary of the
+# steps and their times. What it changes on the host: see README.md ("What the demo changes").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-step() { printf '\n\033[1m### %s\033[0m\n' "$*"; }
-
 # eng/demo.sh kubenet: the kubelet network-plugin layer (samples/kubenet-node) serving two pods.
 if [ "${1:-}" = kubenet ]; then exec "$root/eng/demo-kubenet.sh"; fi
 
-step "prerequisites (apt packages the demo and tests use)"
-"$root/eng/prereqs.sh"
+# shellcheck source=eng/demo-lib.sh
+. "$root/eng/demo-lib.sh"
+trap 'summary failed' EXIT
 
-step "build (Release)"
-dotnet build Cni.Net.sln -c Release -nologo -clp:ErrorsOnly -v:q
+step "prerequisites (apt packages the demo uses: eng/prereqs.sh demo)"
+"$root/eng/prereqs.sh" demo
+
+build_and_publish
 
 step "spec model: conf dir samples/Cni.Demo/net.d -> default network, skipped files, version, one result in every version"
 # Uses the reference /usr/lib/cni/host-local (containernetworking-plugins) for the result when it is installed.
 "$root/artifacts/build/bin/Cni.Demo/release/cni-demo" "$root/samples/Cni.Demo/net.d" /usr/lib/cni
 
-# ---- plugins at work (issue 6): our NativeAOT plugins run by cni-tool in throwaway namespaces ----
-step "publish the NativeAOT plugins (artifacts/cni/bin) and cni-tool (artifacts/bin) — eng/publish.sh"
-"$root/eng/publish.sh"
+# ---- plugins at work: our NativeAOT plugins run by cni-tool in throwaway namespaces ----
 
 demo=$(mktemp -d /tmp/cni-net-demo.XXXXXX)
 node=cnidemo-node-$$ pod1=cnidemo-pod1-$$ pod2=cnidemo-pod2-$$
@@ -32,9 +32,7 @@ cleanup() {
   for ns in "$pod1" "$pod2" "$node"; do ip netns delete "$ns" 2>/dev/null || true; done
   rm -rf "$demo"
 }
-trap cleanup EXIT
-say() { printf '  \033[36m$ %s\033[0m\n' "$*"; }
-run() { say "$*"; "$@"; }
+trap 'status=$?; cleanup; summary failed; exit $status' EXIT
 in_node() { ip netns exec "$node" "$@"; }
 
 step "plugin directory $demo/bin: ours where published, the reference binary (/usr/lib/cni) otherwise"
@@ -142,4 +140,4 @@ say "ls $demo/ipam/demo"; ls "$demo/ipam/demo"
 step "remove the namespaces, the bridge (it lives in the node namespace) and $demo"
 cleanup
 trap - EXIT
-echo "  done"
+summary ok

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Installs, when missing, every Debian package the build, the tests and the demo use.
+# Installs, when missing, the Debian packages Cni.Net's scripts use:
+#   eng/prereqs.sh demo   what eng/demo.sh needs (iproute2, iptables, the reference plugins, ping, curl, …)
+#   eng/prereqs.sh        (or "test") the demo set plus what eng/test.sh needs (compilers for the C probes, runtimes
+#                         driven end to end, packet tools)
+# It also loads the br_netfilter kernel module where it is a module (bridge-nf-call-iptables lives there; once
+# loaded, bridged traffic on this host passes iptables, as on every Kubernetes node).
 set -euo pipefail
-packages=(iproute2 iptables nftables containernetworking-plugins iputils-ping gcc libc6-dev strace python3
-          python3-pyroute2 conntrack jq util-linux clang zlib1g-dev procps)
-packages+=(iperf3)  # netfilter/tc: rate test of a shaped veth
-packages+=(containerd runc podman busybox-static tcpdump curl)  # real runtimes driven end to end (CRI, podman) and their pods
+set_name=${1:-test}
+demo=(iproute2 iptables nftables containernetworking-plugins iputils-ping python3 jq curl procps kmod util-linux)
+test=(gcc libc6-dev strace python3-pyroute2 conntrack clang zlib1g-dev)
+test+=(iperf3)  # netfilter/tc: rate test of a shaped veth
+test+=(containerd runc podman busybox-static tcpdump)  # real runtimes driven end to end (CRI, podman) and their pods
+case "$set_name" in
+  demo) packages=("${demo[@]}") ;;
+  test) packages=("${demo[@]}" "${test[@]}") ;;
+  *) echo "usage: eng/prereqs.sh [demo|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

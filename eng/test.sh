@@ -5,7 +5,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-"$root/eng/prereqs.sh" || { echo "0 passed, 1 failed"; exit 1; }
+"$root/eng/prereqs.sh" test || { echo "0 passed, 1 failed"; exit 1; }
 
 config=Release
 results="$root/artifacts/test-results"

@@ -1,85 +1,136 @@
 using System.Buffers;
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Configuration;
 using Cni.Net.Execution;
+using Cni.Net.Plugins;
 using Cni.Net.Spec;
+using Microsoft.Extensions.Logging;
 
 namespace Cni.Tool;
 
 /// <summary>
 /// cni-tool: runs a network from a conf dir against a network namespace, with the conventions of the reference
-/// <c>cnitool</c> (NETCONFPATH, CNI_PATH, CNI_IFNAME, CNI_ARGS, CAP_ARGS; container id derived from the netns path),
-/// plus <c>list</c>, <c>version</c> and the CNI_CACHE_DIR override. Results and CNI errors are printed as JSON on
-/// stdout; the exit code is 0 on success, 1 on failure, 2 on wrong usage.
+/// <c>cnitool</c>: the verbs add/check/del/gc/status/version, NETCONFPATH, CNI_PATH, CNI_IFNAME, CNI_ARGS, CAP_ARGS,
+/// the container id derived from the netns path, the result on stdout, errors on stderr with exit code 1. Beyond it:
+/// <c>list</c>, CNI_CACHE_DIR, <c>--version</c> and <c>-v</c> (the library's log on stderr).
 /// </summary>
 internal static class Program
 {
-    private const string Usage = """
-        usage: cni-tool add|check|del <network> <netns-path>
-               cni-tool gc|status|version <network> [<netns-path>]
-               cni-tool list
-        environment: NETCONFPATH (default /etc/cni/net.d), CNI_PATH (default /opt/cni/bin), CNI_IFNAME (default eth0),
-                     CNI_ARGS (K=V;K2=V2), CAP_ARGS (JSON object), CNI_CACHE_DIR (default /var/lib/cni)
+    private const string EnvironmentHelp = """
+        Environment:
+          NETCONFPATH    conf dir (default /etc/cni/net.d)
+          CNI_PATH       plugin directories, colon-separated (default /opt/cni/bin)
+          CNI_IFNAME     interface name in the container (default eth0)
+          CNI_ARGS       K=V;K2=V2 passed to the plugins
+          CAP_ARGS       capability arguments, a JSON object ({"portMappings":[...]})
+          CNI_CACHE_DIR  result cache (default /var/lib/cni)
         """;
 
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length == 1 && args[0] == "list")
+        ParseResult parse = BuildCommand().Parse(args);
+        if (parse.Action is ParseErrorAction usageError)
         {
-            return List(ConfDir());
+            // A usage error goes to stderr alone: stdout stays for results (and --help).
+            usageError.ShowHelp = false;
+        usageError.ShowTypoCorrections = false; // they would go to stdout
+            int exit = await parse.InvokeAsync();
+            Console.Error.WriteLine("Run 'cni-tool --help' for usage.");
+            return exit;
         }
-        bool needsNetns = args.Length > 0 && args[0] is "add" or "check" or "del";
-        if (args.Length < 2 || (needsNetns && args.Length < 3) ||
-            args[0] is not ("add" or "check" or "del" or "gc" or "status" or "version"))
+        return await parse.InvokeAsync();
+    }
+
+    internal static RootCommand BuildCommand()
+    {
+        var verbose = new Option<bool>("--verbose", "-v")
         {
-            Console.Error.WriteLine(Usage);
-            return 2;
+            Description = "Write the library's log (plugin runs, cache, conf dir) to stderr",
+            Recursive = true,
+        };
+        var root = new RootCommand("Runs CNI networks of a conf dir against network namespaces, as cnitool does.\n\n" + EnvironmentHelp);
+        root.Options.Add(verbose);
+
+        Command Verb(string name, string description, bool netnsRequired)
+        {
+            var network = new Argument<string>("network") { Description = "the network's name in the conf dir" };
+            var netns = new Argument<string>("netns") { Description = "the network namespace path (/run/netns/NAME)" };
+            if (!netnsRequired)
+            {
+                netns.Arity = ArgumentArity.ZeroOrOne;
+            }
+            var command = new Command(name, description) { network, netns };
+            command.SetAction((parse, cancellationToken) =>
+            {
+                using TextWriterLoggerFactory? logs = parse.GetValue(verbose) ? new(Console.Error, LogLevel.Debug) : null;
+                return RunAsync(name, parse.GetValue(network)!, parse.GetValue(netns), logs, cancellationToken);
+            });
+            return command;
         }
-        CniVersion errorVersion = CniVersion.Latest;
+
+        root.Subcommands.Add(Verb("add", "Attach the namespace to the network; prints the result", netnsRequired: true));
+        root.Subcommands.Add(Verb("check", "Check an attachment", netnsRequired: true));
+        root.Subcommands.Add(Verb("del", "Detach the namespace from the network", netnsRequired: true));
+        root.Subcommands.Add(Verb("gc", "Remove every cached attachment of the network (no valid attachments are passed)", netnsRequired: false));
+        root.Subcommands.Add(Verb("status", "Ask the network's plugins whether they are ready", netnsRequired: false));
+        root.Subcommands.Add(Verb("version", "Show the versions the network's plugins support", netnsRequired: false));
+        var list = new Command("list", "List the networks of the conf dir in the order a kubelet picks them, and skipped files");
+        list.SetAction(parse =>
+        {
+            using TextWriterLoggerFactory? logs = parse.GetValue(verbose) ? new(Console.Error, LogLevel.Debug) : null;
+            return List(ConfDir(), logs);
+        });
+        root.Subcommands.Add(list);
+        return root;
+    }
+
+    private static async Task<int> RunAsync(string verb, string networkName, string? netnsArgument, TextWriterLoggerFactory? logs,
+        CancellationToken cancellationToken)
+    {
+        string what = $"{verb} {networkName}";
         try
         {
-            CniConfigDirectory dir = CniConfigDirectory.Load(ConfDir());
-            NetworkConfigFile file = dir.Find(args[1]) ?? throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                $"no network named \"{args[1]}\" in {dir.Path}");
+            CniConfigDirectory dir = CniConfigDirectory.Load(ConfDir(), logs?.CreateLogger("cni-tool"));
+            NetworkConfigFile file = dir.Find(networkName) ?? throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                dir.Exists ? $"no network named \"{networkName}\" in {dir.Path}" : $"{dir.Path} does not exist (set NETCONFPATH)");
             NetworkConfigList network = file.Config;
-            errorVersion = file.Version;
-            CniChainExecutor executor = CreateExecutor();
-            switch (args[0])
+            CniChainExecutor executor = CreateExecutor(logs);
+            switch (verb)
             {
                 case "add":
                 {
-                    CniResult result = await executor.AddAsync(network, RuntimeRequest(args[2]));
+                    CniResult result = await executor.AddAsync(network, RuntimeRequest(netnsArgument!), cancellationToken);
                     WriteStdout(result.ToUtf8Bytes());
                     return 0;
                 }
                 case "check":
-                    await executor.CheckAsync(network, RuntimeRequest(args[2]));
+                    await executor.CheckAsync(network, RuntimeRequest(netnsArgument!), cancellationToken);
                     return 0;
                 case "del":
-                    await executor.DelAsync(network, RuntimeRequest(args[2]));
+                    await executor.DelAsync(network, RuntimeRequest(netnsArgument!), cancellationToken);
                     return 0;
                 case "gc":
                 {
-                    // As cnitool: no valid attachments are passed, so every cached attachment of the network is stale.
-                    IReadOnlyList<CniException> errors = await executor.GCAsync(network, null);
-                    if (errors.Count == 0)
+                    IReadOnlyList<CniException> errors = await executor.GCAsync(network, null, cancellationToken);
+                    foreach (CniException e in errors)
                     {
-                        return 0;
+                        WriteError(what, e);
                     }
-                    WriteErrors(errors, errorVersion);
-                    return 1;
+                    return errors.Count == 0 ? 0 : 1;
                 }
                 case "status":
                 {
-                    CniNetworkStatus status = await executor.StatusAsync(network);
+                    CniNetworkStatus status = await executor.StatusAsync(network, cancellationToken);
                     if (status.Error is null)
                     {
                         return 0;
                     }
-                    WriteStdout(status.Error.ToError(errorVersion).ToUtf8Bytes());
+                    WriteError(what, status.Error);
                     return 1;
                 }
                 default:
@@ -88,12 +139,12 @@ internal static class Program
         }
         catch (CniException e)
         {
-            WriteStdout(e.ToError(errorVersion).ToUtf8Bytes());
+            WriteError(what, e);
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            WriteStdout(new CniException(CniErrorCode.IOFailure, e.Message).ToError(errorVersion).ToUtf8Bytes());
+            Console.Error.WriteLine($"cni-tool: {what}: {e.Message}");
             return 1;
         }
     }
@@ -102,9 +153,9 @@ internal static class Program
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
-    private static CniChainExecutor CreateExecutor()
+    private static CniChainExecutor CreateExecutor(TextWriterLoggerFactory? loggerFactory)
     {
-        var options = new CniExecutorOptions();
+        var options = new CniExecutorOptions { LoggerFactory = loggerFactory };
         if (Env("CNI_PATH") is { } path)
         {
             options.PluginDirectories.Clear();
@@ -214,16 +265,21 @@ internal static class Program
     }
 
     /// <summary>The networks in the order a kubelet picks them (the first is its default), then what was skipped and why.</summary>
-    private static int List(string confDir)
+    private static int List(string confDir, TextWriterLoggerFactory? loggerFactory)
     {
         CniConfigDirectory dir;
         try
         {
-            dir = CniConfigDirectory.Load(confDir);
+            dir = CniConfigDirectory.Load(confDir, loggerFactory?.CreateLogger("cni-tool"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"cannot read {confDir}: {e.Message}");
+            Console.Error.WriteLine($"cni-tool: cannot read {confDir}: {e.Message}");
+            return 1;
+        }
+        if (!dir.Exists)
+        {
+            Console.Error.WriteLine($"cni-tool: {confDir} does not exist (set NETCONFPATH)");
             return 1;
         }
         var output = new StringBuilder();
@@ -250,19 +306,14 @@ internal static class Program
         return 0;
     }
 
-    private static void WriteErrors(IReadOnlyList<CniException> errors, CniVersion version)
+    /// <summary>An error as cnitool reports it: one line on stderr (with the CNI code), its details on the next.</summary>
+    private static void WriteError(string what, CniException e)
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        Console.Error.WriteLine($"cni-tool: {what}: {e.Message} (CNI code {(uint)e.Code})");
+        if (!string.IsNullOrEmpty(e.Details))
         {
-            w.WriteStartArray();
-            foreach (CniException e in errors)
-            {
-                e.ToError(version).WriteTo(w);
-            }
-            w.WriteEndArray();
+            Console.Error.WriteLine($"  {e.Details}");
         }
-        WriteStdout(buffer.WrittenSpan);
     }
 
     private static void WriteStdout(ReadOnlySpan<byte> bytes)

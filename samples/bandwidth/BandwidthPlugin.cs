@@ -1,4 +1,5 @@
 using System.Net.NetworkInformation;
+using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
@@ -109,6 +110,19 @@ internal sealed class BandwidthPlugin : ICniPlugin
                 }
             }
         });
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// STATUS (the reference has none): ready only when the kernel can build the shaping layout — tbf, the ingress
+    /// qdisc with a u32/mirred redirect, and ifb devices — tried for real in a scratch namespace.
+    /// </summary>
+    public ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        if (KernelFacilities.ProbeTrafficShaping() is string problem)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, "bandwidth: " + problem);
+        }
         return ValueTask.CompletedTask;
     }
 

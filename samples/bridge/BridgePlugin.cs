@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
+using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
 using Cni.Net.Netlink.Route;
@@ -454,6 +455,7 @@ internal sealed class BridgePlugin : ICniPlugin
                 await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
             }
         }
+        NftablesIPMasquerade.GarbageCollect(request.Config.Name!, request.ValidAttachments.Select(a => (a.ContainerId, a.IfName)));
     }
 
     private static async ValueTask TeardownMasqueradeAsync(CniPluginRequest request, IEnumerable<AddressFamily> families, CancellationToken cancellationToken)
@@ -463,6 +465,33 @@ internal sealed class BridgePlugin : ICniPlugin
         {
             var transaction = IPMasquerade.AddTeardown(new NetfilterTransaction(family), request.Config.Name!, request.ContainerId);
             await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+        // The reference's nftables layout too (ipMasqBackend "nftables", plugins ≥ 1.5): a pod set up by either
+        // layout — or before a backend switch — is cleaned, as the reference's teardown does.
+        NftablesIPMasquerade.Teardown(request.Config.Name!, request.IfName, request.ContainerId);
+    }
+
+    /// <summary>
+    /// STATUS (the reference only asks IPAM): not ready when the IPAM plugin is not, or when the bridge is absent and
+    /// cannot be created — a link of another kind has its name, or the kernel has no bridges.
+    /// </summary>
+    public async ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        if (HasIpam(request))
+        {
+            try
+            {
+                await CniIpam.StatusAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CniException e) when (e.Code is not (CniErrorCode.PluginNotAvailable or CniErrorCode.PluginNotAvailableLimitedConnectivity))
+            {
+                throw new CniException(CniErrorCode.PluginNotAvailable, $"bridge: the IPAM plugin is not ready: {e.Message}", e.Details, e);
+            }
+        }
+        BridgeConfig config = Load(request);
+        if (KernelFacilities.ProbeBridge(config.BridgeName) is string problem)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, "bridge: " + problem);
         }
     }
 

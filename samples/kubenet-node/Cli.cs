@@ -1,56 +1,134 @@
+using System.CommandLine;
 using System.Globalization;
 using Cni.Net.Kubelet;
+using Cni.Net.Plugins;
 using Cni.Net.Spec;
+using Microsoft.Extensions.Logging;
 
 namespace KubenetNode;
 
-/// <summary>The commands of kubenet-node.</summary>
+/// <summary>
+/// The commands of kubenet-node, parsed by System.CommandLine: help on stdout with exit 0, usage errors on stderr with
+/// exit 1, failures on stderr with exit 1 (CNI errors, with their code) or 2 (bad input), <c>status</c> 3 when the
+/// network is not ready.
+/// </summary>
 internal static class Cli
 {
-    private const string Usage = """
-        usage: kubenet-node <command> --state-dir DIR [options]
-          init [kubelet flags]      remember the node's flags in DIR and initialize the plugin (reports missing plugins)
-                                    flags: --network-plugin (default kubenet) --cni-bin-dir --cni-conf-dir --cni-cache-dir
-                                    --network-plugin-mtu --non-masquerade-cidr --pod-cidr --hairpin-mode --host-local-data-dir
-          pod-cidr CIDR             the pod-CIDR event: hand the node its pod CIDR after init
-          setup-pod --namespace NS --name NAME --sandbox-id ID --netns PATH
-                    [--host-port HOST:CONTAINER[/tcp|udp]]... [--annotation KEY=VALUE]...
-          teardown-pod --sandbox-id ID [--netns PATH] [--namespace NS --name NAME]
-          status [--sandbox-id ID --netns PATH]   readiness, and a pod's addresses
-        """;
+    // The kubelet flags init remembers; each is handed to NetworkPluginOptions as --name=value.
+    private static readonly (string Name, string Description)[] s_kubeletFlags =
+    [
+        ("--network-plugin", "noop, cni or kubenet (default kubenet)"),
+        ("--cni-bin-dir", "plugin directories, comma-separated"),
+        ("--cni-conf-dir", "conf dir (default DIR/net.d)"),
+        ("--cni-cache-dir", "result cache (default DIR/cache)"),
+        ("--host-local-data-dir", "host-local store (default DIR/networks)"),
+        ("--network-plugin-mtu", "MTU of cbr0 and the pods' interfaces (0: from the default route)"),
+        ("--non-masquerade-cidr", "traffic to this CIDR is not masqueraded"),
+        ("--pod-cidr", "the node's pod CIDR(s), comma-separated"),
+        ("--hairpin-mode", "promiscuous-bridge, hairpin-veth or none"),
+    ];
 
-    public static async Task<int> RunAsync(string[] args)
+    public static RootCommand BuildCommand()
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var stateDir = new Option<string>("--state-dir")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
+            Description = "The node's state directory (its kubelet flags, cache, conf dir, host-local store)",
+            Required = true,
+            Recursive = true,
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Write the library's log to stderr", Recursive = true };
+        var root = new RootCommand(
+            "kubenet-node: the kubelet's network-plugin layer (noop, cni, kubenet) as a node agent. Every command " +
+            "re-initializes the plugin from the flags kept in the state directory, as a restarted kubelet would.");
+        root.Options.Add(stateDir);
+        root.Options.Add(verbose);
+
+        var init = new Command("init", "Remember the node's kubelet flags and initialize the plugin (reports missing plugins)");
+        var flagOptions = new List<Option<string>>();
+        foreach ((string flag, string description) in s_kubeletFlags)
+        {
+            var option = new Option<string>(flag) { Description = description };
+            flagOptions.Add(option);
+            init.Options.Add(option);
         }
-        string command = args[0];
-        var rest = new List<string>(args[1..]);
-        string stateDir = Take(rest, "--state-dir") ?? throw new ArgumentException("--state-dir DIR is required\n" + Usage);
-        var state = new NodeState(stateDir);
-        switch (command)
+        init.SetAction((parse, ct) => Run(parse, stateDir, verbose, (state, logs) =>
         {
-            case "init":
-                return await InitAsync(state, rest);
-            case "pod-cidr":
-                return await PodCidrAsync(state, rest);
-            case "setup-pod":
-                return await SetUpPodAsync(state, rest);
-            case "teardown-pod":
-                return await TearDownPodAsync(state, rest);
-            case "status":
-                return await StatusAsync(state, rest);
-            default:
-                throw new ArgumentException($"unknown command '{command}'\n" + Usage);
+            var flags = new List<string>();
+            foreach (Option<string> option in flagOptions)
+            {
+                if (parse.GetValue(option) is { } value)
+                {
+                    flags.Add($"{option.Name}={value}");
+                }
+            }
+            return InitAsync(state, flags, logs);
+        }));
+
+        var cidr = new Argument<string>("cidr") { Description = "the pod CIDR(s), comma-separated" };
+        var podCidr = new Command("pod-cidr", "The pod-CIDR event: hand the node its pod CIDR after init") { cidr };
+        podCidr.SetAction((parse, ct) => Run(parse, stateDir, verbose, (state, logs) => PodCidrAsync(state, parse.GetValue(cidr)!, logs)));
+
+        var ns = new Option<string>("--namespace") { Description = "the pod's namespace", DefaultValueFactory = _ => "default" };
+        var name = new Option<string>("--name") { Description = "the pod's name (default: the sandbox id)" };
+        var sandbox = new Option<string>("--sandbox-id") { Description = "the pod sandbox's id", Required = true };
+        var netns = new Option<string>("--netns") { Description = "the sandbox's network namespace path" };
+        var hostPorts = new Option<string[]>("--host-port") { Description = "HOST:CONTAINER[/tcp|udp|sctp], repeatable", AllowMultipleArgumentsPerToken = false };
+        var annotations = new Option<string[]>("--annotation") { Description = "KEY=VALUE, repeatable" };
+        PodSandbox Pod(ParseResult parse) => ReadPod(parse.GetValue(ns)!, parse.GetValue(name), parse.GetValue(sandbox)!,
+            parse.GetValue(netns), parse.GetValue(hostPorts) ?? [], parse.GetValue(annotations) ?? []);
+
+        var setUp = new Command("setup-pod", "Set up a pod's network (kubelet's SetUpPod)") { ns, name, sandbox, netns, hostPorts, annotations };
+        setUp.Validators.Add(r =>
+        {
+            if (r.GetValue(netns) is null)
+            {
+                r.AddError("Option '--netns' is required.");
+            }
+        });
+        setUp.SetAction((parse, ct) => Run(parse, stateDir, verbose, (state, logs) => SetUpPodAsync(state, Pod(parse), logs)));
+
+        var tearDown = new Command("teardown-pod", "Tear down a pod's network (kubelet's TearDownPod)") { ns, name, sandbox, netns };
+        tearDown.SetAction((parse, ct) => Run(parse, stateDir, verbose, (state, logs) => TearDownPodAsync(state, Pod(parse), logs)));
+
+        var statusSandbox = new Option<string>("--sandbox-id") { Description = "also show this pod's addresses" };
+        var status = new Command("status", "The network's readiness (exit 3 when not ready), and a pod's addresses") { ns, name, statusSandbox, netns };
+        status.SetAction((parse, ct) => Run(parse, stateDir, verbose, (state, logs) =>
+            StatusAsync(state, parse.GetValue(statusSandbox) is { } id
+                ? ReadPod(parse.GetValue(ns)!, parse.GetValue(name), id, parse.GetValue(netns), [], [])
+                : null, logs)));
+
+        root.Subcommands.Add(init);
+        root.Subcommands.Add(podCidr);
+        root.Subcommands.Add(setUp);
+        root.Subcommands.Add(tearDown);
+        root.Subcommands.Add(status);
+        return root;
+    }
+
+    private static async Task<int> Run(ParseResult parse, Option<string> stateDir, Option<bool> verbose,
+        Func<NodeState, TextWriterLoggerFactory?, Task<int>> action)
+    {
+        using TextWriterLoggerFactory? logs = parse.GetValue(verbose) ? new(Console.Error, LogLevel.Debug) : null;
+        try
+        {
+            return await action(new NodeState(parse.GetValue(stateDir)!), logs);
+        }
+        catch (CniException e)
+        {
+            Console.Error.WriteLine($"kubenet-node: error (CNI code {(uint)e.Code}): {e.Message}{(e.Details is null ? "" : " — " + e.Details)}");
+            return 1;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("kubenet-node: " + e.Message);
+            return 2;
         }
     }
 
-    private static async Task<int> InitAsync(NodeState state, List<string> flags)
+    private static async Task<int> InitAsync(NodeState state, List<string> flags, TextWriterLoggerFactory? logs)
     {
         NetworkPluginOptions options = state.Save(flags);
-        INetworkPlugin plugin = await NetworkPlugins.InitAsync(options);
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(options.WithLogging(logs));
         Console.WriteLine($"network plugin: {(plugin.Name.Length == 0 ? "noop" : plugin.Name)}");
         Console.WriteLine($"plugin dirs:    {string.Join(", ", options.CniBinDirectories)}");
         Console.WriteLine($"state:          {state.Directory}");
@@ -58,50 +136,49 @@ internal static class Cli
         return 0;
     }
 
-    private static async Task<int> PodCidrAsync(NodeState state, List<string> rest)
+    private static async Task<int> PodCidrAsync(NodeState state, string cidr, TextWriterLoggerFactory? logs)
     {
-        if (rest.Count != 1)
-        {
-            throw new ArgumentException("pod-cidr takes one argument, the CIDR(s)");
-        }
-        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load());
-        plugin.OnPodCidrChanged(rest[0]);
-        state.SetPodCidr(rest[0]);
-        Console.WriteLine($"pod CIDR: {rest[0]}");
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load().WithLogging(logs));
+        plugin.OnPodCidrChanged(cidr);
+        state.SetPodCidr(cidr);
+        Console.WriteLine($"pod CIDR: {cidr}");
         await PrintStatusAsync(plugin);
         return 0;
     }
 
-    private static async Task<int> SetUpPodAsync(NodeState state, List<string> rest)
+    private static async Task<int> SetUpPodAsync(NodeState state, PodSandbox pod, TextWriterLoggerFactory? logs)
     {
-        PodSandbox pod = ReadPod(rest, requireNetNs: true);
-        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load());
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load().WithLogging(logs));
         await plugin.SetUpPodAsync(pod);
         PodNetworkStatus? status = await plugin.GetPodNetworkStatusAsync(pod);
         Console.WriteLine($"pod {pod.Namespace}/{pod.Name} (sandbox {pod.SandboxId}): {status?.ToString() ?? "no address"}");
         return 0;
     }
 
-    private static async Task<int> TearDownPodAsync(NodeState state, List<string> rest)
+    private static async Task<int> TearDownPodAsync(NodeState state, PodSandbox pod, TextWriterLoggerFactory? logs)
     {
-        PodSandbox pod = ReadPod(rest, requireNetNs: false);
-        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load());
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load().WithLogging(logs));
         await plugin.TearDownPodAsync(pod);
         Console.WriteLine($"pod sandbox {pod.SandboxId}: torn down");
         return 0;
     }
 
-    private static async Task<int> StatusAsync(NodeState state, List<string> rest)
+    private static async Task<int> StatusAsync(NodeState state, PodSandbox? pod, TextWriterLoggerFactory? logs)
     {
-        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load());
+        INetworkPlugin plugin = await NetworkPlugins.InitAsync(state.Load().WithLogging(logs));
         bool ready = await PrintStatusAsync(plugin);
-        if (rest.Count > 0)
+        if (pod is not null)
         {
-            PodSandbox pod = ReadPod(rest, requireNetNs: false);
             PodNetworkStatus? status = await plugin.GetPodNetworkStatusAsync(pod);
             Console.WriteLine($"pod sandbox {pod.SandboxId}: {status?.ToString() ?? "no address"}");
         }
         return ready ? 0 : 3;
+    }
+
+    private static NetworkPluginOptions WithLogging(this NetworkPluginOptions options, TextWriterLoggerFactory? logs)
+    {
+        options.LoggerFactory = logs;
+        return options;
     }
 
     private static async Task<bool> PrintStatusAsync(INetworkPlugin plugin)
@@ -111,20 +188,14 @@ internal static class Cli
         return status.IsReady;
     }
 
-    private static PodSandbox ReadPod(List<string> rest, bool requireNetNs)
+    private static PodSandbox ReadPod(string ns, string? name, string sandboxId, string? netns, string[] hostPorts, string[] annotations)
     {
-        string sandboxId = Take(rest, "--sandbox-id") ?? throw new ArgumentException("--sandbox-id is required");
-        string? netns = Take(rest, "--netns");
-        if (requireNetNs && netns is null)
-        {
-            throw new ArgumentException("--netns PATH is required");
-        }
-        var pod = new PodSandbox(Take(rest, "--namespace") ?? "default", Take(rest, "--name") ?? sandboxId, sandboxId, netns);
-        while (Take(rest, "--host-port") is string mapping)
+        var pod = new PodSandbox(ns, name ?? sandboxId, sandboxId, netns);
+        foreach (string mapping in hostPorts)
         {
             pod.PortMappings.Add(ParsePort(mapping));
         }
-        while (Take(rest, "--annotation") is string annotation)
+        foreach (string annotation in annotations)
         {
             int eq = annotation.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
@@ -132,10 +203,6 @@ internal static class Cli
                 throw new ArgumentException($"--annotation '{annotation}' is not KEY=VALUE");
             }
             pod.Annotations[annotation[..eq]] = annotation[(eq + 1)..];
-        }
-        if (rest.Count > 0)
-        {
-            throw new ArgumentException($"unexpected arguments: {string.Join(' ', rest)}");
         }
         return pod;
     }
@@ -157,30 +224,5 @@ internal static class Cli
             throw new ArgumentException($"--host-port '{text}' is not HOST:CONTAINER[/tcp|udp|sctp]");
         }
         return new PortMapping { HostPort = host, ContainerPort = container, Protocol = protocol };
-    }
-
-    /// <summary>Removes <c>--name value</c> or <c>--name=value</c> (the first one) from the list and returns the value.</summary>
-    internal static string? Take(List<string> args, string name)
-    {
-        for (int i = 0; i < args.Count; i++)
-        {
-            if (args[i] == name)
-            {
-                if (i + 1 >= args.Count)
-                {
-                    throw new ArgumentException($"{name} needs a value");
-                }
-                string value = args[i + 1];
-                args.RemoveRange(i, 2);
-                return value;
-            }
-            if (args[i].StartsWith(name + "=", StringComparison.Ordinal))
-            {
-                string value = args[i][(name.Length + 1)..];
-                args.RemoveAt(i);
-                return value;
-            }
-        }
-        return null;
     }
 }

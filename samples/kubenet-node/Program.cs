@@ -1,20 +1,16 @@
-using Cni.Net.Kubelet;
-using Cni.Net.Spec;
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using KubenetNode;
 
-// kubenet-node: the kubelet's network-plugin layer (noop, cni, kubenet) as a command-line node agent. Every command
-// re-initializes the plugin from the flags kept in the state directory, as a restarted kubelet would.
-try
+// kubenet-node: the kubelet's network-plugin layer (noop, cni, kubenet) as a command-line node agent (Cli.cs).
+ParseResult parse = Cli.BuildCommand().Parse(args);
+if (parse.Action is ParseErrorAction usageError)
 {
-    return await Cli.RunAsync(args);
+    // A usage error goes to stderr alone: stdout stays for reports (and --help).
+    usageError.ShowHelp = false;
+    usageError.ShowTypoCorrections = false; // they would go to stdout
+    int exit = await parse.InvokeAsync();
+    Console.Error.WriteLine("Run 'kubenet-node --help' for usage.");
+    return exit;
 }
-catch (CniException e)
-{
-    Console.Error.WriteLine($"kubenet-node: error (CNI code {(uint)e.Code}): {e.Message}{(e.Details is null ? "" : " — " + e.Details)}");
-    return 1;
-}
-catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
-{
-    Console.Error.WriteLine("kubenet-node: " + e.Message);
-    return 2;
-}
+return await parse.InvokeAsync();

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Cni.Net.Conventions;
 using Cni.Net.Netfilter;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
@@ -76,6 +77,36 @@ internal sealed class PortMapPlugin : ICniPlugin
             catch (CniException) when (v6Optional)
             {
             }
+        }
+        // The reference's native nftables layout too (backend "nftables"): a pod added before the config switched
+        // backends is removed either way. Its rules carry the container id only.
+        try
+        {
+            NftablesPortMap.Delete(request.ContainerId);
+        }
+        catch (NetfilterException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", null, e);
+        }
+    }
+
+    /// <summary>
+    /// STATUS (the reference has none): ready only when nf_tables answers — both layouts are written through it —
+    /// and this namespace's iptables rules are not in iptables-legacy, which the iptables layout refuses to mix with.
+    /// </summary>
+    public async ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        if (KernelFacilities.ProbeNfTables() is string problem)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, "portmap: " + problem);
+        }
+        try
+        {
+            await new IptablesNftBackend().EnsureNotLegacyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetfilterException e)
+        {
+            throw new CniException(CniErrorCode.PluginNotAvailable, $"portmap: {e.Message}", e.ToolMessage, e);
         }
     }
 
@@ -164,6 +195,15 @@ internal sealed class PortMapPlugin : ICniPlugin
                 PortMapRules.AddTeardown(transaction, network, id);
             }
             await ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            // The native nftables layout records container ids only: ids valid in this network are kept.
+            NftablesPortMap.GarbageCollect(valid);
+        }
+        catch (NetfilterException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", null, e);
         }
     }
 

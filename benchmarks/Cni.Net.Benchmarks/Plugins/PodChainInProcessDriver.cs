@@ -12,7 +12,8 @@ namespace Cni.Net.Benchmarks.Plugins;
 /// <summary>
 /// The "ours in-process" side of benchmarks/pod_chain_bench.py: a long-lived runtime process that runs the pod chain
 /// through <see cref="CniChainExecutor"/> with the sample bridge, portmap and bandwidth handlers registered
-/// in-process (their IPAM, host-local, is still exec'd from CNI_PATH: IPAM delegation always execs). The script
+/// in-process, and host-local too, so bridge's IPAM delegation stays in-process (set CNI_BENCH_EXEC_IPAM=1 to exec it
+/// from CNI_PATH instead, as before). The script
 /// sends one JSON line per request on stdin and reads one JSON line per answer:
 /// <code>
 /// → {"conflist":{…},"cniPath":"dir","cacheDir":"dir"}             ← {"ok":true}
@@ -49,6 +50,11 @@ internal static class PodChainInProcessDriver
             var plugin = new TimedPlugin(type, Create(className));
             timed.Add(plugin);
             executor.RegisterPlugin(type, plugin);
+        }
+        if (Environment.GetEnvironmentVariable("CNI_BENCH_EXEC_IPAM") != "1")
+        {
+            // Not timed on its own: its time is inside bridge's.
+            executor.RegisterPlugin("host-local", Create("Cni.Net.Samples.HostLocal.HostLocalPlugin, host-local"));
         }
         await output.WriteLineAsync("{\"ok\":true}").ConfigureAwait(false);
 

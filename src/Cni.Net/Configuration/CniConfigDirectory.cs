@@ -19,15 +19,22 @@ public sealed class CniConfigDirectory
 
     private static readonly string[] s_extensions = [".conflist", ".conf", ".json"];
 
-    private CniConfigDirectory(string path, List<NetworkConfigFile> networks, List<SkippedConfigFile> skipped)
+    private CniConfigDirectory(string path, bool exists, List<NetworkConfigFile> networks, List<SkippedConfigFile> skipped)
     {
         Path = path;
+        Exists = exists;
         Networks = networks;
         Skipped = skipped;
     }
 
     /// <summary>The directory.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// Whether the directory existed when it was scanned. A missing directory is not an error (a node's conf dir
+    /// appears when its network is installed, and kubelet waits for it), but it is told apart from an empty one.
+    /// </summary>
+    public bool Exists { get; }
 
     /// <summary>The valid networks in the order a kubelet considers them; the first is the default.</summary>
     public IReadOnlyList<NetworkConfigFile> Networks { get; }
@@ -61,7 +68,10 @@ public sealed class CniConfigDirectory
         return single;
     }
 
-    /// <summary>Scans <paramref name="directory"/>. A missing directory gives no networks (as libcni).</summary>
+    /// <summary>
+    /// Scans <paramref name="directory"/>. A missing directory gives no networks (as libcni) with
+    /// <see cref="Exists"/> false, and is logged as missing.
+    /// </summary>
     /// <exception cref="IOException">The directory exists but cannot be listed.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory cannot be listed.</exception>
     public static CniConfigDirectory Load(string directory, ILogger? logger = null)
@@ -70,6 +80,11 @@ public sealed class CniConfigDirectory
         logger ??= NullLogger.Instance;
         var networks = new List<NetworkConfigFile>();
         var skipped = new List<SkippedConfigFile>();
+        if (!Directory.Exists(directory))
+        {
+            ConfigurationLog.MissingDirectory(logger, directory);
+            return new CniConfigDirectory(directory, exists: false, networks, skipped);
+        }
         foreach (string file in ListFiles(directory, s_extensions))
         {
             NetworkConfigFile? network = LoadFile(directory, file, skipped, logger);
@@ -88,7 +103,7 @@ public sealed class CniConfigDirectory
         {
             ConfigurationLog.NoNetwork(logger, directory);
         }
-        return new CniConfigDirectory(directory, networks, skipped);
+        return new CniConfigDirectory(directory, exists: true, networks, skipped);
     }
 
     private static NetworkConfigFile? LoadFile(string directory, string file, List<SkippedConfigFile> skipped, ILogger logger)

@@ -9,6 +9,7 @@ internal static partial class ConfigurationLog
     public const int SkippedFileId = 2001;
     public const int DefaultNetworkId = 2002;
     public const int NoNetworkId = 2003;
+    public const int MissingDirectoryId = 2004;
 
     [LoggerMessage(EventId = LoadedNetworkId, Level = LogLevel.Debug,
         Message = "Loaded network {Network} (version {Version}, {PluginCount} plugins) from {Path}")]
@@ -23,4 +24,7 @@ internal static partial class ConfigurationLog
 
     [LoggerMessage(EventId = NoNetworkId, Level = LogLevel.Information, Message = "No valid CNI network config in {Directory}")]
     public static partial void NoNetwork(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = MissingDirectoryId, Level = LogLevel.Warning, Message = "CNI conf dir {Directory} does not exist")]
+    public static partial void MissingDirectory(ILogger logger, string directory);
 }

@@ -64,6 +64,25 @@ public static class KernelFacilities
         return Step("bridge device", () => links.TryAddLink(new BridgeLink(ProbeLink)));
     });
 
+    /// <summary>
+    /// Whether bridge's ADD can have its bridge <paramref name="name"/> in the calling thread's namespace: it exists as
+    /// a bridge, or it is absent and bridges can be created. A link of another kind holding the name is not ready.
+    /// </summary>
+    public static string? ProbeBridge(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        using (var links = new RouteNetlink())
+        {
+            if (links.TryGetLink(name, out LinkInfo? link) && link is not null)
+            {
+                return link.Kind == "bridge"
+                    ? null
+                    : $"the bridge {name} cannot be created: a link of kind '{link.Kind ?? "unknown"}' has that name";
+            }
+        }
+        return ProbeBridge() is string problem ? $"the bridge {name} is absent and cannot be created: {problem}" : null;
+    }
+
     private static string? Step(string what, Action action)
     {
         try

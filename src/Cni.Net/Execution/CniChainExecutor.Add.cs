@@ -17,6 +17,7 @@ public sealed partial class CniChainExecutor
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(request);
         ValidateRequest(request, requireNetNs: true);
+        request = request.WithTypedArgsMerged();
         CniVersion version = network.NegotiateVersion();
         RequirePlugins(network);
         using CniAttachmentLocks.Releaser held =

@@ -14,6 +14,7 @@ public sealed partial class CniChainExecutor
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(request);
         ValidateRequest(request, requireNetNs: true);
+        request = request.WithTypedArgsMerged();
         CniVersion version = network.NegotiateVersion();
         if (version < CniVersion.V0_4_0)
         {

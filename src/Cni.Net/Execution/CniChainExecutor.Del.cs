@@ -16,6 +16,7 @@ public sealed partial class CniChainExecutor
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(request);
         ValidateRequest(request, requireNetNs: false);
+        request = request.WithTypedArgsMerged();
         CniVersion version = network.NegotiateVersion();
         RequirePlugins(network);
         using CniAttachmentLocks.Releaser held =

@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cni.Net.Namespaces;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
@@ -53,7 +54,8 @@ public sealed partial class CniChainExecutor
                 _baseEnvironment.Add($"{key}={value}");
             }
         }
-        _hostOptions = new CniPluginHostOptions { LoggerFactory = options.LoggerFactory, DelegationTimeout = _timeout };
+        // Delegations (IPAM) of in-process plugins stay in-process when their plugin is registered too.
+        _hostOptions = new CniPluginHostOptions { LoggerFactory = options.LoggerFactory, DelegationTimeout = _timeout, DelegatePlugins = _inProcess };
     }
 
     /// <summary>The plugin search directories, in order.</summary>
@@ -221,10 +223,34 @@ public sealed partial class CniChainExecutor
         {
             throw new CniException(CniErrorCode.InvalidEnvironmentVariables, "CNI_NETNS is missing");
         }
+        if (requireNetNs)
+        {
+            RequireNetworkNamespace(request.NetNs!);
+        }
     }
 
+    // Before any plugin runs, so that a wrong path is the runtime's code 4 and not each plugin's own failure (the
+    // reference bridge answers 999 "failed to Statfs").
+    private static void RequireNetworkNamespace(string path)
+    {
+        try
+        {
+            using NetworkNamespace opened = NetworkNamespace.Open(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, $"CNI_NETNS {path} does not exist");
+        }
+        catch (IOException e)
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, $"CNI_NETNS {path}: {e.Message}", null, e);
+        }
+    }
+
+    // A plugin that was never found did not fail: its "not found in CNI_PATH" message stands alone.
     private static CniException InPlugin(CniException e, string pluginType, string command) =>
-        new(e.Code, $"plugin {pluginType} failed ({command}): {e.Message}", e.Details, e);
+        e.InnerException is FileNotFoundException ? e
+        : new(e.Code, $"plugin {pluginType} failed ({command}): {e.Message}", e.Details, e);
 
     private static IEnumerable<KeyValuePair<string, string>> ProcessEnvironment()
     {

@@ -23,9 +23,11 @@ internal static class CniPluginLocator
                 return Path.GetFullPath(candidate);
             }
         }
-        string searched = directories.Count == 0 ? "(no plugin directories configured)" : string.Join(", ", directories);
+        // libcni's "failed to find plugin" first (what callers grep for), then the path that was searched.
+        string path = directories.Count == 0 ? "empty" : string.Join(':', directories);
         throw new CniException(CniErrorCode.InvalidNetworkConfig,
-            $"failed to find plugin \"{type}\" in path [{string.Join(' ', directories)}]", $"searched: {searched}");
+            $"failed to find plugin \"{type}\": not found in CNI_PATH ({path})", null,
+            new FileNotFoundException($"no executable \"{type}\" in {path}", type));
     }
 
     /// <summary>A <c>type</c> is a bare file name: no path separator, no <c>..</c>, not empty.</summary>

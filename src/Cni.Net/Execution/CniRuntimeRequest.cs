@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Cni.Net.Spec;
 
 namespace Cni.Net.Execution;
 
@@ -39,4 +40,46 @@ public sealed class CniRuntimeRequest
     /// recorded at ADD (in the result cache) are used, so that portmap and friends can clean up.
     /// </summary>
     public JsonObject? CapabilityArgs { get; init; }
+
+    /// <summary>
+    /// Typed capability arguments (<c>portMappings</c>, <c>bandwidth</c>, <c>ipRanges</c>, …), written with the same
+    /// JSON a plugin reads. They join <see cref="CapabilityArgs"/>; a key set in both comes from this object.
+    /// </summary>
+    /// <example><code>
+    /// new CniRuntimeRequest("ctr1", "/run/netns/ctr1")
+    /// {
+    ///     RuntimeConfig = new CniRuntimeConfig { PortMappings = [new PortMapping { HostPort = 8080, ContainerPort = 80 }] },
+    /// };
+    /// </code></example>
+    public CniRuntimeConfig? RuntimeConfig { get; init; }
+
+    /// <summary>The request with <see cref="RuntimeConfig"/> folded into <see cref="CapabilityArgs"/> (what plugins receive and the cache keeps).</summary>
+    internal CniRuntimeRequest WithTypedArgsMerged() =>
+        RuntimeConfig is null ? this : new CniRuntimeRequest(ContainerId, NetNs, IfName)
+        {
+            Args = Args,
+            CapabilityArgs = EffectiveCapabilityArgs,
+        };
+
+    private JsonObject? EffectiveCapabilityArgs
+    {
+        get
+        {
+            if (RuntimeConfig is null)
+            {
+                return CapabilityArgs;
+            }
+            JsonObject typed = RuntimeConfig.ToJsonObject();
+            if (CapabilityArgs is null)
+            {
+                return typed;
+            }
+            var merged = (JsonObject)CapabilityArgs.DeepClone();
+            foreach ((string key, JsonNode? value) in typed)
+            {
+                merged[key] = value?.DeepClone();
+            }
+            return merged;
+        }
+    }
 }

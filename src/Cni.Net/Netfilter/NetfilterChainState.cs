@@ -24,5 +24,9 @@ public sealed class NetfilterChainState
 
     internal List<NetfilterRule> RuleList { get; }
 
+    /// <summary>The chain as <c>iptables-save</c> lists it: <c>:NAME POLICY</c> (<c>-</c> for a user chain) and its rule count.</summary>
+    public override string ToString() =>
+        $":{Name} {(Policy is NetfilterVerdict p ? IptablesRuleFormatter.VerdictName(p) : "-")} ({RuleList.Count} rules)";
+
     internal NetfilterChainState Clone() => new(Name, Policy, [.. RuleList]);
 }

@@ -40,13 +40,13 @@ internal sealed class NetfilterPlanner
     }
 
     /// <summary>
-    /// The chains of <paramref name="table"/> whose rules planning reads: those the transaction changes, or null (every
-    /// chain) when it deletes a chain that exists, because a chain still jumped to from anywhere must not be deleted
-    /// (no existing rule can jump to a chain that does not exist). The other chains only need to exist. On a node
-    /// whose nat table holds thousands of kube-proxy rules this keeps a pod's transaction from reading and decoding
-    /// all of them.
+    /// The chains of <paramref name="table"/> planning needs to see: those the transaction changes (with their rules)
+    /// and those its new rules jump to (which must exist). On a node whose nat table holds thousands of kube-proxy
+    /// rules this keeps a pod's transaction from reading and decoding all of them. Deleting a chain does not need the
+    /// rest of the table either: nf_tables itself refuses to delete a chain a rule still jumps to (EBUSY), and the
+    /// whole table is read only then, to name that rule's chain.
     /// </summary>
-    public static HashSet<string>? ChainsWhoseRulesMatter(NetfilterTransaction transaction, NetfilterTable table, Predicate<string> chainExists)
+    public static HashSet<string> ChainsToRead(NetfilterTransaction transaction, NetfilterTable table)
     {
         var chains = new HashSet<string>(StringComparer.Ordinal);
         foreach (NetfilterOperation op in transaction.Operations)
@@ -55,14 +55,18 @@ internal sealed class NetfilterPlanner
             {
                 continue;
             }
-            if (op.Kind == NetfilterOperationKind.DeleteChain && chainExists(op.Chain))
-            {
-                return null;
-            }
             chains.Add(op.Chain);
+            if (op.Kind is NetfilterOperationKind.Append or NetfilterOperationKind.Insert && TargetChain(op.Rule!) is string target)
+            {
+                chains.Add(target);
+            }
         }
         return chains;
     }
+
+    /// <summary>True when the transaction deletes a chain.</summary>
+    public static bool DeletesChain(NetfilterTransaction transaction) =>
+        transaction.Operations.Any(op => op.Kind == NetfilterOperationKind.DeleteChain);
 
     /// <exception cref="NetfilterException">The transaction cannot apply to this state.</exception>
     public static NetfilterPlanner Plan(NetfilterTransaction transaction, Func<NetfilterTable, NetfilterTableState> snapshot)

@@ -71,6 +71,10 @@ public sealed record NetfilterRule
         && Matches.SequenceEqual(other.Matches)
         && Equals(Target, other.Target);
 
+    /// <summary>The rule as <c>iptables-save</c> prints it after <c>-A CHAIN</c>, such as
+    /// <c>-s 10.1.0.2/32 -m comment --comment "name: \"demo\"" -j CNI-252f4939ab2087ea53803952</c>.</summary>
+    public override string ToString() => IptablesRuleFormatter.FormatSpec(this);
+
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Protocol, Source, Destination, InInterface, OutInterface, Matches.Count, Target);
 }

@@ -38,6 +38,17 @@ public sealed class NetfilterTableState
         return null;
     }
 
+    /// <summary>
+    /// The table as <c>iptables-save -t &lt;table&gt;</c> (or <c>ip6tables-save</c>) prints it, without its comment lines:
+    /// <c>*nat</c>, the chains with their policies, one <c>-A</c> line per rule, <c>COMMIT</c>. Counters are printed
+    /// as <c>[0:0]</c>. The text can be fed to <c>iptables-restore</c>.
+    /// </summary>
+    /// <returns>The text, lines ending in <c>\n</c>.</returns>
+    public string ToIptablesSave() => IptablesSaveFormatter.Format(this);
+
+    /// <summary>The table as <see cref="ToIptablesSave"/> prints it.</summary>
+    public override string ToString() => ToIptablesSave();
+
     /// <summary>An empty table: only its built-in chains, policy ACCEPT.</summary>
     internal static NetfilterTableState Empty(AddressFamily family, NetfilterTable table)
     {

@@ -39,6 +39,9 @@ public sealed class NftablesBackend : INetfilterBackend
     /// <summary>Called after planning, before the batch is sent, with the attempt number (tests race a writer here).</summary>
     internal Action<int>? BeforeCommit { get; set; }
 
+    /// <summary>How many times this instance read whole tables to plan (only after the kernel refused a chain delete).</summary>
+    internal int ReadsOfWholeTables { get; private set; }
+
     /// <summary>How many plans the last applied transaction took.</summary>
     internal int LastAttempts { get; private set; }
 
@@ -105,6 +108,7 @@ public sealed class NftablesBackend : INetfilterBackend
     {
         List<NetfilterTable> tables = NetfilterPlanner.TablesOf(transaction);
         using FileLock xtablesLock = FileLock.Acquire(XtablesLockPath);
+        bool wholeTables = false;
         for (int attempt = 1; ; attempt++)
         {
             LastAttempts = attempt;
@@ -112,8 +116,10 @@ public sealed class NftablesBackend : INetfilterBackend
             var snapshots = new Dictionary<NetfilterTable, NftTableSnapshot>();
             foreach (NetfilterTable t in tables)
             {
-                snapshots[t] = Read(() => NftTableSnapshot.Read(socket, transaction.Family, t,
-                    exists => NetfilterPlanner.ChainsWhoseRulesMatter(transaction, t, exists)));
+                snapshots[t] = Read(() => wholeTables
+                    ? NftTableSnapshot.Read(socket, transaction.Family, t)
+                    : NftTableSnapshot.ReadChains(socket, transaction.Family, t, NetfilterPlanner.ChainsToRead(transaction, t)));
+                ReadsOfWholeTables += wholeTables ? 1 : 0;
             }
             var batch = new NftBatch(transaction.Family, t => snapshots[t]);
             NetfilterPlanner plan = NetfilterPlanner.Plan(transaction, t => snapshots[t].State, batch);
@@ -130,6 +136,15 @@ public sealed class NftablesBackend : INetfilterBackend
             catch (NetlinkException e)
             {
                 throw new NetfilterException($"nf_tables transaction failed: {e.Message}", e);
+            }
+            catch (NetfilterException e) when (!wholeTables && e.InnerException is NetlinkException { Errno: Errno.EBUSY } &&
+                NetfilterPlanner.DeletesChain(transaction))
+            {
+                // A chain this transaction deletes is still jumped to from a chain it did not read: nothing was
+                // changed. Plan again against the whole tables, which names the jumping chain as the in-memory
+                // backend does (or commits, if the jump went away meanwhile).
+                wholeTables = true;
+                continue;
             }
             if (committed)
             {

@@ -63,6 +63,29 @@ public class NetlinkException : Exception
     /// <summary>Type of an attribute the kernel required but did not find (NLMSGERR_ATTR_MISS_TYPE).</summary>
     public int? MissingAttributeType { get; }
 
+    /// <summary>The same refusal naming the object it was about (<c>get link "nope0": No such device (ENODEV)</c>).</summary>
+    internal NetlinkException About(string subject) =>
+        new(Operation, subject, Errno, ExtendedAckMessage, BadAttributeOffset, MissingAttributeType);
+
+    private NetlinkException(string operation, string subject, int errno, string? extendedAckMessage,
+        int? badAttributeOffset, int? missingAttributeType)
+        : base(Format($"{operation} {subject}", errno, extendedAckMessage))
+    {
+        Operation = operation;
+        Subject = subject;
+        Errno = errno;
+        ExtendedAckMessage = extendedAckMessage;
+        BadAttributeOffset = badAttributeOffset;
+        MissingAttributeType = missingAttributeType;
+        HResult = errno;
+    }
+
+    /// <summary>
+    /// What the request was about, as the message names it: a link (<c>"eth0"</c> or <c>index 7</c>), an address
+    /// (<c>10.1.0.2/24 dev 7</c>), a route; <see langword="null"/> when the request had no single object (a dump).
+    /// </summary>
+    public string? Subject { get; }
+
     private static string Format(string operation, int errno, string? extAck)
     {
         string text = $"{operation}: {Netlink.Errno.Describe(errno)} ({Netlink.Errno.Name(errno)})";

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
 namespace Cni.Net.Netlink;
@@ -40,43 +38,12 @@ public sealed unsafe partial class NetlinkSocket
     /// <exception cref="NetlinkProtocolException">The datagram did not fit the receive buffer.</exception>
     internal bool TryReceivePending(out ReadOnlySpan<byte> datagram)
     {
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
+        if (!TryReceive(MSG_TRUNC | MSG_DONTWAIT, out int length))
         {
-            fixed (byte* p = _receive)
-            {
-                while (true)
-                {
-                    long n = (long)recv(_handle.Fd, p, (size_t)_receive.Length, MSG_TRUNC | MSG_DONTWAIT);
-                    if (n >= 0)
-                    {
-                        if (n > _receive.Length)
-                        {
-                            ThrowHelper.ThrowProtocol($"netlink reply of {n} bytes was truncated to the {_receive.Length}-byte receive buffer");
-                        }
-                        datagram = new ReadOnlySpan<byte>(_receive, 0, (int)n);
-                        return true;
-                    }
-                    int errno = Marshal.GetLastSystemError();
-                    if (errno == Errno.EAGAIN)
-                    {
-                        datagram = default;
-                        return false;
-                    }
-                    if (errno != Errno.EINTR)
-                    {
-                        ThrowHelper.ThrowErrno("recv(AF_NETLINK)", errno);
-                    }
-                }
-            }
+            datagram = default;
+            return false;
         }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
-        }
+        datagram = new ReadOnlySpan<byte>(_receive, 0, length);
+        return true;
     }
 }

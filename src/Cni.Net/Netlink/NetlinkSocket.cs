@@ -479,7 +479,23 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         }
     }
 
+    // Waits for the next datagram; its bytes are in _receive until the next receive.
     private int Receive()
+    {
+        if (!TryReceive(MSG_TRUNC, out int length))
+        {
+            // Only a non-blocking receive can find nothing queued; the socket has no receive timeout.
+            ThrowHelper.ThrowErrno("recv(AF_NETLINK)", Errno.EAGAIN);
+        }
+        return length;
+    }
+
+    /// <summary>
+    /// The one receive loop: reads a datagram into the receive buffer, retrying on EINTR. MSG_TRUNC (always in
+    /// <paramref name="flags"/>) makes recv return the datagram's real length, so truncation is detected.
+    /// </summary>
+    /// <returns>False when <paramref name="flags"/> has MSG_DONTWAIT and nothing is queued (EAGAIN).</returns>
+    private bool TryReceive(int flags, out int length)
     {
         bool added = false;
         _handle.DangerousAddRef(ref added);
@@ -489,18 +505,22 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
             {
                 while (true)
                 {
-                    // MSG_TRUNC makes recv return the datagram's real length, so truncation is detected.
-                    ssize_t received = recv(_handle.Fd, p, (size_t)_receive.Length, MSG_TRUNC);
-                    long n = (long)received;
+                    long n = (long)recv(_handle.Fd, p, (size_t)_receive.Length, flags);
                     if (n >= 0)
                     {
                         if (n > _receive.Length)
                         {
                             ThrowHelper.ThrowProtocol($"netlink reply of {n} bytes was truncated to the {_receive.Length}-byte receive buffer");
                         }
-                        return (int)n;
+                        length = (int)n;
+                        return true;
                     }
                     int errno = Marshal.GetLastSystemError();
+                    if (errno == Errno.EAGAIN)
+                    {
+                        length = 0;
+                        return false;
+                    }
                     if (errno != Errno.EINTR)
                     {
                         ThrowHelper.ThrowErrno("recv(AF_NETLINK)", errno);

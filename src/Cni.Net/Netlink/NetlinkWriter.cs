@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -15,14 +16,17 @@ namespace Cni.Net.Netlink;
 /// <remarks>
 /// A <see cref="NetlinkSocket"/> hands out writers over its own send buffer (<see cref="NetlinkSocket.BeginRequest"/>);
 /// a writer over any <see cref="Span{T}"/> is useful for tests and for building messages ahead of time.
-/// Several messages may be written one after another (a batch).
+/// Several messages may be written one after another (a batch). Nested attributes must be ended innermost first:
+/// the writer keeps the innermost open one (its token carries the one around it), so an out-of-order
+/// <see cref="EndNested(NestedScope)"/> is refused instead of writing a wrong length.
 /// </remarks>
 public ref struct NetlinkWriter
 {
     private readonly Span<byte> _buffer;
     private int _position;
     private int _openMessage; // offset + 1 of the message not yet ended; 0 when none
-    private int _depth;
+    private int _depth;     // nested attributes begun and not yet ended
+    private int _innermost; // offset + 1 of the innermost open nested attribute; 0 when none
 
     /// <summary>Creates a writer that fills <paramref name="buffer"/> from its start.</summary>
     public NetlinkWriter(Span<byte> buffer)
@@ -31,6 +35,7 @@ public ref struct NetlinkWriter
         _position = 0;
         _openMessage = 0;
         _depth = 0;
+        _innermost = 0;
     }
 
     /// <summary>Bytes written so far.</summary>
@@ -56,36 +61,81 @@ public ref struct NetlinkWriter
     /// <param name="flags">nlmsg_flags; <see cref="NetlinkMessageFlags.Request"/> is added.</param>
     /// <param name="sequence">nlmsg_seq.</param>
     /// <param name="portId">nlmsg_pid (0 addresses the kernel).</param>
-    /// <exception cref="InvalidOperationException">A message is still open, or the buffer is full.</exception>
+    /// <exception cref="InvalidOperationException">A message or a nested attribute is still open, or the buffer is full.</exception>
     public MessageScope BeginMessage(ushort type, NetlinkMessageFlags flags, uint sequence, uint portId = 0)
+    {
+        if (!TryBeginMessage(type, flags, sequence, portId, out MessageScope scope))
+        {
+            ThrowTooSmall(NetlinkLayout.MessageHeaderSize);
+        }
+        return scope;
+    }
+
+    /// <summary>
+    /// Try-form of <see cref="BeginMessage"/> for a message to the kernel (port id 0): returns
+    /// <see langword="false"/>, writing nothing, when the header does not fit.
+    /// </summary>
+    /// <param name="type">nlmsg_type, for example RTM_NEWLINK (16).</param>
+    /// <param name="flags">nlmsg_flags; <see cref="NetlinkMessageFlags.Request"/> is added.</param>
+    /// <param name="sequence">nlmsg_seq.</param>
+    /// <param name="scope">The token for <see cref="EndMessage(MessageScope)"/>; default when nothing was written.</param>
+    /// <exception cref="InvalidOperationException">A message or a nested attribute is still open.</exception>
+    public bool TryBeginMessage(ushort type, NetlinkMessageFlags flags, uint sequence, out MessageScope scope) =>
+        TryBeginMessage(type, flags, sequence, 0, out scope);
+
+    /// <summary>
+    /// Try-form of <see cref="BeginMessage"/>: returns <see langword="false"/>, writing nothing, when the header does
+    /// not fit.
+    /// </summary>
+    /// <param name="type">nlmsg_type, for example RTM_NEWLINK (16).</param>
+    /// <param name="flags">nlmsg_flags; <see cref="NetlinkMessageFlags.Request"/> is added.</param>
+    /// <param name="sequence">nlmsg_seq.</param>
+    /// <param name="portId">nlmsg_pid (0 addresses the kernel).</param>
+    /// <param name="scope">The token for <see cref="EndMessage(MessageScope)"/>; default when nothing was written.</param>
+    /// <exception cref="InvalidOperationException">A message or a nested attribute is still open.</exception>
+    public bool TryBeginMessage(ushort type, NetlinkMessageFlags flags, uint sequence, uint portId, out MessageScope scope)
     {
         if (_openMessage != 0)
         {
             ThrowHelper.ThrowInvalidOperation("the previous message was not ended");
         }
-        Span<byte> header = Reserve(NetlinkLayout.MessageHeaderSize);
+        if (_depth != 0)
+        {
+            ThrowNestedStillOpen("a message can begin");
+        }
+        int start = _position;
+        if (!TryReserve(NetlinkLayout.MessageHeaderSize, out Span<byte> header))
+        {
+            scope = default;
+            return false;
+        }
         BinaryPrimitives.WriteUInt32LittleEndian(header, 0);
         MemoryMarshal.Write(header[4..], in type);
         ushort f = (ushort)(flags | NetlinkMessageFlags.Request);
         MemoryMarshal.Write(header[6..], in f);
         MemoryMarshal.Write(header[8..], in sequence);
         MemoryMarshal.Write(header[12..], in portId);
-        int start = _position - NetlinkLayout.MessageHeaderSize;
         _openMessage = start + 1;
-        return new MessageScope(start);
+        scope = new MessageScope(start);
+        return true;
     }
 
     /// <summary>Ends the message begun by <see cref="BeginMessage"/> and writes its length; returns that length.</summary>
-    /// <exception cref="InvalidOperationException">The token does not belong to the open message, or a nested attribute is still open.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The token does not belong to the open message, or a nested attribute inside it is still open (scopes end
+    /// innermost first).
+    /// </exception>
     public int EndMessage(MessageScope scope)
     {
         if (scope.Offset == 0 || scope.Offset != _openMessage)
         {
-            ThrowHelper.ThrowInvalidOperation("EndMessage was given a token that is not the open message's");
+            ThrowHelper.ThrowInvalidOperation(_openMessage == 0
+                ? "EndMessage was given a token, but no message is open"
+                : "EndMessage was given a token that is not the open message's");
         }
         if (_depth != 0)
         {
-            ThrowHelper.ThrowInvalidOperation("a nested attribute is still open");
+            ThrowNestedStillOpen("the message can end");
         }
         int start = scope.Offset - 1;
         int length = _position - start;
@@ -171,7 +221,10 @@ public ref struct NetlinkWriter
 
     /// <summary>Writes an attribute with no value (a flag attribute).</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
-    public void WriteFlag(ushort type) => ReserveAttribute(type, 0);
+    public void WriteFlag(ushort type) => Value(type, 0);
+
+    /// <summary>Try-form of <see cref="WriteFlag(ushort)"/>.</summary>
+    public bool TryWriteFlag(ushort type) => TryValue(type, 0, out _);
 
     /// <summary>Writes a u8 attribute.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
@@ -208,6 +261,17 @@ public ref struct NetlinkWriter
     public void WriteUInt16BigEndian(ushort type, ushort value) =>
         BinaryPrimitives.WriteUInt16BigEndian(Value(type, 2), value);
 
+    /// <summary>Try-form of <see cref="WriteUInt16BigEndian(ushort, ushort)"/>.</summary>
+    public bool TryWriteUInt16BigEndian(ushort type, ushort value)
+    {
+        if (!TryValue(type, 2, out Span<byte> dest))
+        {
+            return false;
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(dest, value);
+        return true;
+    }
+
     /// <summary>Writes a u32 attribute in host byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteUInt32(ushort type, uint value) => MemoryMarshal.Write(Value(type, 4), in value);
@@ -227,10 +291,32 @@ public ref struct NetlinkWriter
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteInt32(ushort type, int value) => MemoryMarshal.Write(Value(type, 4), in value);
 
+    /// <summary>Try-form of <see cref="WriteInt32(ushort, int)"/>.</summary>
+    public bool TryWriteInt32(ushort type, int value)
+    {
+        if (!TryValue(type, 4, out Span<byte> dest))
+        {
+            return false;
+        }
+        MemoryMarshal.Write(dest, in value);
+        return true;
+    }
+
     /// <summary>Writes a u32 attribute in network (big-endian) byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteUInt32BigEndian(ushort type, uint value) =>
         BinaryPrimitives.WriteUInt32BigEndian(Value(type, 4), value);
+
+    /// <summary>Try-form of <see cref="WriteUInt32BigEndian(ushort, uint)"/>.</summary>
+    public bool TryWriteUInt32BigEndian(ushort type, uint value)
+    {
+        if (!TryValue(type, 4, out Span<byte> dest))
+        {
+            return false;
+        }
+        BinaryPrimitives.WriteUInt32BigEndian(dest, value);
+        return true;
+    }
 
     /// <summary>Writes a u64 attribute in host byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
@@ -251,6 +337,18 @@ public ref struct NetlinkWriter
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteStruct<T>(ushort type, in T value)
         where T : unmanaged => MemoryMarshal.Write(Value(type, Unsafe.SizeOf<T>()), in value);
+
+    /// <summary>Try-form of <see cref="WriteStruct{T}(ushort, in T)"/>.</summary>
+    public bool TryWriteStruct<T>(ushort type, in T value)
+        where T : unmanaged
+    {
+        if (!TryValue(type, Unsafe.SizeOf<T>(), out Span<byte> dest))
+        {
+            return false;
+        }
+        MemoryMarshal.Write(dest, in value);
+        return true;
+    }
 
     /// <summary>Writes <paramref name="value"/> as a NUL-terminated UTF-8 string attribute.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
@@ -295,6 +393,18 @@ public ref struct NetlinkWriter
         dest[utf8.Length] = 0;
     }
 
+    /// <summary>Try-form of <see cref="WriteString(ushort, ReadOnlySpan{byte})"/>.</summary>
+    public bool TryWriteString(ushort type, scoped ReadOnlySpan<byte> utf8)
+    {
+        if (!TryValue(type, utf8.Length + 1, out Span<byte> dest))
+        {
+            return false;
+        }
+        utf8.CopyTo(dest);
+        dest[utf8.Length] = 0;
+        return true;
+    }
+
     /// <summary>Writes an IPv4 (4 bytes) or IPv6 (16 bytes) address attribute in network byte order.</summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteIPAddress(ushort type, IPAddress address)
@@ -322,6 +432,9 @@ public ref struct NetlinkWriter
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteMacAddress(ushort type, scoped ReadOnlySpan<byte> address) => WriteBytes(type, address);
 
+    /// <summary>Try-form of <see cref="WriteMacAddress(ushort, ReadOnlySpan{byte})"/>.</summary>
+    public bool TryWriteMacAddress(ushort type, scoped ReadOnlySpan<byte> address) => TryWriteBytes(type, address);
+
     /// <summary>
     /// Starts a nested attribute with NLA_F_NESTED set; attributes written until
     /// <see cref="EndNested(NestedScope)"/> become its value.
@@ -336,21 +449,49 @@ public ref struct NetlinkWriter
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public NestedScope BeginNested(ushort type, bool setNestedFlag)
     {
-        int start = _position;
-        ReserveAttribute(setNestedFlag ? (ushort)(type | NetlinkLayout.NestedFlag) : type, 0);
-        _depth++;
-        return new NestedScope(start);
+        if (!TryBeginNested(type, setNestedFlag, out NestedScope scope))
+        {
+            ThrowTooSmall(NetlinkLayout.AttributeHeaderSize);
+        }
+        return scope;
     }
 
-    /// <summary>Ends a nested attribute and writes its length.</summary>
-    /// <exception cref="InvalidOperationException">The token is not from this writer, or the nested value exceeds 65535 bytes.</exception>
+    /// <summary>Try-form of <see cref="BeginNested(ushort)"/>.</summary>
+    /// <param name="type">The attribute type (NLA_F_NESTED is added).</param>
+    /// <param name="scope">The token for <see cref="EndNested(NestedScope)"/>; default when nothing was written.</param>
+    public bool TryBeginNested(ushort type, out NestedScope scope) => TryBeginNested(type, setNestedFlag: true, out scope);
+
+    /// <summary>Try-form of <see cref="BeginNested(ushort, bool)"/>.</summary>
+    /// <param name="type">The attribute type.</param>
+    /// <param name="setNestedFlag">Whether NLA_F_NESTED is set in the type.</param>
+    /// <param name="scope">The token for <see cref="EndNested(NestedScope)"/>; default when nothing was written.</param>
+    public bool TryBeginNested(ushort type, bool setNestedFlag, out NestedScope scope)
+    {
+        int start = _position;
+        if (!TryValue(setNestedFlag ? (ushort)(type | NetlinkLayout.NestedFlag) : type, 0, out _))
+        {
+            scope = default;
+            return false;
+        }
+        // The token remembers the enclosing scope, so the writer needs no stack to know the next innermost one.
+        scope = new NestedScope(start, _innermost);
+        _innermost = start + 1;
+        _depth++;
+        return true;
+    }
+
+    /// <summary>Ends the innermost open nested attribute and writes its length.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The token is not the innermost open nested attribute's (an outer one, one already ended, or not from this
+    /// writer), or the nested value exceeds 65535 bytes.
+    /// </exception>
     public void EndNested(NestedScope scope)
     {
-        int start = scope.Offset - 1;
-        if (start < 0 || start + NetlinkLayout.AttributeHeaderSize > _position || _depth == 0)
+        if (scope.Offset == 0 || scope.Offset != _innermost)
         {
-            ThrowHelper.ThrowInvalidOperation("EndNested was given a token that is not an open nested attribute");
+            ThrowNotInnermost(scope);
         }
+        int start = scope.Offset - 1;
         int length = _position - start;
         if (length > ushort.MaxValue)
         {
@@ -358,6 +499,7 @@ public ref struct NetlinkWriter
         }
         ushort len = (ushort)length;
         MemoryMarshal.Write(_buffer[start..], in len);
+        _innermost = scope.Parent;
         _depth--;
     }
 
@@ -367,6 +509,17 @@ public ref struct NetlinkWriter
     /// </summary>
     /// <exception cref="InvalidOperationException">The buffer is full.</exception>
     public void WriteRaw(scoped ReadOnlySpan<byte> bytes) => bytes.CopyTo(Reserve(bytes.Length));
+
+    /// <summary>Try-form of <see cref="WriteRaw(ReadOnlySpan{byte})"/>.</summary>
+    public bool TryWriteRaw(scoped ReadOnlySpan<byte> bytes)
+    {
+        if (!TryReserve(bytes.Length, out Span<byte> dest))
+        {
+            return false;
+        }
+        bytes.CopyTo(dest);
+        return true;
+    }
 
     /// <summary>Overwrites a u16 already written at <paramref name="offset"/> (a length known only afterwards).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The offset is not inside the bytes written.</exception>
@@ -385,6 +538,7 @@ public ref struct NetlinkWriter
         _position = 0;
         _openMessage = 0;
         _depth = 0;
+        _innermost = 0;
     }
 
     // An attribute whose value the caller overwrites completely: only the padding is zeroed.
@@ -454,4 +608,21 @@ public ref struct NetlinkWriter
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private readonly void ThrowTooSmall(int needed) => ThrowHelper.ThrowBufferTooSmall(needed, _buffer.Length - _position);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void ThrowNestedStillOpen(string what) =>
+        throw new InvalidOperationException(
+            $"{_depth} nested attribute(s) still open, the innermost begun at offset {_innermost - 1}; end them (innermost first) before {what}");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void ThrowNotInnermost(NestedScope scope)
+    {
+        if (scope.Offset == 0 || _depth == 0)
+        {
+            throw new InvalidOperationException(
+                "EndNested was given a token, but no nested attribute is open (a default token, or one already ended)");
+        }
+        throw new InvalidOperationException(
+            $"EndNested was given the nested attribute begun at offset {scope.Offset - 1}, which is not the innermost open one (begun at offset {_innermost - 1}); end nested attributes innermost first");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cni.Net.Execution;
 using Cni.Net.Spec;
 
@@ -8,7 +9,9 @@ namespace Cni.Net.Plugins;
 /// with the same environment (only CNI_COMMAND changes) and the whole config on stdin — as the Go <c>ipam</c> package
 /// does, but with a timeout that kills the IPAM plugin's process group. When ADD fails after
 /// <see cref="AddAsync"/> succeeded, <see cref="CniPluginHost"/> releases the allocation (IPAM DEL) before it reports
-/// the error.
+/// the error. When the delegating plugin runs in-process (in the chain executor or the plugin server) and the IPAM
+/// plugin is registered there too, the IPAM plugin runs in-process through the same host — same environment, stdin,
+/// result parsing and error codes, same on-disk store — instead of being exec'd.
 /// </summary>
 public static class CniIpam
 {
@@ -55,7 +58,6 @@ public static class CniIpam
     {
         ArgumentNullException.ThrowIfNull(request);
         string type = IpamType(request);
-        PluginLaunch launch = Launch(request, type, command);
         PluginOutputHandler<bool> handler = (exit, stdout, stderr) =>
         {
             PluginOutputParser.ReadNothing(exit, stdout, stderr, type);
@@ -65,6 +67,11 @@ public static class CniIpam
             }
             return true;
         };
+        if (InProcess(request, type) is { } plugin)
+        {
+            return IgnoreResultAsync(RunInProcessAsync(request, plugin, type, command, handler, cancellationToken));
+        }
+        PluginLaunch launch = Launch(request, type, command);
         return request.BlockingDelegation
             ? BlockingPluginRunner.Start(launch, handler, request.Logger, cancellationToken).AsValueTaskWithoutResult()
             : IgnoreResultAsync(PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken));
@@ -75,10 +82,36 @@ public static class CniIpam
     private static ValueTask<T> RunAsync<T>(CniPluginRequest request, string type, string command, PluginOutputHandler<T> handler,
         CancellationToken cancellationToken)
     {
+        if (InProcess(request, type) is { } plugin)
+        {
+            return RunInProcessAsync(request, plugin, type, command, handler, cancellationToken);
+        }
         PluginLaunch launch = Launch(request, type, command);
         return request.BlockingDelegation
             ? BlockingPluginRunner.Start(launch, handler, request.Logger, cancellationToken).AsValueTask()
             : PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken);
+    }
+
+    private static ICniPlugin? InProcess(CniPluginRequest request, string type) =>
+        request.HostOptions?.DelegatePlugins is { } plugins && plugins.TryGetValue(type, out ICniPlugin? plugin) ? plugin : null;
+
+    // The exec'd delegate's contract in memory: the same environment (only CNI_COMMAND changes) and stdin, its stdout
+    // and exit code read by the same handler, the same timeout.
+    private static async ValueTask<T> RunInProcessAsync<T>(CniPluginRequest request, ICniPlugin plugin, string type, string command,
+        PluginOutputHandler<T> handler, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>(request.RawEnvironment, StringComparer.Ordinal) { ["CNI_COMMAND"] = command };
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(request.DelegationTimeout);
+        CniPluginOutcome outcome = await CniPluginHost.InvokeAsync(plugin, environment, request.StdinData, request.HostOptions!, limit.Token)
+            .ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (limit.IsCancellationRequested && outcome.ExitCode != 0)
+        {
+            throw new CniException(CniErrorCode.IOFailure,
+                $"plugin '{type}' did not finish within {request.DelegationTimeout.TotalSeconds:0.###} s", null, new TimeoutException());
+        }
+        return handler(new PluginExit(outcome.ExitCode, 0), new ReadOnlySequence<byte>(outcome.Stdout), string.Empty);
     }
 
     private static PluginLaunch Launch(CniPluginRequest request, string type, string command)

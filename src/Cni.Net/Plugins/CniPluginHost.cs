@@ -83,6 +83,7 @@ public static class CniPluginHost
             request = new CniPluginRequest(env, environment, config, version, stdin, valid, options.DelegationTimeout, logger)
             {
                 BlockingDelegation = blockingDelegation,
+                HostOptions = options,
             };
             PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
             if (env.Command is CniCommand.Add or CniCommand.Del)
@@ -119,11 +120,11 @@ public static class CniPluginHost
             CniException error = ToCniException(e);
             if (error == e)
             {
-                PluginHostLog.Failed(logger, command, error.Code, error.Message);
+                PluginHostLog.Failed(logger, CommandName(command, environment), error.Code, error.Message);
             }
             else
             {
-                PluginHostLog.Unexpected(logger, command, e);
+                PluginHostLog.Unexpected(logger, CommandName(command, environment), e);
             }
             if (request is { Command: CniCommand.Add, AllocatedIpamType: { } ipam })
             {
@@ -145,6 +146,12 @@ public static class CniPluginHost
         IOException => new CniException(CniErrorCode.IOFailure, e.Message, null, e),
         _ => new CniException(CniErrorCode.IOFailure, $"{e.GetType().Name}: {e.Message}", null, e),
     };
+
+    // The command for a log line even when the environment was rejected before it was read (a missing
+    // CNI_CONTAINERID): CNI_COMMAND as given, else a word rather than "(null)".
+    private static string CommandName(CniCommand? command, Dictionary<string, string> environment) =>
+        command?.ToString().ToUpperInvariant()
+        ?? (environment.TryGetValue("CNI_COMMAND", out string? given) && !string.IsNullOrEmpty(given) ? given : "the request");
 
     private static async ValueTask ReleaseIpamAsync(CniPluginRequest request, string ipamType, ILogger logger)
     {

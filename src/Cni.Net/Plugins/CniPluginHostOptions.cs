@@ -13,4 +13,11 @@ public sealed class CniPluginHostOptions
 
     /// <summary>How long a delegated plugin (IPAM) may run before its process group is killed. Default 60 s.</summary>
     public TimeSpan DelegationTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Plugins a delegation (IPAM) may call in-process instead of exec'ing them from CNI_PATH, by type: set by hosts
+    /// that already run the delegating plugin in-process (the chain executor, the plugin server), so a chain's
+    /// host-local does not cost a process. Null: every delegate is exec'd.
+    /// </summary>
+    internal IReadOnlyDictionary<string, ICniPlugin>? DelegatePlugins { get; set; }
 }

@@ -81,6 +81,9 @@ public sealed class CniPluginRequest
     /// <summary>Whether delegated plugins run on the calling thread (<see cref="BlockingPluginRunner"/>).</summary>
     internal bool BlockingDelegation { get; init; }
 
+    /// <summary>The options of the host running this request: delegates registered there run in-process.</summary>
+    internal CniPluginHostOptions? HostOptions { get; init; }
+
     /// <summary>Set once an IPAM ADD succeeded, so the host can release the allocation when ADD fails later.</summary>
     internal string? AllocatedIpamType { get; set; }
 }

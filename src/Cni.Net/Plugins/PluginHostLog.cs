@@ -10,10 +10,10 @@ internal static partial class PluginHostLog
     public static partial void Invoked(ILogger logger, CniCommand command, string containerId, string ifName, CniVersion version);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "{Command} failed with code {Code}: {Message}")]
-    public static partial void Failed(ILogger logger, CniCommand? command, CniErrorCode code, string message);
+    public static partial void Failed(ILogger logger, string command, CniErrorCode code, string message);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "{Command} failed with an unexpected exception")]
-    public static partial void Unexpected(ILogger logger, CniCommand? command, Exception exception);
+    public static partial void Unexpected(ILogger logger, string command, Exception exception);
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "ADD failed after IPAM {IpamType} allocated; releasing the allocation")]
     public static partial void ReleasingIpam(ILogger logger, string ipamType);

@@ -40,6 +40,35 @@ public sealed class CniInterface
         });
     }
 
+    /// <summary>
+    /// Reads a hardware address written as CNI results and <c>ip link</c> write it (<c>0a:58:0a:f4:01:05</c>; dashes or no
+    /// separators are accepted too, any case).
+    /// </summary>
+    /// <param name="text">The text, for example <see cref="Mac"/>.</param>
+    /// <param name="address">The address when the text is one.</param>
+    /// <returns>Whether <paramref name="text"/> is a non-empty hardware address.</returns>
+    public static bool TryParseMac([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? text,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out System.Net.NetworkInformation.PhysicalAddress? address)
+    {
+        address = null;
+        if (string.IsNullOrWhiteSpace(text) || !System.Net.NetworkInformation.PhysicalAddress.TryParse(text.Trim(), out address) ||
+            address.GetAddressBytes().Length == 0)
+        {
+            address = null;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Reads a hardware address (see <see cref="TryParseMac"/>).</summary>
+    /// <param name="text">The text, for example <see cref="Mac"/>.</param>
+    /// <returns>The address.</returns>
+    /// <exception cref="FormatException"><paramref name="text"/> is not a hardware address.</exception>
+    public static System.Net.NetworkInformation.PhysicalAddress ParseMac(string text) =>
+        TryParseMac(text, out System.Net.NetworkInformation.PhysicalAddress? address)
+            ? address
+            : throw new FormatException($"'{text}' is not a hardware address (expected hex bytes joined by colons, such as 0a:58:0a:f4:01:05)");
+
     /// <summary>The MTU (<c>mtu</c>, 1.1.0).</summary>
     public int? Mtu { get; set; }
 

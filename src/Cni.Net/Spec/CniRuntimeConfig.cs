@@ -50,6 +50,21 @@ public sealed class CniRuntimeConfig
     [JsonPropertyName("infinibandGUID")]
     public string? InfinibandGuid { get; init; }
 
+    /// <summary>The capability arguments as JSON, exactly as a runtime sends them (null members left out).</summary>
+    /// <returns>A new object with one key per capability that is set.</returns>
+    public JsonObject ToJsonObject() =>
+        JsonSerializer.SerializeToNode(this, CniJsonContext.Default.CniRuntimeConfig)!.AsObject();
+
+    /// <summary>Reads capability arguments (a <c>runtimeConfig</c> object, or what a runtime passes), with Go's key rules.</summary>
+    /// <param name="json">The object.</param>
+    /// <returns>The typed view; capabilities it does not know are ignored.</returns>
+    /// <exception cref="CniException">A known capability has the wrong shape (code 7).</exception>
+    public static CniRuntimeConfig Parse(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return FromJson(json);
+    }
+
     internal static CniRuntimeConfig FromJson(JsonObject json)
     {
         try

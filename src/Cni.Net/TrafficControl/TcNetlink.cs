@@ -67,7 +67,7 @@ public sealed class TcNetlink : IDisposable
         ArgumentNullException.ThrowIfNull(qdisc);
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_NEWQDISC, TcMessages.ChangeFlags(replace));
         TcMessages.WriteQdisc(ref w, ifIndex, handle, parent, qdisc);
-        Socket.Execute(ref w, replace ? "replace qdisc" : "add qdisc");
+        Socket.ExecuteOn(ref w, replace ? "replace qdisc" : "add qdisc", NetlinkSubject.Link(ifIndex));
     }
 
     /// <summary>Deletes the qdisc at <paramref name="parent"/> (<c>tc qdisc del</c>).</summary>
@@ -80,7 +80,7 @@ public sealed class TcNetlink : IDisposable
     {
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_DELQDISC, NetlinkMessageFlags.Ack);
         TcMessages.WriteHeader(ref w, ifIndex, handle.Value, parent.Value, 0);
-        return Socket.TryExecute(ref w, "delete qdisc", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete qdisc", GoneErrors, NetlinkSubject.Link(ifIndex)) == 0;
     }
 
     /// <summary>Lists the qdiscs of a device (<c>tc qdisc show dev</c>).</summary>
@@ -91,7 +91,7 @@ public sealed class TcNetlink : IDisposable
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_GETQDISC, NetlinkMessageFlags.Dump);
         TcMessages.WriteHeader(ref w, 0, 0, 0, 0);
         PschedClock clock = _clock;
-        List<TcQdiscInfo> all = Socket.Dump(ref w, "list qdiscs", (NetlinkMessage m, out TcQdiscInfo item) => DecodeQdisc(m, clock, out item));
+        List<TcQdiscInfo> all = Socket.DumpOn(ref w, "list qdiscs", (NetlinkMessage m, out TcQdiscInfo item) => DecodeQdisc(m, clock, out item), NetlinkSubject.Link(ifIndex));
         return all.FindAll(q => q.IfIndex == ifIndex);
     }
 
@@ -107,7 +107,7 @@ public sealed class TcNetlink : IDisposable
         ArgumentNullException.ThrowIfNull(htb);
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_NEWTCLASS, TcMessages.ChangeFlags(replace));
         TcMessages.WriteClass(ref w, ifIndex, classId, parent, htb, _clock);
-        Socket.Execute(ref w, replace ? "replace class" : "add class");
+        Socket.ExecuteOn(ref w, replace ? "replace class" : "add class", NetlinkSubject.Link(ifIndex));
     }
 
     /// <summary>Deletes a class.</summary>
@@ -120,7 +120,7 @@ public sealed class TcNetlink : IDisposable
     {
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_DELTCLASS, NetlinkMessageFlags.Ack);
         TcMessages.WriteHeader(ref w, ifIndex, classId.Value, parent.Value, 0);
-        return Socket.TryExecute(ref w, "delete class", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete class", GoneErrors, NetlinkSubject.Link(ifIndex)) == 0;
     }
 
     /// <summary>Lists the classes of a device.</summary>
@@ -130,7 +130,7 @@ public sealed class TcNetlink : IDisposable
     {
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_GETTCLASS, NetlinkMessageFlags.Dump);
         TcMessages.WriteHeader(ref w, ifIndex, 0, 0, 0);
-        return Socket.Dump(ref w, "list classes", (NetlinkMessage m, out TcClassInfo item) => DecodeClass(m, out item));
+        return Socket.DumpOn(ref w, "list classes", (NetlinkMessage m, out TcClassInfo item) => DecodeClass(m, out item), NetlinkSubject.Link(ifIndex));
     }
 
     /// <summary>Adds or replaces a filter for all protocols (<c>tc filter add … protocol all prio N</c>).</summary>
@@ -145,7 +145,7 @@ public sealed class TcNetlink : IDisposable
         ArgumentNullException.ThrowIfNull(filter);
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_NEWTFILTER, TcMessages.ChangeFlags(replace));
         TcMessages.WriteFilter(ref w, ifIndex, parent, priority, filter);
-        Socket.Execute(ref w, replace ? "replace filter" : "add filter");
+        Socket.ExecuteOn(ref w, replace ? "replace filter" : "add filter", NetlinkSubject.Link(ifIndex));
     }
 
     /// <summary>Deletes every filter of one priority under a parent (<c>tc filter del … prio N</c>).</summary>
@@ -158,7 +158,7 @@ public sealed class TcNetlink : IDisposable
     {
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_DELTFILTER, NetlinkMessageFlags.Ack);
         TcMessages.WriteHeader(ref w, ifIndex, 0, parent.Value, TcMessages.FilterInfo(priority));
-        return Socket.TryExecute(ref w, "delete filter", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete filter", GoneErrors, NetlinkSubject.Link(ifIndex)) == 0;
     }
 
     /// <summary>Lists the filters under a parent (<c>tc filter show dev … parent …</c>).</summary>
@@ -169,7 +169,7 @@ public sealed class TcNetlink : IDisposable
     {
         NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_GETTFILTER, NetlinkMessageFlags.Dump);
         TcMessages.WriteHeader(ref w, ifIndex, 0, parent.Value, 0);
-        return Socket.Dump(ref w, "list filters", (NetlinkMessage m, out TcFilterInfo item) => DecodeFilter(m, out item));
+        return Socket.DumpOn(ref w, "list filters", (NetlinkMessage m, out TcFilterInfo item) => DecodeFilter(m, out item), NetlinkSubject.Link(ifIndex));
     }
 
     /// <summary>Closes the socket when this instance owns it.</summary>

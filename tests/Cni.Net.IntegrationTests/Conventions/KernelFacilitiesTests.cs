@@ -25,4 +25,19 @@ public sealed class KernelFacilitiesTests
         Assert.Equal(before, Snapshot(ns));
         Assert.DoesNotContain("cniprobe0", Shell.Check("ip", "link", "show"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ProbeBridge_ByName_ReadyWhenBridgeOrCreatable_NotWhenAnotherKindHoldsTheName()
+    {
+        Require.NotInRootNamespace();
+        using var ns = new TestNamespace("probebr");
+        using NetworkNamespace handle = NetworkNamespace.Open(ns.Path);
+        Assert.Null(handle.Run(() => KernelFacilities.ProbeBridge("cnibr9")));
+        ns.ExecCheck("ip", "link", "add", "cnibr9", "type", "veth", "peer", "name", "cnibr9p");
+        Assert.Equal("the bridge cnibr9 cannot be created: a link of kind 'veth' has that name",
+            handle.Run(() => KernelFacilities.ProbeBridge("cnibr9")));
+        ns.ExecCheck("ip", "link", "del", "cnibr9");
+        ns.ExecCheck("ip", "link", "add", "cnibr9", "type", "bridge");
+        Assert.Null(handle.Run(() => KernelFacilities.ProbeBridge("cnibr9")));
+    }
 }

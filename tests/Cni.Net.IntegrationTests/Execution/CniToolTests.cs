@@ -7,7 +7,8 @@ namespace Cni.Net.IntegrationTests.Execution;
 
 /// <summary>
 /// The published NativeAOT cni-tool (artifacts/bin/cni-tool, built by eng/publish.sh) running the reference plugins
-/// with cnitool's conventions: NETCONFPATH, CNI_PATH, CAP_ARGS, CNI_IFNAME; results and errors as JSON on stdout.
+/// with cnitool's conventions: NETCONFPATH, CNI_PATH, CAP_ARGS, CNI_IFNAME; the result as JSON on stdout, errors on
+/// stderr with exit code 1.
 /// </summary>
 public sealed class CniToolTests : IDisposable
 {
@@ -82,14 +83,11 @@ public sealed class CniToolTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_temp, "cache", "results", $"tooltest-{containerId}-eth0")));
         Assert.Equal(containerId, File.ReadAllText(Path.Combine(dataDir, "tooltest", podIp)).Split('\n')[0].Trim());
 
-        // CHECK: the reference portmap (snat) fails IPv4-only pods; the tool reports that error as JSON and exits 1.
+        // CHECK: the reference portmap (snat) fails IPv4-only pods; the tool reports that error on stderr and exits 1.
         Shell.Output check = Tool(conf, capArgs, "check", "tooltest", ns.Path);
-        Assert.Equal(1, check.ExitCode);
-        using (JsonDocument error = JsonDocument.Parse(check.StdOut))
-        {
-            Assert.Equal(999u, error.RootElement.GetProperty("code").GetUInt32());
-            Assert.Equal("1.0.0", error.RootElement.GetProperty("cniVersion").GetString());
-        }
+        Assert.Equal((1, ""), (check.ExitCode, check.StdOut));
+        Assert.StartsWith("cni-tool: check tooltest: plugin portmap failed (CHECK): ", check.StdErr, StringComparison.Ordinal);
+        Assert.Contains("(CNI code 999)", check.StdErr, StringComparison.Ordinal);
 
         // DEL without CAP_ARGS: the capability arguments come from the cache.
         Shell.Output del = Tool(conf, null, "del", "tooltest", ns.Path);
@@ -139,28 +137,86 @@ public sealed class CniToolTests : IDisposable
     }
 
     [Fact]
-    public void Errors_AreCniErrorJson_WithExitCode1_AndUsageIs2()
+    public void Errors_OnStderrWithCniCode_Exit1_StdoutEmpty()
     {
         string conf = Path.Combine(_temp, "net.d");
         Directory.CreateDirectory(conf);
         File.WriteAllText(Path.Combine(conf, "10-x.conflist"), """{"cniVersion":"1.0.0","name":"x","plugins":[{"type":"no-such-plugin"}]}""");
 
         Shell.Output missing = Tool(conf, null, "add", "nope", "/run/netns/none");
-        Assert.Equal(1, missing.ExitCode);
-        Assert.Equal(7u, JsonDocument.Parse(missing.StdOut).RootElement.GetProperty("code").GetUInt32());
+        Assert.Equal((1, ""), (missing.ExitCode, missing.StdOut));
+        Assert.Equal($"cni-tool: add nope: no network named \"nope\" in {conf} (CNI code 7)\n", missing.StdErr);
 
-        Shell.Output noPlugin = Tool(conf, null, "add", "x", "/run/netns/none");
-        Assert.Equal(1, noPlugin.ExitCode);
-        JsonElement e = JsonDocument.Parse(noPlugin.StdOut).RootElement;
-        Assert.Equal(7u, e.GetProperty("code").GetUInt32());
-        Assert.Equal("1.0.0", e.GetProperty("cniVersion").GetString());
-        Assert.Contains("no-such-plugin", e.GetProperty("msg").GetString(), StringComparison.Ordinal);
+        // A path that is no namespace is the runtime's code 4, before any plugin is looked for.
+        Shell.Output noNetns = Tool(conf, null, "add", "x", "/run/netns/none");
+        Assert.Equal((1, ""), (noNetns.ExitCode, noNetns.StdOut));
+        Assert.Equal("cni-tool: add x: CNI_NETNS /run/netns/none does not exist (CNI code 4)\n", noNetns.StdErr);
 
-        Shell.Output badCap = Tool(conf, "[1]", "add", "x", "/run/netns/none");
-        Assert.Equal(1, badCap.ExitCode);
-        Assert.Equal(6u, JsonDocument.Parse(badCap.StdOut).RootElement.GetProperty("code").GetUInt32());
+        Shell.Output noPlugin = Tool(conf, null, "add", "x", "/proc/self/ns/net");
+        Assert.Equal((1, ""), (noPlugin.ExitCode, noPlugin.StdOut));
+        Assert.Equal($"cni-tool: add x: failed to find plugin \"no-such-plugin\": not found in CNI_PATH ({ReferenceChainTests.ReferencePluginDir}) (CNI code 7)\n",
+            noPlugin.StdErr);
 
-        Assert.Equal(2, Tool(conf, null, "frob").ExitCode);
-        Assert.Equal(2, Tool(conf, null, "add", "x").ExitCode);
+        Shell.Output badCap = Tool(conf, "[1]", "add", "x", "/proc/self/ns/net");
+        Assert.Equal((1, ""), (badCap.ExitCode, badCap.StdOut));
+        Assert.StartsWith("cni-tool: add x: CAP_ARGS must be a JSON object (CNI code 6)", badCap.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CommandLine_HelpOnStdout_UsageErrorsOnStderr_Version()
+    {
+        string conf = Path.Combine(_temp, "net.d");
+        Directory.CreateDirectory(conf);
+
+        Shell.Output help = Tool(conf, null, "--help");
+        Assert.Equal((0, ""), (help.ExitCode, help.StdErr));
+        foreach (string verb in new[] { "add", "check", "del", "gc", "status", "version", "list" })
+        {
+            Assert.Contains($"  {verb} ", help.StdOut, StringComparison.Ordinal);
+        }
+        Assert.Contains("NETCONFPATH", help.StdOut, StringComparison.Ordinal);
+        Assert.Contains("-v, --verbose", help.StdOut, StringComparison.Ordinal);
+        Shell.Output addHelp = Tool(conf, null, "add", "--help");
+        Assert.Equal(0, addHelp.ExitCode);
+        Assert.Contains("add <network> <netns>", addHelp.StdOut, StringComparison.Ordinal);
+
+        Shell.Output version = Tool(conf, null, "--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^0\.\d+\.\d+", version.StdOut);
+
+        (string[] Args, string Message)[] usage =
+        [
+            (["frob"], "Unrecognized command or argument 'frob'."),
+            (["add", "x"], "Required argument missing for command: 'add'."),
+            (["del", "x", "/run/netns/a", "extra"], "Unrecognized command or argument 'extra'."),
+            ([], "Required command was not provided."),
+        ];
+        foreach ((string[] args, string message) in usage)
+        {
+            Shell.Output o = Tool(conf, null, args);
+            Assert.Equal((1, ""), (o.ExitCode, o.StdOut));
+            Assert.Contains(message, o.StdErr, StringComparison.Ordinal);
+            Assert.EndsWith("Run 'cni-tool --help' for usage.\n", o.StdErr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Verbose_WritesTheLibraryLogToStderr_StdoutKeepsTheResult()
+    {
+        string conf = Path.Combine(_temp, "net.d");
+        Directory.CreateDirectory(conf);
+        File.WriteAllText(Path.Combine(conf, "10-lo.conf"), """{"cniVersion":"1.0.0","name":"lo","type":"loopback"}""");
+        using var ns = new TestNamespace("toolv");
+
+        Shell.Output quiet = Tool(conf, null, "add", "lo", ns.Path);
+        Assert.True(quiet.ExitCode == 0, quiet.StdErr);
+        Assert.Equal("", quiet.StdErr);
+        Shell.Output verbose = Tool(conf, null, "del", "lo", ns.Path, "-v");
+        Assert.True(verbose.ExitCode == 0, verbose.StdErr);
+        Assert.Equal("", verbose.StdOut);
+        Assert.Contains("info Cni.Net.Execution.CniChainExecutor: DEL network lo for container cnitool-", verbose.StdErr, StringComparison.Ordinal);
+        Assert.Contains("Starting plugin loopback", verbose.StdErr, StringComparison.Ordinal);
+        using JsonDocument result = JsonDocument.Parse(quiet.StdOut);
+        Assert.Equal("lo", result.RootElement.GetProperty("interfaces")[0].GetProperty("name").GetString());
     }
 }

@@ -125,7 +125,7 @@ internal sealed class KubenetCluster : IDisposable
         return ns;
     }
 
-    private static string AgentPath()
+    internal static string AgentPath()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

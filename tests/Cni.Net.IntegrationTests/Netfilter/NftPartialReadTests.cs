@@ -8,7 +8,8 @@ namespace Cni.Net.IntegrationTests.Netfilter;
 
 /// <summary>
 /// A pod's transaction reads the rules of the chains it changes, not of the whole table (a node's nat table can hold
-/// thousands of kube-proxy rules); deleting a chain still reads everything, so that a jump from anywhere is seen.
+/// thousands of kube-proxy rules) — deleting a chain included: the kernel refuses to delete a chain still jumped to, and
+/// only then is the whole table read, to name the jumping chain.
 /// </summary>
 public sealed class NftPartialReadTests : IDisposable
 {
@@ -64,7 +65,7 @@ public sealed class NftPartialReadTests : IDisposable
             .EnsureChain(NetfilterTable.Nat, "CNI-PR-B")
             .AppendUnique(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Destination = IPNetwork.Parse("10.7.0.0/16"), Target = NetfilterTarget.Accept })
             .AppendUnique(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Destination = IPNetwork.Parse("10.6.0.0/16"), Target = NetfilterTarget.Accept });
-        Assert.Equal(new HashSet<string> { "CNI-PR-B" }, NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat, _ => true));
+        Assert.Equal(new HashSet<string> { "CNI-PR-B" }, NetfilterPlanner.ChainsToRead(tx, NetfilterTable.Nat));
 
         NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx);
 
@@ -75,17 +76,55 @@ public sealed class NftPartialReadTests : IDisposable
     }
 
     [Fact]
-    public void DeleteChain_ReadsEveryChain_AndRefusesAChainStillJumpedTo()
+    public void DeleteChain_ReadsOnlyItsChain_AndTheKernelsRefusalOfAChainStillJumpedTo_IsNamedAfterAWholeRead()
     {
         var tx = new NetfilterTransaction(AddressFamily.InterNetwork)
             .FlushChain(NetfilterTable.Nat, "CNI-PR-A")
             .DeleteChain(NetfilterTable.Nat, "CNI-PR-A");
-        Assert.Null(NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat, _ => true));
+        Assert.Equal(new HashSet<string> { "CNI-PR-A" }, NetfilterPlanner.ChainsToRead(tx, NetfilterTable.Nat));
+        var backend = new NftablesBackend();
 
-        var e = Assert.ThrowsAny<NetfilterException>(() => NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx));
+        var e = Assert.ThrowsAny<NetfilterException>(() => NftablesBackendTests.ApplyNative(_node, backend, tx));
 
         Assert.Contains("POSTROUTING still jumps to it", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1, backend.ReadsOfWholeTables);
         Assert.Equal(2, Count(_node.ExecCheck("iptables-nft-save", "-t", "nat"), "-A CNI-PR-A "));
+    }
+
+    [Fact]
+    public void DeletingAChainNothingJumpsTo_ReadsOnlyTheChainsItChanges()
+    {
+        // The pod's DEL on a kube-proxy node: the jump goes first, then the chain; nothing else is read.
+        var tx = new NetfilterTransaction(AddressFamily.InterNetwork)
+            .DeleteRules(NetfilterTable.Nat, "POSTROUTING", r => r.Target is JumpTarget { Chain: "CNI-PR-A" })
+            .DeleteChain(NetfilterTable.Nat, "CNI-PR-A", ignoreMissing: true);
+        var backend = new NftablesBackend();
+
+        NftablesBackendTests.ApplyNative(_node, backend, tx);
+
+        Assert.Equal(0, backend.ReadsOfWholeTables);
+        string save = _node.ExecCheck("iptables-nft-save", "-t", "nat");
+        Assert.DoesNotContain("CNI-PR-A", save, StringComparison.Ordinal);
+        Assert.Equal(2, Count(save, "-A CNI-PR-B "));
+    }
+
+    [Fact]
+    public void ReadChains_HasTheBuiltinsAndTheNamedChainsThatExist_WithTheNamedChainsRules()
+    {
+        (NftTableSnapshot full, NftTableSnapshot chosen) = NftablesBackendTests.InNamespace(_node, () =>
+        {
+            using var socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
+            return (NftTableSnapshot.Read(socket, AddressFamily.InterNetwork, NetfilterTable.Nat),
+                NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat,
+                    new HashSet<string> { "CNI-PR-B", "CNI-PR-NONE" }));
+        });
+
+        Assert.Equal(["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", "CNI-PR-B"], chosen.State.Chains.Select(c => c.Name));
+        Assert.Equal(full.State.FindChain("CNI-PR-B")!.Rules, chosen.State.FindChain("CNI-PR-B")!.Rules);
+        Assert.Equal(full.Handles["CNI-PR-B"], chosen.Handles["CNI-PR-B"]);
+        Assert.Empty(chosen.State.FindChain("POSTROUTING")!.Rules);
+        Assert.Equal(full.ExistingBaseChains, chosen.ExistingBaseChains);
+        Assert.Contains("POSTROUTING", chosen.ExistingBaseChains);
     }
 
     [Fact]
@@ -97,8 +136,7 @@ public sealed class NftPartialReadTests : IDisposable
             .DeleteChain(NetfilterTable.Nat, "CNI-PR-NEW", ignoreMissing: true)
             .EnsureChain(NetfilterTable.Nat, "CNI-PR-NEW")
             .Append(NetfilterTable.Nat, "CNI-PR-B", new NetfilterRule { Protocol = "tcp", Target = NetfilterTarget.Jump("CNI-PR-NEW") });
-        Assert.Equal(new HashSet<string> { "CNI-PR-B", "CNI-PR-NEW" },
-            NetfilterPlanner.ChainsWhoseRulesMatter(tx, NetfilterTable.Nat, c => c != "CNI-PR-NEW"));
+        Assert.Equal(new HashSet<string> { "CNI-PR-B", "CNI-PR-NEW" }, NetfilterPlanner.ChainsToRead(tx, NetfilterTable.Nat));
 
         NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), tx);
         NftablesBackendTests.ApplyNative(_node, new NftablesBackend(), new NetfilterTransaction(AddressFamily.InterNetwork)

@@ -74,6 +74,7 @@ public sealed class TcNetlinkTests : IDisposable
         // Adding again fails with EEXIST; replacing changes the rate.
         NetlinkException dup = Assert.Throws<NetlinkException>(() => _tc.AddQdisc(v0, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(p)));
         Assert.Equal(17, dup.Errno);
+        Assert.StartsWith($"add qdisc index {v0}: ", dup.Message, StringComparison.Ordinal);
         _tc.AddQdisc(v0, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(TbfParameters.FromBandwidth(20_000_000, 10_000_000)), replace: true);
         Assert.Equal(2_500_000, Single(TcJson("qdisc", "show", "dev", "v0"), q => q.GetProperty("kind").GetString() == "tbf")
             .GetProperty("options").GetProperty("rate").GetInt64());

@@ -144,10 +144,16 @@ public sealed class CniConfigDirectoryTests : IDisposable
     [Fact]
     public void Load_MissingOrEmptyDirectory_HasNoNetworks()
     {
-        CniConfigDirectory missing = CniConfigDirectory.Load(Path.Combine(_dir, "missing"));
+        var logger = new ListLogger();
+        string path = Path.Combine(_dir, "missing");
+        CniConfigDirectory missing = CniConfigDirectory.Load(path, logger);
         Assert.Empty(missing.Networks);
         Assert.Null(missing.Default);
+        Assert.False(missing.Exists);
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal((2004, LogLevel.Warning, $"CNI conf dir {path} does not exist"), entry);
         CniConfigDirectory empty = CniConfigDirectory.Load(_dir);
+        Assert.True(empty.Exists);
         Assert.Empty(empty.Networks);
         Assert.Empty(empty.Skipped);
     }

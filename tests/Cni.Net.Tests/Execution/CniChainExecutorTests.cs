@@ -7,8 +7,8 @@ namespace Cni.Net.Tests.Execution;
 
 public sealed class CniChainExecutorTests : IDisposable
 {
-    private const string ResultA = """{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/run/netns/x"}],"ips":[{"interface":0,"address":"10.0.0.2/24","gateway":"10.0.0.1"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{"nameservers":["10.0.0.1"]}}""";
-    private const string ResultB = """{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/run/netns/x"}],"ips":[{"interface":0,"address":"10.0.0.2/24","gateway":"10.0.0.1"},{"address":"fd00::2/64"}],"routes":[{"dst":"0.0.0.0/0"}]}""";
+    private const string ResultA = """{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/proc/self/ns/net"}],"ips":[{"interface":0,"address":"10.0.0.2/24","gateway":"10.0.0.1"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{"nameservers":["10.0.0.1"]}}""";
+    private const string ResultB = """{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/proc/self/ns/net"}],"ips":[{"interface":0,"address":"10.0.0.2/24","gateway":"10.0.0.1"},{"address":"fd00::2/64"}],"routes":[{"dst":"0.0.0.0/0"}]}""";
 
     private readonly FakePluginDirectory _plugins = new();
     private readonly string _emptyDir = Directory.CreateTempSubdirectory("cni-empty-").FullName;
@@ -44,7 +44,7 @@ public sealed class CniChainExecutorTests : IDisposable
           {"type":"c","runtimeConfig":{"keep":"me"}}]}
         """;
 
-    private static CniRuntimeRequest Request(string ctr = "ctr1", string? netns = "/run/netns/x") => new(ctr, netns, "eth0")
+    private static CniRuntimeRequest Request(string ctr = "ctr1", string? netns = "/proc/self/ns/net") => new(ctr, netns, "eth0")
     {
         Args = [new("IgnoreUnknown", "1"), new("K8S_POD_NAME", "web")],
         CapabilityArgs = JsonNode.Parse("""{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"bandwidth":{"ingressRate":1000},"ips":["10.0.0.9/24"],"mac":"aa:bb:cc:dd:ee:ff"}""")!.AsObject(),
@@ -82,7 +82,7 @@ public sealed class CniChainExecutorTests : IDisposable
         IReadOnlyDictionary<string, string> env = _plugins.Env(2);
         Assert.Equal("ADD", env["CNI_COMMAND"]);
         Assert.Equal("ctr1", env["CNI_CONTAINERID"]);
-        Assert.Equal("/run/netns/x", env["CNI_NETNS"]);
+        Assert.Equal("/proc/self/ns/net", env["CNI_NETNS"]);
         Assert.Equal("eth0", env["CNI_IFNAME"]);
         Assert.Equal("IgnoreUnknown=1;K8S_POD_NAME=web", env["CNI_ARGS"]);
         Assert.Equal($"{_emptyDir}:{_plugins.Path}", env["CNI_PATH"]);
@@ -90,7 +90,7 @@ public sealed class CniChainExecutorTests : IDisposable
 
         Assert.Equal(2, result.IPs.Count);
         CniCachedAttachment cached = Assert.Single(Executor().GetCachedAttachments());
-        Assert.Equal(("net1", "ctr1", "eth0", "/run/netns/x"), (cached.NetworkName, cached.ContainerId, cached.IfName, cached.NetNs));
+        Assert.Equal(("net1", "ctr1", "eth0", "/proc/self/ns/net"), (cached.NetworkName, cached.ContainerId, cached.IfName, cached.NetNs));
         Assert.Equal(Encoding.UTF8.GetBytes(ThreePlugins), cached.Config.ToArray());
         Assert.True(JsonNode.DeepEquals(Canonical(ResultB), cached.ResultJson));
     }
@@ -396,7 +396,7 @@ public sealed class CniChainExecutorTests : IDisposable
 
         Assert.Equal(["b DEL", "a DEL", "a GC", "b GC"], _plugins.Order().Skip(before));
         Assert.Equal("stale", _plugins.Env(before + 1)["CNI_CONTAINERID"]);
-        Assert.Equal("/run/netns/x", _plugins.Env(before + 1)["CNI_NETNS"]);
+        Assert.Equal("/proc/self/ns/net", _plugins.Env(before + 1)["CNI_NETNS"]);
         Assert.Equal(8080, (int)Stdin(_plugins, before + 1)["runtimeConfig"]!["portMappings"]![0]!["hostPort"]!);
         JsonObject gc = Stdin(_plugins, before + 4);
         Assert.Equal("""[{"containerID":"keep","ifname":"eth0"}]""", gc["cni.dev/valid-attachments"]!.ToJsonString());

@@ -46,9 +46,10 @@ public sealed class CniPluginLocatorTests : IDisposable
     {
         var ex = Assert.Throws<CniException>(() => CniPluginLocator.Find("bridge", [_a, _b, "/nonexistent"]));
         Assert.Equal(CniErrorCode.InvalidNetworkConfig, ex.Code);
-        Assert.Equal($"failed to find plugin \"bridge\" in path [{_a} {_b} /nonexistent]", ex.Message);
-        Assert.Equal($"searched: {_a}, {_b}, /nonexistent", ex.Details);
-        Assert.Equal("searched: (no plugin directories configured)", Assert.Throws<CniException>(() => CniPluginLocator.Find("bridge", [])).Details);
+        Assert.Equal($"failed to find plugin \"bridge\": not found in CNI_PATH ({_a}:{_b}:/nonexistent)", ex.Message);
+        Assert.IsType<FileNotFoundException>(ex.InnerException);
+        Assert.Equal("failed to find plugin \"bridge\": not found in CNI_PATH (empty)",
+            Assert.Throws<CniException>(() => CniPluginLocator.Find("bridge", [])).Message);
     }
 
     [Theory]

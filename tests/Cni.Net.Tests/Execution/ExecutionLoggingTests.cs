@@ -50,7 +50,7 @@ public sealed class ExecutionLoggingTests : IDisposable
         var x = new CniChainExecutor(options);
         await Assert.ThrowsAsync<CniException>(async () => await x.AddAsync(
             NetworkConfigList.Parse(Encoding.UTF8.GetBytes("""{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"noisy"}]}""")),
-            new CniRuntimeRequest("c1", "/run/netns/x")));
+            new CniRuntimeRequest("c1", "/proc/self/ns/net")));
 
         var entries = logs.Entries.ToArray();
         Assert.Equal([3010, 3000, 3001, 3002, 3011], entries.Select(e => e.Id));

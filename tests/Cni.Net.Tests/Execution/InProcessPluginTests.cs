@@ -8,7 +8,7 @@ namespace Cni.Net.Tests.Execution;
 
 public sealed class InProcessPluginTests : IDisposable
 {
-    private const string Result = """{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/run/netns/x"}],"ips":[{"interface":0,"address":"10.0.0.2/24"}]}""";
+    private const string Result = """{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/proc/self/ns/net"}],"ips":[{"interface":0,"address":"10.0.0.2/24"}]}""";
 
     private readonly FakePluginDirectory _plugins = new();
     private readonly string _cacheDir = Directory.CreateTempSubdirectory("cni-cache-").FullName;
@@ -36,6 +36,8 @@ public sealed class InProcessPluginTests : IDisposable
                 ["CNI_IFNAME"] = r.IfName,
                 ["CNI_ARGS"] = r.Environment.Args ?? "",
                 ["CNI_PATH"] = string.Join(':', r.Path),
+                // Set by Executor() for both kinds of plugin: the requests use this process's own namespace.
+                ["CNI_NETNS_OVERRIDE"] = "1",
             };
             Calls.Add((Encoding.UTF8.GetString(r.StdinData.Span), env));
             if (Throw is not null)
@@ -65,7 +67,7 @@ public sealed class InProcessPluginTests : IDisposable
 
     private CniChainExecutor Executor()
     {
-        var o = new CniExecutorOptions { CacheDirectory = _cacheDir, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" } };
+        var o = new CniExecutorOptions { CacheDirectory = _cacheDir, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["CNI_NETNS_OVERRIDE"] = "1" } };
         o.PluginDirectories.Clear();
         o.PluginDirectories.Add(_plugins.Path);
         return new CniChainExecutor(o);
@@ -75,7 +77,7 @@ public sealed class InProcessPluginTests : IDisposable
         {"cniVersion":"1.1.0","name":"n","plugins":[{"type":"{{first}}","capabilities":{"portMappings":true},"x":1},{"type":"tail"}]}
         """));
 
-    private static CniRuntimeRequest Request() => new("ctr1", "/run/netns/x")
+    private static CniRuntimeRequest Request() => new("ctr1", "/proc/self/ns/net")
     {
         Args = [new("A", "1")],
         CapabilityArgs = JsonNode.Parse("""{"portMappings":[{"hostPort":1,"containerPort":2,"protocol":"udp"}]}""")!.AsObject(),

@@ -12,7 +12,7 @@ namespace Cni.Net.Tests.Kubelet;
 public sealed class CniNetworkPluginRequestTests : IDisposable
 {
     private const string Versions = """{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}""";
-    private const string Result = """{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/run/netns/x"}],"ips":[{"interface":0,"address":"10.244.1.5/24","gateway":"10.244.1.1"}]}""";
+    private const string Result = """{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/proc/self/ns/net"}],"ips":[{"interface":0,"address":"10.244.1.5/24","gateway":"10.244.1.1"}]}""";
     private const string KubeletArgs = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=sandbox-1";
 
     private readonly FakePluginDirectory _plugins = new();
@@ -58,7 +58,7 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
 
     private static PodSandbox Pod()
     {
-        var pod = new PodSandbox("default", "web-0", "sandbox-1", "/run/netns/x");
+        var pod = new PodSandbox("default", "web-0", "sandbox-1", "/proc/self/ns/net");
         pod.PortMappings.Add(new PortMapping { HostPort = 8080, ContainerPort = 80, Protocol = "TCP" });
         pod.PortMappings.Add(new PortMapping { ContainerPort = 9090, Protocol = "TCP" });
         pod.Annotations["kubernetes.io/ingress-bandwidth"] = "10M";
@@ -89,7 +89,7 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
             Assert.Equal(KubeletArgs, env["CNI_ARGS"]);
             Assert.Equal("eth0", env["CNI_IFNAME"]);
             Assert.Equal("sandbox-1", env["CNI_CONTAINERID"]);
-            Assert.Equal("/run/netns/x", env["CNI_NETNS"]);
+            Assert.Equal("/proc/self/ns/net", env["CNI_NETNS"]);
         }
 
         // The kubelet's loopback network, which declares no capability.
@@ -99,7 +99,7 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
             ""","bandwidth":{"ingressRate":10000000,"ingressBurst":2147483647},"ipRanges":[[{"subnet":"10.244.1.0/24"}]]""" +
             ""","dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local"],"options":["ndots:5"]}}""",
             Stdin(calls[1].Call)["runtimeConfig"]!.ToJsonString());
-        Assert.False(Stdin(calls[1].Call).ContainsKey("capabilities"));
+        Assert.True(Stdin(calls[1].Call).ContainsKey("capabilities")); // libcni v1.3 keeps them (InjectConf only adds)
         // Teardown: no annotations and no DNS options reach the kubelet's DEL.
         Assert.Equal("""{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp","hostIP":""}],"ipRanges":[[{"subnet":"10.244.1.0/24"}]]}""",
             Stdin(calls[3].Call)["runtimeConfig"]!.ToJsonString());
@@ -124,7 +124,7 @@ public sealed class CniNetworkPluginRequestTests : IDisposable
     {
         WriteNetwork("""{"portMappings":true,"ipRanges":true}""");
         INetworkPlugin plugin = await InitAsync("10.244.2.0/24,fd00:10:244:2::/64");
-        await plugin.SetUpPodAsync(new PodSandbox("default", "web-0", "sandbox-1", "/run/netns/x"), TestContext.Current.CancellationToken);
+        await plugin.SetUpPodAsync(new PodSandbox("default", "web-0", "sandbox-1", "/proc/self/ns/net"), TestContext.Current.CancellationToken);
         (int call, string what) = PodCalls()[1];
         Assert.Equal("fakebr ADD", what);
         Assert.Equal("""{"portMappings":[],"ipRanges":[[{"subnet":"10.244.2.0/24"}],[{"subnet":"fd00:10:244:2::/64"}]]}""",

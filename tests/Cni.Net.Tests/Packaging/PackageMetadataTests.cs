@@ -48,6 +48,17 @@ public sealed class PackageMetadataTests : IDisposable
             Assert.Contains("README.md", entries);
             Assert.Contains("lib/net10.0/Cni.Net.dll", entries);
             Assert.Contains("lib/net10.0/Cni.Net.xml", entries);
+            Assert.Contains("icon.png", entries);
+            Assert.Contains("LICENSE", entries);
+            Assert.Contains("buildTransitive/Cni.Net.props", entries);
+            Assert.Contains("buildTransitive/Cni.Net.targets", entries);
+            using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))
+            {
+                // The package page's README: install line, and only absolute links (relative ones are dead there).
+                string text = readme.ReadToEnd();
+                Assert.Contains("dotnet add package Cni.Net", text, StringComparison.Ordinal);
+                Assert.DoesNotMatch(@"\]\((?!https?://)", text);
+            }
 
             using Stream nuspecStream = package.GetEntry("Cni.Net.nuspec")!.Open();
             XElement metadata = XDocument.Load(nuspecStream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
@@ -56,6 +67,10 @@ public sealed class PackageMetadataTests : IDisposable
 
             Assert.Equal("Cni.Net", Value("id"));
             Assert.Equal("README.md", Value("readme"));
+            Assert.StartsWith("0.", Value("version"), StringComparison.Ordinal);
+            Assert.Equal("icon.png", Value("icon"));
+            Assert.Equal("https://github.com/cni-net/Cni.Net", Value("projectUrl"));
+            Assert.Contains("CHANGELOG.md", Value("releaseNotes")!, StringComparison.Ordinal);
             Assert.Equal("expression", (string?)Element("license").Attribute("type"));
             Assert.Equal("Apache-2.0", Value("license"));
             Assert.StartsWith("https://github.com/", (string?)Element("repository").Attribute("url"), StringComparison.Ordinal);

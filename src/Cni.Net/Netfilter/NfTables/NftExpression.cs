@@ -35,12 +35,14 @@ internal abstract record NftExpression
         w.EndNested(e);
     }
 
-    private protected static void CmpEq(ref NetlinkWriter w, scoped ReadOnlySpan<byte> value)
+    private protected static void CmpEq(ref NetlinkWriter w, scoped ReadOnlySpan<byte> value) => Cmp(ref w, value, negated: false);
+
+    private protected static void Cmp(ref NetlinkWriter w, scoped ReadOnlySpan<byte> value, bool negated)
     {
         NestedScope e = Begin(ref w, "cmp");
         NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
         w.WriteUInt32BigEndian(NFTA_CMP_SREG, NFT_REG_1);
-        w.WriteUInt32BigEndian(NFTA_CMP_OP, NFT_CMP_EQ);
+        w.WriteUInt32BigEndian(NFTA_CMP_OP, negated ? NFT_CMP_NEQ : NFT_CMP_EQ);
         NestedScope data = w.BeginNested(NFTA_CMP_DATA);
         w.WriteBytes(NFTA_DATA_VALUE, value);
         w.EndNested(data);
@@ -117,9 +119,12 @@ internal sealed record NftLocalDestinationMatch : NftExpression
     }
 }
 
-/// <summary><c>jump CHAIN</c>.</summary>
-internal sealed record NftJump(string Chain) : NftExpression
+/// <summary><c>jump CHAIN</c>; with <paramref name="Goto"/>, <c>goto CHAIN</c>; with no chain, <c>return</c>.</summary>
+internal sealed record NftJump(string? Chain, bool Goto = false) : NftExpression
 {
+    /// <summary><c>return</c>.</summary>
+    public static NftJump Return { get; } = new((string?)null);
+
     internal override void Write(ref NetlinkWriter w, AddressFamily family)
     {
         NestedScope e = Begin(ref w, "immediate");
@@ -127,8 +132,11 @@ internal sealed record NftJump(string Chain) : NftExpression
         w.WriteUInt32BigEndian(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
         NestedScope data = w.BeginNested(NFTA_IMMEDIATE_DATA);
         NestedScope verdict = w.BeginNested(NFTA_DATA_VERDICT);
-        w.WriteUInt32BigEndian(NFTA_VERDICT_CODE, unchecked((uint)NFT_JUMP));
-        w.WriteString(NFTA_VERDICT_CHAIN, Chain);
+        w.WriteUInt32BigEndian(NFTA_VERDICT_CODE, unchecked((uint)(Chain is null ? NFT_RETURN : Goto ? NFT_GOTO : NFT_JUMP)));
+        if (Chain is not null)
+        {
+            w.WriteString(NFTA_VERDICT_CHAIN, Chain);
+        }
         w.EndNested(verdict);
         w.EndNested(data);
         w.EndNested(d);
@@ -166,5 +174,74 @@ internal sealed record NftMasquerade : NftExpression
     {
         NestedScope e = Begin(ref w, "masq");
         w.EndNested(e);
+    }
+}
+
+/// <summary>
+/// <c>ip saddr/daddr [!=] NET</c> (<c>ip6 …</c>): a prefix, compared on its whole bytes when byte-aligned, else on
+/// the full address through a mask — as nft writes it.
+/// </summary>
+internal sealed record NftNetworkMatch(bool Source, IPNetwork Network, bool Negated = false) : NftExpression
+{
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        bool v6 = Network.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
+        Span<byte> bytes = stackalloc byte[16];
+        int length = AddressBytes(Network.BaseAddress, bytes);
+        uint offset = Source ? (v6 ? 8u : 12u) : (v6 ? 24u : 16u);
+        int prefix = Network.PrefixLength;
+        if (prefix % 8 == 0)
+        {
+            Payload(ref w, NFT_PAYLOAD_NETWORK_HEADER, offset, (uint)(prefix / 8));
+            Cmp(ref w, bytes[..(prefix / 8)], Negated);
+            return;
+        }
+        Payload(ref w, NFT_PAYLOAD_NETWORK_HEADER, offset, (uint)length);
+        Span<byte> mask = stackalloc byte[16];
+        mask.Clear();
+        for (int i = 0; i < prefix; i++)
+        {
+            mask[i / 8] |= (byte)(0x80 >> (i % 8));
+        }
+        NestedScope e = Begin(ref w, "bitwise");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_BITWISE_SREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_BITWISE_DREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_BITWISE_LEN, (uint)length);
+        NestedScope m = w.BeginNested(NFTA_BITWISE_MASK);
+        w.WriteBytes(NFTA_DATA_VALUE, mask[..length]);
+        w.EndNested(m);
+        NestedScope x = w.BeginNested(NFTA_BITWISE_XOR);
+        Span<byte> zero = stackalloc byte[16];
+        zero.Clear();
+        w.WriteBytes(NFTA_DATA_VALUE, zero[..length]);
+        w.EndNested(x);
+        w.EndNested(d);
+        w.EndNested(e);
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] &= mask[i];
+        }
+        Cmp(ref w, bytes[..length], Negated);
+    }
+}
+
+/// <summary>
+/// <c>meta nfproto ipv4|ipv6</c>: the dependency nft puts before the first <c>ip</c>/<c>ip6</c> match of a rule in an
+/// <c>inet</c> table.
+/// </summary>
+internal sealed record NftFamilyMatch(AddressFamily Family) : NftExpression
+{
+    private const uint NFT_META_NFPROTO = 15;
+
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        NestedScope e = Begin(ref w, "meta");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_META_DREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_META_KEY, NFT_META_NFPROTO);
+        w.EndNested(d);
+        w.EndNested(e);
+        CmpEq(ref w, [Family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2]);
     }
 }

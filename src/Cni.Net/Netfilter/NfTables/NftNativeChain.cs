@@ -5,7 +5,8 @@ namespace Cni.Net.Netfilter.NfTables;
 /// <param name="Type">The base chain type (<c>nat</c>, <c>filter</c>, <c>route</c>); null for a regular chain.</param>
 /// <param name="Hook">The netfilter hook number (NF_INET_*) of a base chain.</param>
 /// <param name="Priority">The base chain's priority.</param>
-internal sealed record NftNativeChain(string Name, string? Type = null, uint Hook = 0, int Priority = 0)
+/// <param name="Comment">The chain's comment (libnftnl userdata), or null.</param>
+internal sealed record NftNativeChain(string Name, string? Type = null, uint Hook = 0, int Priority = 0, string? Comment = null)
 {
     public bool IsBaseChain => Type is not null;
 }

@@ -11,6 +11,7 @@ internal static class NftNativeProtocol
 
     public const ushort NFTA_TABLE_USERDATA = 6;
     public const ushort NFTA_RULE_USERDATA = 7;
+    public const ushort NFTA_CHAIN_USERDATA = 12;
 
     /// <summary>libnftnl's userdata TLV type of a table's and of a rule's comment (NFTNL_UDATA_*_COMMENT).</summary>
     public const byte NFTNL_UDATA_COMMENT = 0;
@@ -33,6 +34,26 @@ internal static class NftNativeProtocol
     public const uint NF_NAT_RANGE_PROTO_SPECIFIED = 2;
 
     public const uint NFT_REG_2 = 2;
+
+    /// <summary>
+    /// The nfgenmsg family of a native table: <see cref="System.Net.Sockets.AddressFamily.InterNetwork"/> is <c>ip</c>,
+    /// <see cref="System.Net.Sockets.AddressFamily.InterNetworkV6"/> <c>ip6</c>, and
+    /// <see cref="System.Net.Sockets.AddressFamily.Unspecified"/> stands for <c>inet</c> (both).
+    /// </summary>
+    public static byte FamilyOf(System.Net.Sockets.AddressFamily family) => family switch
+    {
+        System.Net.Sockets.AddressFamily.InterNetworkV6 => 10,
+        System.Net.Sockets.AddressFamily.Unspecified => 1,
+        _ => 2,
+    };
+
+    /// <summary>nft's name of the family (see <see cref="FamilyOf"/>).</summary>
+    public static string FamilyName(System.Net.Sockets.AddressFamily family) => family switch
+    {
+        System.Net.Sockets.AddressFamily.InterNetworkV6 => "ip6",
+        System.Net.Sockets.AddressFamily.Unspecified => "inet",
+        _ => "ip",
+    };
 
     public const uint NF_INET_PRE_ROUTING = 0;
     public const uint NF_INET_LOCAL_OUT = 3;

@@ -15,7 +15,7 @@ internal static class NftNativeRuleset
     {
         ArgumentNullException.ThrowIfNull(socket);
         NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
-        w.WriteFamilyHeader(NfGenMsg.For(family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2));
+        w.WriteFamilyHeader(NfGenMsg.For(FamilyOf(family)));
         w.WriteString(NFTA_RULE_TABLE, table);
         var handler = new RuleHandler(table);
         try

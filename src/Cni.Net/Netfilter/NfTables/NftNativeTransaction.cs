@@ -9,7 +9,7 @@ using static Cni.Net.Netfilter.NfTables.NftNativeProtocol;
 namespace Cni.Net.Netfilter.NfTables;
 
 /// <summary>
-/// Changes to one native nf_tables table (family <c>ip</c> or <c>ip6</c>), sent as one nfnetlink batch: the kernel
+/// Changes to one native nf_tables table (family <c>ip</c>, <c>ip6</c> or <c>inet</c>: see <see cref="NftNativeProtocol.FamilyOf"/>), sent as one nfnetlink batch: the kernel
 /// applies all of it or none. "Add" has <c>nft add</c>'s meaning (create unless it exists); rules are appended.
 /// </summary>
 internal sealed class NftNativeTransaction
@@ -30,6 +30,9 @@ internal sealed class NftNativeTransaction
     private readonly record struct Operation(Kind Kind, NftNativeChain? Chain = null, NftNativeRule? Rule = null, ulong Handle = 0, string? ChainName = null, string? Comment = null);
 
     private readonly List<Operation> _operations = [];
+
+    /// <summary>The longest comment nft accepts (NFTNL_UDATA_COMMENT_MAXLEN; knftables' CommentLengthMax).</summary>
+    public const int MaxCommentBytes = 128;
 
     public NftNativeTransaction(AddressFamily family, string table)
     {
@@ -120,7 +123,7 @@ internal sealed class NftNativeTransaction
             MessageScope begin = w.BeginMessage(NFNL_MSG_BATCH_BEGIN, NetlinkMessageFlags.None, firstSequence);
             w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
             w.EndMessage(begin);
-            byte family = Family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2;
+            byte family = FamilyOf(Family);
             for (int i = 0; i < _operations.Count; i++)
             {
                 Write(ref w, _operations[i], firstSequence + 1 + (uint)i, family);
@@ -170,6 +173,10 @@ internal sealed class NftNativeTransaction
                     w.EndNested(hook);
                     w.WriteString(NFTA_CHAIN_TYPE, chain.Type!);
                 }
+                if (chain.Comment is not null)
+                {
+                    WriteComment(ref w, NFTA_CHAIN_USERDATA, chain.Comment);
+                }
                 break;
             case Kind.FlushChain:
                 m = w.BeginMessage(MessageType(NFT_MSG_DELRULE), NetlinkMessageFlags.Ack, sequence);
@@ -209,9 +216,9 @@ internal sealed class NftNativeTransaction
     private static void WriteComment(ref NetlinkWriter w, ushort attribute, string comment)
     {
         int length = Encoding.UTF8.GetByteCount(comment) + 1;
-        if (length > 128)
+        if (length > MaxCommentBytes + 1)
         {
-            throw new ArgumentException($"an nf_tables comment holds at most 127 bytes: '{comment}'");
+            throw new ArgumentException($"an nf_tables comment holds at most {MaxCommentBytes} bytes: '{comment}'");
         }
         Span<byte> tlv = w.ReserveAttribute(attribute, length + 2);
         tlv[0] = NFTNL_UDATA_COMMENT;
@@ -284,7 +291,7 @@ internal sealed class NftNativeTransaction
 
     private string Describe(int index)
     {
-        string family = Family == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
+        string family = FamilyName(Family);
         if ((uint)index >= (uint)_operations.Count)
         {
             return "nf_tables batch";

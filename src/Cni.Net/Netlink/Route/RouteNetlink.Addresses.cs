@@ -12,7 +12,7 @@ public sealed partial class RouteNetlink
     public void AddAddress(int index, IPAddress address, int prefixLength)
     {
         NetlinkWriter w = BeginAddress(RouteMessageType.NewAddress, NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl, index, address, prefixLength, 0, 0);
-        Socket.Execute(ref w, "add address");
+        Socket.ExecuteOn(ref w, "add address", NetlinkSubject.Address(address, prefixLength, index));
     }
 
     /// <summary>Adds an address with all its options (flags, broadcast, label, lifetimes, scope).</summary>
@@ -20,7 +20,7 @@ public sealed partial class RouteNetlink
     public void AddAddress(InterfaceAddress address)
     {
         NetlinkWriter w = BeginFullAddress(address, NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl);
-        Socket.Execute(ref w, "add address");
+        Socket.ExecuteOn(ref w, "add address", NetlinkSubject.Of(address));
     }
 
     /// <summary>Adds an address unless present; <see langword="false"/> when it existed (EEXIST).</summary>
@@ -28,7 +28,7 @@ public sealed partial class RouteNetlink
     public bool TryAddAddress(InterfaceAddress address)
     {
         NetlinkWriter w = BeginFullAddress(address, NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl);
-        return Socket.TryExecute(ref w, "add address", ExistsErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "add address", ExistsErrors, NetlinkSubject.Of(address)) == 0;
     }
 
     /// <summary>Adds the address, or replaces its options when present.</summary>
@@ -36,7 +36,7 @@ public sealed partial class RouteNetlink
     public void ReplaceAddress(InterfaceAddress address)
     {
         NetlinkWriter w = BeginFullAddress(address, NetlinkMessageFlags.Create | NetlinkMessageFlags.Replace);
-        Socket.Execute(ref w, "replace address");
+        Socket.ExecuteOn(ref w, "replace address", NetlinkSubject.Of(address));
     }
 
     /// <summary>Removes <paramref name="address"/>/<paramref name="prefixLength"/> from the link. Allocation-free.</summary>
@@ -44,7 +44,7 @@ public sealed partial class RouteNetlink
     public void DeleteAddress(int index, IPAddress address, int prefixLength)
     {
         NetlinkWriter w = BeginAddress(RouteMessageType.DeleteAddress, NetlinkMessageFlags.None, index, address, prefixLength, 0, 0);
-        Socket.Execute(ref w, "delete address");
+        Socket.ExecuteOn(ref w, "delete address", NetlinkSubject.Address(address, prefixLength, index));
     }
 
     /// <summary>Removes the address; <see langword="false"/> when it was not there.</summary>
@@ -52,7 +52,7 @@ public sealed partial class RouteNetlink
     public bool TryDeleteAddress(int index, IPAddress address, int prefixLength)
     {
         NetlinkWriter w = BeginAddress(RouteMessageType.DeleteAddress, NetlinkMessageFlags.None, index, address, prefixLength, 0, 0);
-        return Socket.TryExecute(ref w, "delete address", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete address", GoneErrors, NetlinkSubject.Address(address, prefixLength, index)) == 0;
     }
 
     /// <summary>Lists addresses, optionally only of one family and one link.</summary>
@@ -64,7 +64,7 @@ public sealed partial class RouteNetlink
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.GetAddress, NetlinkMessageFlags.Dump);
         var ifa = new InterfaceAddressMessage { Family = ToKernelFamily(family), Index = Socket.StrictChecking ? index : 0 };
         w.WriteFamilyHeader(in ifa);
-        List<InterfaceAddress> all = Socket.Dump<InterfaceAddress>(ref w, "list addresses", InterfaceAddress.TryDecode);
+        List<InterfaceAddress> all = Socket.DumpOn<InterfaceAddress>(ref w, "list addresses", InterfaceAddress.TryDecode, NetlinkSubject.Link(index));
         if (index != 0)
         {
             all.RemoveAll(a => a.Index != index);

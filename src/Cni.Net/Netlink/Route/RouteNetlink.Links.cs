@@ -15,7 +15,7 @@ public sealed partial class RouteNetlink
     {
         ArgumentNullException.ThrowIfNull(definition);
         NetlinkWriter w = BeginAddLink(definition);
-        Socket.Execute(ref w, "add link");
+        Socket.ExecuteOn(ref w, "add link", NetlinkSubject.Link(definition.Name));
     }
 
     /// <summary>Creates a link unless one of that name exists; <see langword="false"/> when it existed (EEXIST).</summary>
@@ -25,7 +25,7 @@ public sealed partial class RouteNetlink
     {
         ArgumentNullException.ThrowIfNull(definition);
         NetlinkWriter w = BeginAddLink(definition);
-        return Socket.TryExecute(ref w, "add link", ExistsErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "add link", ExistsErrors, NetlinkSubject.Link(definition.Name)) == 0;
     }
 
     /// <summary>
@@ -44,7 +44,7 @@ public sealed partial class RouteNetlink
         ValidateName(peerName, nameof(peerName));
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
         EncodeVeth(ref w, name, peerName, peerNamespace, mtu);
-        Socket.Execute(ref w, "add veth");
+        Socket.ExecuteOn(ref w, "add veth", NetlinkSubject.Link(name));
     }
 
     /// <summary>The body of RTM_NEWLINK for a veth pair (after the message header).</summary>
@@ -104,7 +104,7 @@ public sealed partial class RouteNetlink
     public void DeleteLink(ReadOnlySpan<char> name)
     {
         NetlinkWriter w = BeginDeleteLink(name);
-        Socket.Execute(ref w, "delete link");
+        Socket.ExecuteOn(ref w, "delete link", NetlinkSubject.Link(name));
     }
 
     /// <summary>Deletes the link named <paramref name="name"/>; <see langword="false"/> when it did not exist.</summary>
@@ -112,7 +112,7 @@ public sealed partial class RouteNetlink
     public bool TryDeleteLink(ReadOnlySpan<char> name)
     {
         NetlinkWriter w = BeginDeleteLink(name);
-        return Socket.TryExecute(ref w, "delete link", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete link", GoneErrors, NetlinkSubject.Link(name)) == 0;
     }
 
     /// <summary>Deletes the link with index <paramref name="index"/>.</summary>
@@ -120,7 +120,7 @@ public sealed partial class RouteNetlink
     public void DeleteLink(int index)
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, index);
-        Socket.Execute(ref w, "delete link");
+        Socket.ExecuteOn(ref w, "delete link", NetlinkSubject.Link(index));
     }
 
     /// <summary>Deletes the link with index <paramref name="index"/>; <see langword="false"/> when it did not exist.</summary>
@@ -128,7 +128,7 @@ public sealed partial class RouteNetlink
     public bool TryDeleteLink(int index)
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.DeleteLink, index);
-        return Socket.TryExecute(ref w, "delete link", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete link", GoneErrors, NetlinkSubject.Link(index)) == 0;
     }
 
     /// <summary>Deletes every link of group <paramref name="group"/> in one request.</summary>
@@ -148,7 +148,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginGetLink(name);
         var handler = new IndexHandler();
-        Socket.Request(ref w, "get link", ref handler);
+        Socket.RequestOn(ref w, "get link", NetlinkSubject.Link(name), ref handler);
         return handler.Index;
     }
 
@@ -158,7 +158,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginGetLink(name);
         var handler = new IndexHandler();
-        if (Socket.TryRequest(ref w, "get link", NoSuchDevice, ref handler) != 0)
+        if (Socket.TryRequestOn(ref w, "get link", NoSuchDevice, NetlinkSubject.Link(name), ref handler) != 0)
         {
             index = 0;
             return false;
@@ -172,7 +172,7 @@ public sealed partial class RouteNetlink
     public LinkInfo GetLink(ReadOnlySpan<char> name)
     {
         NetlinkWriter w = BeginGetLink(name);
-        return Single(Socket.Dump<LinkInfo>(ref w, "get link", LinkInfo.TryDecode));
+        return Single(Socket.DumpOn<LinkInfo>(ref w, "get link", LinkInfo.TryDecode, NetlinkSubject.Link(name)));
     }
 
     /// <summary>Reads the link with index <paramref name="index"/>.</summary>
@@ -180,7 +180,7 @@ public sealed partial class RouteNetlink
     public LinkInfo GetLink(int index)
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.GetLink, index);
-        return Single(Socket.Dump<LinkInfo>(ref w, "get link", LinkInfo.TryDecode));
+        return Single(Socket.DumpOn<LinkInfo>(ref w, "get link", LinkInfo.TryDecode, NetlinkSubject.Link(index)));
     }
 
     /// <summary>Reads the link named <paramref name="name"/>; <see langword="false"/> when there is none.</summary>
@@ -242,7 +242,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteUInt32(Ifla.IFLA_MTU, unchecked((uint)mtu));
-        Socket.Execute(ref w, "set link mtu");
+        Socket.ExecuteOn(ref w, "set link mtu", NetlinkSubject.Link(index));
     }
 
     /// <summary>Sets the link-layer address.</summary>
@@ -252,7 +252,7 @@ public sealed partial class RouteNetlink
         ArgumentNullException.ThrowIfNull(address);
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         WritePhysicalAddress(ref w, Ifla.IFLA_ADDRESS, address);
-        Socket.Execute(ref w, "set link address");
+        Socket.ExecuteOn(ref w, "set link address", NetlinkSubject.Link(index));
     }
 
     /// <summary>Renames the link (it must be down).</summary>
@@ -263,7 +263,7 @@ public sealed partial class RouteNetlink
         ValidateName(name, nameof(name));
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteString(Ifla.IFLA_IFNAME, name);
-        Socket.Execute(ref w, "set link name");
+        Socket.ExecuteOn(ref w, "set link name", NetlinkSubject.Link(index));
     }
 
     /// <summary>Sets the alias (IFLA_IFALIAS); an empty alias removes it.</summary>
@@ -279,7 +279,7 @@ public sealed partial class RouteNetlink
         {
             w.WriteString(Ifla.IFLA_IFALIAS, alias);
         }
-        Socket.Execute(ref w, "set link alias");
+        Socket.ExecuteOn(ref w, "set link alias", NetlinkSubject.Link(index));
     }
 
     /// <summary>Sets the transmit queue length.</summary>
@@ -288,7 +288,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteUInt32(Ifla.IFLA_TXQLEN, length);
-        Socket.Execute(ref w, "set link txqueuelen");
+        Socket.ExecuteOn(ref w, "set link txqueuelen", NetlinkSubject.Link(index));
     }
 
     /// <summary>Enslaves the link to <paramref name="masterIndex"/> (a bridge); 0 releases it (nomaster).</summary>
@@ -297,7 +297,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteUInt32(Ifla.IFLA_MASTER, (uint)masterIndex);
-        Socket.Execute(ref w, masterIndex == 0 ? "set link nomaster" : "set link master");
+        Socket.ExecuteOn(ref w, masterIndex == 0 ? "set link nomaster" : "set link master", NetlinkSubject.Link(index));
     }
 
     /// <summary>Sets the link group.</summary>
@@ -306,7 +306,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteUInt32(Ifla.IFLA_GROUP, group);
-        Socket.Execute(ref w, "set link group");
+        Socket.ExecuteOn(ref w, "set link group", NetlinkSubject.Link(index));
     }
 
     /// <summary>Moves the link into <paramref name="target"/> (IFLA_NET_NS_FD).</summary>
@@ -316,7 +316,7 @@ public sealed partial class RouteNetlink
         ArgumentNullException.ThrowIfNull(target);
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteUInt32(Ifla.IFLA_NET_NS_FD, (uint)target.Fd);
-        Socket.Execute(ref w, "set link netns");
+        Socket.ExecuteOn(ref w, "set link netns", NetlinkSubject.Link(index));
     }
 
     /// <summary>Moves the link into the network namespace of process <paramref name="pid"/> (IFLA_NET_NS_PID).</summary>
@@ -325,7 +325,7 @@ public sealed partial class RouteNetlink
     {
         NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
         w.WriteUInt32(Ifla.IFLA_NET_NS_PID, (uint)pid);
-        Socket.Execute(ref w, "set link netns");
+        Socket.ExecuteOn(ref w, "set link netns", NetlinkSubject.Link(index));
     }
 
     /// <summary>Changes the bridge-port settings of a link enslaved to a bridge.</summary>
@@ -340,14 +340,14 @@ public sealed partial class RouteNetlink
         settings.Write(ref w);
         w.EndNested(data);
         w.EndNested(info);
-        Socket.Execute(ref w, "set bridge port");
+        Socket.ExecuteOn(ref w, "set bridge port", NetlinkSubject.Link(index));
     }
 
     private void ChangeFlags(int index, InterfaceFlags flags, InterfaceFlags change, string operation)
     {
         NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, NetlinkMessageFlags.None);
         EncodeChangeFlags(ref w, index, flags, change);
-        Socket.Execute(ref w, operation);
+        Socket.ExecuteOn(ref w, operation, NetlinkSubject.Link(index));
     }
 
     private NetlinkWriter BeginAddLink(LinkDefinition definition)

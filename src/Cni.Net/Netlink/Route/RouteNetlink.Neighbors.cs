@@ -9,7 +9,7 @@ public sealed partial class RouteNetlink
     public void AddNeighbor(Neighbor neighbor)
     {
         NetlinkWriter w = BeginNeighbor(RouteMessageType.NewNeighbor, NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl, neighbor);
-        Socket.Execute(ref w, "add neighbour");
+        Socket.ExecuteOn(ref w, "add neighbour", NetlinkSubject.Of(neighbor));
     }
 
     /// <summary>Adds a neighbour entry or replaces the existing one (<c>ip neigh replace</c>).</summary>
@@ -17,7 +17,7 @@ public sealed partial class RouteNetlink
     public void ReplaceNeighbor(Neighbor neighbor)
     {
         NetlinkWriter w = BeginNeighbor(RouteMessageType.NewNeighbor, NetlinkMessageFlags.Create | NetlinkMessageFlags.Replace, neighbor);
-        Socket.Execute(ref w, "replace neighbour");
+        Socket.ExecuteOn(ref w, "replace neighbour", NetlinkSubject.Of(neighbor));
     }
 
     /// <summary>Deletes a neighbour entry.</summary>
@@ -25,7 +25,7 @@ public sealed partial class RouteNetlink
     public void DeleteNeighbor(Neighbor neighbor)
     {
         NetlinkWriter w = BeginNeighbor(RouteMessageType.DeleteNeighbor, NetlinkMessageFlags.None, neighbor);
-        Socket.Execute(ref w, "delete neighbour");
+        Socket.ExecuteOn(ref w, "delete neighbour", NetlinkSubject.Of(neighbor));
     }
 
     /// <summary>Deletes a neighbour entry; <see langword="false"/> when there was none.</summary>
@@ -33,7 +33,7 @@ public sealed partial class RouteNetlink
     public bool TryDeleteNeighbor(Neighbor neighbor)
     {
         NetlinkWriter w = BeginNeighbor(RouteMessageType.DeleteNeighbor, NetlinkMessageFlags.None, neighbor);
-        return Socket.TryExecute(ref w, "delete neighbour", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete neighbour", GoneErrors, NetlinkSubject.Of(neighbor)) == 0;
     }
 
     /// <summary>Lists neighbour entries, optionally of one family and one link.</summary>
@@ -48,7 +48,7 @@ public sealed partial class RouteNetlink
         {
             w.WriteUInt32(Nda.NDA_IFINDEX, (uint)index);
         }
-        List<Neighbor> all = Socket.Dump<Neighbor>(ref w, "list neighbours", Neighbor.TryDecode);
+        List<Neighbor> all = Socket.DumpOn<Neighbor>(ref w, "list neighbours", Neighbor.TryDecode, NetlinkSubject.Link(index));
         if (index != 0)
         {
             all.RemoveAll(n => n.Index != index);

@@ -12,7 +12,7 @@ public sealed partial class RouteNetlink
     public void AddRoute(IPRoute route)
     {
         NetlinkWriter w = BeginRoute(RouteMessageType.NewRoute, NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl, route);
-        Socket.Execute(ref w, "add route");
+        Socket.ExecuteOn(ref w, "add route", NetlinkSubject.Of(route));
     }
 
     /// <summary>Adds the route unless it exists; <see langword="false"/> when it existed (EEXIST).</summary>
@@ -20,7 +20,7 @@ public sealed partial class RouteNetlink
     public bool TryAddRoute(IPRoute route)
     {
         NetlinkWriter w = BeginRoute(RouteMessageType.NewRoute, NetlinkMessageFlags.Create | NetlinkMessageFlags.Excl, route);
-        return Socket.TryExecute(ref w, "add route", ExistsErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "add route", ExistsErrors, NetlinkSubject.Of(route)) == 0;
     }
 
     /// <summary>Adds the route or replaces the one with the same key (<c>ip route replace</c>).</summary>
@@ -28,7 +28,7 @@ public sealed partial class RouteNetlink
     public void ReplaceRoute(IPRoute route)
     {
         NetlinkWriter w = BeginRoute(RouteMessageType.NewRoute, NetlinkMessageFlags.Create | NetlinkMessageFlags.Replace, route);
-        Socket.Execute(ref w, "replace route");
+        Socket.ExecuteOn(ref w, "replace route", NetlinkSubject.Of(route));
     }
 
     /// <summary>Appends the route after existing ones with the same key (<c>ip route append</c>).</summary>
@@ -36,7 +36,7 @@ public sealed partial class RouteNetlink
     public void AppendRoute(IPRoute route)
     {
         NetlinkWriter w = BeginRoute(RouteMessageType.NewRoute, NetlinkMessageFlags.Create | NetlinkMessageFlags.Append, route);
-        Socket.Execute(ref w, "append route");
+        Socket.ExecuteOn(ref w, "append route", NetlinkSubject.Of(route));
     }
 
     /// <summary>Deletes the route. Allocation-free for a reused route.</summary>
@@ -44,7 +44,7 @@ public sealed partial class RouteNetlink
     public void DeleteRoute(IPRoute route)
     {
         NetlinkWriter w = BeginRoute(RouteMessageType.DeleteRoute, NetlinkMessageFlags.None, route);
-        Socket.Execute(ref w, "delete route");
+        Socket.ExecuteOn(ref w, "delete route", NetlinkSubject.Of(route));
     }
 
     /// <summary>Deletes the route; <see langword="false"/> when it did not exist.</summary>
@@ -52,7 +52,7 @@ public sealed partial class RouteNetlink
     public bool TryDeleteRoute(IPRoute route)
     {
         NetlinkWriter w = BeginRoute(RouteMessageType.DeleteRoute, NetlinkMessageFlags.None, route);
-        return Socket.TryExecute(ref w, "delete route", GoneErrors) == 0;
+        return Socket.TryExecuteOn(ref w, "delete route", GoneErrors, NetlinkSubject.Of(route)) == 0;
     }
 
     /// <summary>Lists routes of a family, optionally of one table only (every table when <see cref="RouteTable.Unspecified"/>).</summary>
@@ -88,7 +88,7 @@ public sealed partial class RouteNetlink
         };
         w.WriteFamilyHeader(in rtm);
         w.WriteIPAddress(Rta.RTA_DST, destination);
-        return Single(Socket.Dump<IPRoute>(ref w, "get route", IPRoute.TryDecode));
+        return Single(Socket.DumpOn<IPRoute>(ref w, "get route", IPRoute.TryDecode, NetlinkSubject.Of(destination)));
     }
 
     private NetlinkWriter BeginRoute(RouteMessageType type, NetlinkMessageFlags flags, IPRoute route)

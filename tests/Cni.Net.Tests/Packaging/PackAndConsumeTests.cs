@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Cni.Net.Tests.Packaging;
+
+/// <summary>
+/// What a new user does first: the package, restored from a local folder feed (no network source) into a fresh project
+/// outside the repository, builds the plugin of docs/examples/PassThroughPlugin, publishes it NativeAOT with zero
+/// warnings and the package's fast start-up settings, and the binary answers the CNI protocol.
+/// </summary>
+public sealed class PackAndConsumeTests : IDisposable
+{
+    // A version of its own per run, so that the global packages folder never serves a stale copy; removed afterwards.
+    private readonly string _version = $"0.9.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+    private readonly string _work = Directory.CreateTempSubdirectory("cni-consume-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_work, recursive: true);
+        string cached = Path.Combine(GlobalPackagesFolder(), "cni.net", _version);
+        if (Directory.Exists(cached))
+        {
+            Directory.Delete(cached, recursive: true);
+        }
+    }
+
+    private static string GlobalPackagesFolder() =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
+            ? p
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cni.Net.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("Cni.Net.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static (int Exit, string Output) Run(string file, IEnumerable<string> args, string workingDirectory,
+        TimeSpan timeout, IDictionary<string, string>? environment = null, string? stdin = null)
+    {
+        var psi = new ProcessStartInfo(file, args)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+        };
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+        using Process p = Process.Start(psi)!;
+        if (stdin is not null)
+        {
+            p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} {string.Join(' ', args)} did not finish within {timeout.TotalMinutes} min");
+        }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void PackedLibrary_FromLocalFeed_PublishesDocsPluginNativeAot_WithoutWarnings()
+    {
+        string root = RepositoryRoot();
+        string feed = Directory.CreateDirectory(Path.Combine(_work, "feed")).FullName;
+        string app = Directory.CreateDirectory(Path.Combine(_work, "passthrough")).FullName;
+
+        var pack = Run("dotnet", ["pack", Path.Combine(root, "src", "Cni.Net", "Cni.Net.csproj"), "-c", "Release", "--no-build",
+            "-nologo", "-o", feed, $"-p:PackageVersion={_version}"], root, TimeSpan.FromMinutes(3));
+        Assert.True(pack.Exit == 0, pack.Output);
+
+        // Only the folder feed: anything else must already be in the global packages folder (the SDK's ILCompiler).
+        File.WriteAllText(Path.Combine(app, "NuGet.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "passthrough.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <PublishAot>true</PublishAot>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Cni.Net" Version="{_version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.Copy(Path.Combine(root, "docs", "examples", "PassThroughPlugin", "Program.cs"), Path.Combine(app, "Program.cs"));
+
+        var restore = Run("dotnet", ["restore", "passthrough.csproj", "-nologo"], app, TimeSpan.FromMinutes(3));
+        Assert.True(restore.Exit == 0, restore.Output);
+
+        // The package's buildTransitive switch is on by default and gives the samples' settings.
+        var props = Run("dotnet", ["msbuild", "passthrough.csproj", "-nologo", "-getProperty:CniNetFastStartup",
+            "-getProperty:IlcDehydrate", "-getProperty:InvariantGlobalization", "-getItem:DirectPInvoke"], app, TimeSpan.FromMinutes(3));
+        Assert.True(props.Exit == 0, props.Output);
+        string json = props.Output[props.Output.IndexOf('{', StringComparison.Ordinal)..];
+        using (JsonDocument d = JsonDocument.Parse(json))
+        {
+            JsonElement p = d.RootElement.GetProperty("Properties");
+            Assert.Equal(("true", "false", "true"), (p.GetProperty("CniNetFastStartup").GetString(),
+                p.GetProperty("IlcDehydrate").GetString(), p.GetProperty("InvariantGlobalization").GetString()));
+            Assert.Equal(["libc", "libc.so.6"], d.RootElement.GetProperty("Items").GetProperty("DirectPInvoke")
+                .EnumerateArray().Select(i => i.GetProperty("Identity").GetString()).Order(StringComparer.Ordinal));
+        }
+
+        var publish = Run("dotnet", ["publish", "passthrough.csproj", "-c", "Release", "-r", "linux-x64", "-nologo", "-o", "out", "-clp:Summary"],
+            app, TimeSpan.FromMinutes(8));
+        Assert.True(publish.Exit == 0, publish.Output);
+        Assert.Contains("0 Warning(s)", publish.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(": warning ", publish.Output, StringComparison.OrdinalIgnoreCase);
+
+        string plugin = Path.Combine(app, "out", "passthrough");
+        var version = Run(plugin, [], app, TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["CNI_COMMAND"] = "VERSION" },
+            """{"cniVersion":"1.0.0"}""");
+        Assert.Equal(0, version.Exit);
+        Assert.Contains("\"supportedVersions\"", version.Output, StringComparison.Ordinal);
+
+        // DEL needs no namespace: a full round trip through the host, with the exit code and empty stdout of success.
+        var del = Run(plugin, [], app, TimeSpan.FromSeconds(30), new Dictionary<string, string>
+        {
+            ["CNI_COMMAND"] = "DEL", ["CNI_CONTAINERID"] = "ctr1", ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = "/opt/cni/bin",
+        }, """{"cniVersion":"1.0.0","name":"n","type":"passthrough"}""");
+        Assert.Equal((0, ""), del);
+    }
+}

@@ -236,6 +236,11 @@ public sealed partial class RouteNetlink
     public void SetLinkPromiscuous(int index, bool on) =>
         ChangeFlags(index, on ? InterfaceFlags.Promiscuous : InterfaceFlags.None, InterfaceFlags.Promiscuous, "set link promisc");
 
+    /// <summary>Switches all-multicast mode (IFF_ALLMULTI) on or off.</summary>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void SetLinkAllMulticast(int index, bool on) =>
+        ChangeFlags(index, on ? InterfaceFlags.AllMulticast : InterfaceFlags.None, InterfaceFlags.AllMulticast, "set link allmulticast");
+
     /// <summary>Sets the MTU.</summary>
     /// <exception cref="NetlinkException">The kernel refused (EINVAL with its reason for an MTU out of range).</exception>
     public void SetLinkMtu(int index, int mtu)

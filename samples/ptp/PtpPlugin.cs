@@ -1,0 +1,190 @@
+using System.Net.Sockets;
+using Cni.Net.Conventions;
+using Cni.Net.Namespaces;
+using Cni.Net.Netfilter;
+using Cni.Net.Netlink.Route;
+using Cni.Net.Plugins;
+using Cni.Net.Plugins.Links;
+using Cni.Net.Spec;
+
+namespace Cni.Net.Samples.Ptp;
+
+/// <summary>
+/// The reference ptp plugin on Cni.Net: a veth pair (the pod end created in the pod's namespace), addresses from the
+/// IPAM plugin, the pod's subnet routed through the gateway, the gateway as a host address on the node end with a
+/// host route back to the pod, and optional IP masquerade. DEL also removes the masquerade rules when the pod's
+/// namespace is already gone; GC removes those of containers that are no longer attachments.
+/// </summary>
+internal sealed class PtpPlugin : ICniPlugin
+{
+    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        PtpConfig config = Load(request);
+        using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
+        using var node = new RouteNetlink();
+        using RouteNetlink pod = RouteNetlink.Open(podNamespace);
+        if (pod.TryGetLink(request.IfName, out _))
+        {
+            // Before IPAM: releasing an allocation made for a taken ifname would release the owner's address.
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables,
+                $"CNI_IFNAME: an interface named {request.IfName} already exists in {request.NetNs}", "a second ADD for the same container and ifname needs a DEL first");
+        }
+        CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
+        if (ipam.IPs.Count == 0)
+        {
+            throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
+        }
+        foreach (AddressFamily family in ipam.IPs.Select(ip => ip.Address.Address.AddressFamily).Distinct())
+        {
+            BridgeSetup.EnableForwarding(family);
+        }
+
+        bool succeeded = false;
+        try
+        {
+            VethPair veth = VethSetup.Create(node, pod, podNamespace, request.IfName, mtu: config.Mtu);
+            var result = new CniResult(CniVersion.Latest);
+            result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = CniInterface.FormatMac(veth.Host.MacAddress) });
+            result.Interfaces.Add(new CniInterface { Name = veth.Container.Name, Mac = CniInterface.FormatMac(veth.Container.MacAddress), Sandbox = request.NetNs });
+            foreach (CniIPConfig ip in ipam.IPs)
+            {
+                CniIPConfig copy = ip.Clone();
+                copy.Interface = 1;
+                result.IPs.Add(copy);
+            }
+            foreach (CniRoute route in ipam.Routes)
+            {
+                result.Routes.Add(route);
+            }
+            result.Dns = ipam.Dns;
+
+            PodInterface.Configure(pod, request.IfName, result);
+            PointToPointRoutes.ConfigurePod(pod, veth.Container.Index, result.IPs);
+            PointToPointRoutes.ConfigureHost(node, veth.Host.Index, result.IPs);
+            if (config.IPMasq)
+            {
+                await PodMasquerade.SetupAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, result.IPs, cancellationToken).ConfigureAwait(false);
+            }
+            if (request.Config.Dns is { IsEmpty: false } dns)
+            {
+                result.Dns = dns;
+            }
+            succeeded = true;
+            return result;
+        }
+        finally
+        {
+            if (!succeeded)
+            {
+                // The host releases the IPAM allocation; the veth (its node end goes with it) and the rules are ours.
+                pod.TryDeleteLink(request.IfName);
+                if (config.IPMasq)
+                {
+                    await PodMasquerade.TeardownAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, null, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        PtpConfig config = Load(request);
+        ValueTask ipamDel = HasIpam(request) ? CniIpam.DelAsync(request, cancellationToken) : default;
+        IReadOnlyList<CniIPNet> removed = [];
+        try
+        {
+            if (PodNamespace.TryOpen(request.NetNs) is { } podNamespace)
+            {
+                using (podNamespace)
+                using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
+                {
+                    removed = PodInterface.Delete(pod, request.IfName);
+                }
+            }
+        }
+        finally
+        {
+            await ipamDel.ConfigureAwait(false);
+        }
+        if (config.IPMasq)
+        {
+            // By network and container id: the rules go even when the namespace (and the addresses) are gone.
+            var families = new HashSet<AddressFamily>(removed.Select(a => a.Address.AddressFamily));
+            if (request.PrevResult is { } previous)
+            {
+                families.UnionWith(previous.IPs.Select(ip => ip.Address.Address.AddressFamily));
+            }
+            await PodMasquerade.TeardownAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, families.Count == 0 ? null : families,
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        PtpConfig config = Load(request);
+        using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
+        await CniIpam.CheckAsync(request, cancellationToken).ConfigureAwait(false);
+        CniResult previous = request.PrevResult
+            ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "ptp: Required prevResult missing");
+        if (!previous.Interfaces.Any(i => i.Name == request.IfName && i.Sandbox == request.NetNs))
+        {
+            throw CheckFailed($"prevResult lists no interface {request.IfName} in sandbox {request.NetNs}");
+        }
+        using RouteNetlink pod = RouteNetlink.Open(podNamespace);
+        if (!pod.TryGetLink(request.IfName, out LinkInfo? link))
+        {
+            throw CheckFailed($"ptp: Container Interface name in prevResult: {request.IfName} not found");
+        }
+        if (link.Kind != "veth")
+        {
+            throw CheckFailed($"ptp: interface {request.IfName} is not a veth");
+        }
+        PodInterface.Verify(pod, request.IfName, previous);
+        if (config.IPMasq &&
+            await PodMasquerade.VerifyAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, previous.IPs, cancellationToken).ConfigureAwait(false) is { } missing)
+        {
+            throw CheckFailed(missing);
+        }
+    }
+
+    public async ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        PtpConfig config = Load(request);
+        if (HasIpam(request))
+        {
+            await CniIpam.GCAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        if (config.IPMasq)
+        {
+            await PodMasquerade.CollectGarbageAsync(new NftablesBackend(), request.Config.Name!, request.ValidAttachments.Select(a => a.ContainerId),
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+        HasIpam(request) ? CniIpam.StatusAsync(request, cancellationToken) : ValueTask.CompletedTask;
+
+    private static PtpConfig Load(CniPluginRequest request)
+    {
+        PtpConfig config = request.Config.As(PtpJsonContext.Default.PtpConfig);
+        if (config.IPMasqBackend is { Length: > 0 } backend && backend != "iptables")
+        {
+            // The reference's nftables masquerade table is not implemented here; refusing beats a silent iptables layout.
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"ipMasqBackend \"{backend}\" is not supported (only \"iptables\")");
+        }
+        if (config.Mtu is < 0 or > 65535)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid MTU {config.Mtu}");
+        }
+        if (request.Command is CniCommand.Add or CniCommand.Check && !HasIpam(request))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "ptp needs an IPAM plugin: ipam.type is missing");
+        }
+        return config;
+    }
+
+    private static bool HasIpam(CniPluginRequest request) =>
+        request.Config.Ipam is { } ipam && CniJsonKeys.GetProperty(ipam, "type") is { } type && !string.IsNullOrEmpty(type.ToString());
+
+    private static CniException CheckFailed(string message) => new(PodInterface.CheckFailedCode, message);
+}

@@ -8,7 +8,9 @@ reference interleaved. Writes results.json and SVG charts into OUT and prints Ma
 
 Run through benchmarks/node-scale-bench.sh, which puts it in a private network namespace (the "node").
 Environment: PODS (250), PARALLEL (8), RULES (5000), CONNTRACK (10000), ALLOC (1000), OUT (benchmarks/figures),
-BEFORE_BIN (a directory of older builds of our plugins: measured as a third side, "before"), PHASES (seq,par)."""
+BEFORE_BIN (a directory of older builds of our plugins: measured as a third side, "before"), PHASES (seq,par),
+SIDES (which of ours,reference,before to run; default all available), TAG (pod namespace prefix, so two runs can share
+the machine)."""
 import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,8 +24,10 @@ ALLOC = int(os.environ.get("ALLOC", "1000"))
 OUT = os.environ.get("OUT", os.path.join(ROOT, "benchmarks", "figures"))
 BEFORE_BIN = os.environ.get("BEFORE_BIN")
 PHASES = os.environ.get("PHASES", "seq,par").split(",")
-MARKS = [m for m in (1, 100, 250) if m <= PODS] or [PODS]
+MARKS = sorted({m for m in (1, 100, 250) if m <= PODS} | {PODS})
 PATH = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+TAG = "scl" + os.environ.get("TAG", "")
+SIDES = os.environ.get("SIDES", "ours,reference,before").split(",")
 
 
 def sh(*args, stdin=None):
@@ -83,7 +87,7 @@ class Side:
         return r.stdout
 
     def netns(self, pod):
-        return f"/run/netns/scl-{self.kind[:3]}-{pod}"
+        return f"/run/netns/{TAG}-{self.kind[:3]}-{pod}"
 
     def add(self, pod):
         """Creates the pod's namespace (not timed), then times the chain's ADD."""
@@ -105,7 +109,7 @@ class Side:
         return ms
 
     def allocate(self, n, command):
-        env = {"CNI_COMMAND": command, "CNI_CONTAINERID": f"alloc-{self.kind}-{n}", "CNI_NETNS": "/proc/self/ns/net",
+        env = {"CNI_COMMAND": command, "CNI_CONTAINERID": f"alloc-{self.kind}-{n}", "CNI_NETNS": "/run/netns/none",
                "CNI_IFNAME": "eth0", "CNI_PATH": self.dir, "PATH": PATH}
         conf = {"cniVersion": "1.0.0", "name": f"alloc-{self.kind}", "type": "host-local",
                 "ipam": {"type": "host-local", "subnet": "10.200.0.0/20", "dataDir": self.data}}
@@ -330,6 +334,24 @@ def charts(raw, results, alloc, kinds):
     print(f"charts written to {OUT}")
 
 
+def report(results, kinds):
+    """Prints the pod phases' tables and saves them (before the allocations run)."""
+    print()
+    print(table(results, kinds))
+    seq = [p for p in results if "sequential" in p]
+    if len(seq) == 2:
+        print()
+        print(f"{seq[1]} ÷ {seq[0]} (median):")
+        for k in kinds:
+            a0, a1 = (results[p]["ADD"][k]["median"] for p in seq)
+            d0, d1 = (results[p]["DEL"][k]["median"] for p in seq)
+            print(f"- {k}: ADD {a1 / a0:.2f}x, DEL {d1 / d0:.2f}x")
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "node-scale-pods.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    sys.stdout.flush()
+
+
 def main():
     if os.readlink("/proc/self/ns/net") == os.environ.get("CNI_BENCH_OUTER_NETNS"):
         sys.exit("refusing to run in the machine's own network namespace; use benchmarks/node-scale-bench.sh")
@@ -337,9 +359,11 @@ def main():
     raw, results = {}, {}
     alloc = {}
     try:
-        sides.append(Side("ours", OURS_BIN, 0))
-        sides.append(Side("reference", REF_BIN, 1))
-        if BEFORE_BIN:
+        if "ours" in SIDES:
+            sides.append(Side("ours", OURS_BIN, 0))
+        if "reference" in SIDES:
+            sides.append(Side("reference", REF_BIN, 1))
+        if BEFORE_BIN and "before" in SIDES:
             sides.append(Side("before", BEFORE_BIN, 2))
         kinds = [s.kind for s in sides]
         print(f"{PODS} pods per side; chain bridge(host-local, ipMasq) -> portmap -> bandwidth, cniVersion 1.0.0; "
@@ -364,6 +388,7 @@ def main():
                 if phase not in results:
                     results[phase] = {"rules": rules, "conntrack": flows,
                                       **{v: {k: summary(xs) for k, xs in raw[phase][v].items()} for v in ("ADD", "DEL")}}
+        report(results, kinds)
         if ALLOC:
             alloc = {s.kind: [] for s in sides if s.kind != "before"}
             for n in range(ALLOC):
@@ -380,7 +405,7 @@ def main():
                 subprocess.run(["ip", "netns", "del", os.path.basename(s.netns(pod))], capture_output=True)
             s.cleanup()
         for name in os.listdir("/run/netns") if os.path.isdir("/run/netns") else []:
-            if name.startswith("scl-"):
+            if name.startswith(TAG + "-"):
                 subprocess.run(["ip", "netns", "del", name], capture_output=True)
         subprocess.run(["conntrack", "-F"], capture_output=True)
         subprocess.run(["iptables-nft", "-t", "nat", "-F"], capture_output=True)
@@ -388,16 +413,6 @@ def main():
         subprocess.run(["iptables-nft", "-t", "filter", "-F"], capture_output=True)
         subprocess.run(["iptables-nft", "-t", "filter", "-X"], capture_output=True)
 
-    print()
-    print(table(results, kinds))
-    seq = [p for p in results if "sequential" in p]
-    if len(seq) == 2:
-        print()
-        print(f"{seq[1]} ÷ {seq[0]} (median):")
-        for k in kinds:
-            a0, a1 = (results[p]["ADD"][k]["median"] for p in seq)
-            d0, d1 = (results[p]["DEL"][k]["median"] for p in seq)
-            print(f"- {k}: ADD {a1 / a0:.2f}x, DEL {d1 / d0:.2f}x")
     if alloc:
         print()
         print(f"host-local, {ALLOC} allocations on a /20 (one exec each, ours and the reference interleaved):")

@@ -315,6 +315,13 @@ public static class CniPluginHost
 
     private static CniPluginOutcome Success(byte[] stdout) => new(0, stdout);
 
+    /// <summary>The error object a plugin prints for <paramref name="error"/>, in the version stdin asks for.</summary>
+    internal static CniPluginOutcome Failure(CniException error, ReadOnlySpan<byte> stdin) =>
+        new(1, error.ToError(PeekVersion(stdin) ?? CniVersion.Latest).ToUtf8Bytes());
+
+    /// <summary>This process's environment variables.</summary>
+    internal static Dictionary<string, string> ProcessEnvironment() => Snapshot(System.Environment.GetEnvironmentVariables());
+
     private static Dictionary<string, string> Snapshot(IDictionary variables)
     {
         var d = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -20,4 +20,7 @@ internal static partial class PluginHostLog
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Releasing the IPAM allocation of {IpamType} failed: {Message}")]
     public static partial void ReleaseFailed(ILogger logger, string ipamType, string message);
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Warning, Message = "Plugin server: dropped a connection: {Message}")]
+    public static partial void ServerDroppedConnection(ILogger logger, string message);
 }

@@ -63,6 +63,7 @@ public sealed class InProcessIpamTests : IDisposable
                 ["CNI_IFNAME"] = r.IfName,
                 ["CNI_ARGS"] = r.Environment.Args ?? "",
                 ["CNI_PATH"] = string.Join(':', r.Path),
+                ["CNI_NETNS_OVERRIDE"] = "1",
             };
             Calls.Add((command, Encoding.UTF8.GetString(r.StdinData.Span), env));
             if (Throw is not null)
@@ -92,7 +93,7 @@ public sealed class InProcessIpamTests : IDisposable
 
     private CniChainExecutor Executor(ICniPlugin main, ICniPlugin? ipam)
     {
-        var o = new CniExecutorOptions { CacheDirectory = _cacheDir, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" } };
+        var o = new CniExecutorOptions { CacheDirectory = _cacheDir, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["CNI_NETNS_OVERRIDE"] = "1" } };
         o.PluginDirectories.Clear();
         o.PluginDirectories.Add(_plugins.Path);
         var executor = new CniChainExecutor(o);
@@ -108,7 +109,7 @@ public sealed class InProcessIpamTests : IDisposable
         {"cniVersion":"1.1.0","name":"n","plugins":[{"type":"main","ipam":{"type":"ipam","subnet":"10.0.0.0/24"}}]}
         """u8.ToArray());
 
-    private static CniRuntimeRequest Request() => new("ctr1", "/run/netns/x") { Args = [new("A", "1")] };
+    private static CniRuntimeRequest Request() => new("ctr1", "/proc/self/ns/net") { Args = [new("A", "1")] };
 
     [Fact]
     public async Task RegisteredIpam_RunsInProcess_WithWhatTheExecdIpamGets_AndTheSameResult()

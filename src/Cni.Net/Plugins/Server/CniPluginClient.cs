@@ -1,0 +1,109 @@
+using System.Net.Sockets;
+using Cni.Net.Spec;
+
+namespace Cni.Net.Plugins.Server;
+
+/// <summary>
+/// The shim side of <see cref="CniPluginServer"/>: forwards this process's CNI invocation (its whole environment and
+/// stdin) to the server and prints the server's stdout and exits with its exit code, exactly as the plugin would.
+/// <c>static int Main() =&gt; CniPluginClient.Run("bridge");</c>
+/// </summary>
+public static class CniPluginClient
+{
+    /// <summary>The socket path used when none is configured.</summary>
+    public const string DefaultSocketPath = "/run/cni-net/plugin-server.sock";
+
+    /// <summary>The environment variable that overrides the socket path for a shim.</summary>
+    public const string SocketPathVariable = "CNI_NET_PLUGIN_SERVER";
+
+    /// <summary>
+    /// Forwards the invocation to the server for <paramref name="pluginType"/>. When no server listens (or the
+    /// connection breaks before the answer), runs <paramref name="fallback"/> in this process if given, else prints a
+    /// CNI error with code 11 ("try again later") and exits 1.
+    /// </summary>
+    /// <param name="pluginType">The plugin type the server serves this invocation with.</param>
+    /// <param name="socketPath">The server's socket; default: <see cref="SocketPathVariable"/>, else <see cref="DefaultSocketPath"/>.</param>
+    /// <param name="fallback">The handler to run here when the server is down; null: answer code 11.</param>
+    /// <param name="options">Host options for the fallback.</param>
+    /// <returns>The process exit code.</returns>
+    public static int Run(string pluginType, string? socketPath = null, ICniPlugin? fallback = null, CniPluginHostOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pluginType);
+        socketPath ??= Environment.GetEnvironmentVariable(SocketPathVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
+        Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
+        byte[] stdin;
+        try
+        {
+            stdin = PluginStdio.ReadStdin();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"CNI plugin shim: {e.Message}");
+            return 1;
+        }
+        (int exit, byte[] stdout) = Forward(socketPath, pluginType, environment, stdin, fallback, options);
+        try
+        {
+            PluginStdio.WriteStdout(stdout);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"CNI plugin shim: {e.Message}");
+            return 1;
+        }
+        return exit;
+    }
+
+    /// <summary>One forwarded invocation: exit code and stdout (what <see cref="Run"/> prints).</summary>
+    internal static (int ExitCode, byte[] Stdout) Forward(string socketPath, string pluginType, IReadOnlyDictionary<string, string> environment,
+        byte[] stdin, ICniPlugin? fallback, CniPluginHostOptions? options)
+    {
+        Socket? socket = TryConnect(socketPath);
+        string? broken = null;
+        if (socket is not null)
+        {
+            using (socket)
+            {
+                try
+                {
+                    socket.Send(PluginServerProtocol.EncodeRequest(pluginType, environment, stdin));
+                    return PluginServerProtocol.ReadResponse(socket);
+                }
+                catch (Exception e) when (e is SocketException or IOException or InvalidDataException or EndOfStreamException)
+                {
+                    // The server died or restarted mid-request: whether it applied anything is unknown, so the
+                    // runtime must retry (CNI ADD and DEL are safe to repeat).
+                    broken = e.Message;
+                }
+            }
+        }
+        if (fallback is not null && broken is null)
+        {
+            var env = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+            CniPluginOutcome outcome = CniPluginHost.InvokeAsync(fallback, env, stdin, options ?? new CniPluginHostOptions(),
+                CancellationToken.None, blockingDelegation: true).AsTask().GetAwaiter().GetResult();
+            return (outcome.ExitCode, outcome.Stdout);
+        }
+        string message = broken is null
+            ? $"the CNI plugin server is not running (no listener on {socketPath}); try again later"
+            : $"the CNI plugin server dropped the request ({broken}); try again later";
+        CniPluginOutcome error = CniPluginHost.Failure(new CniException(CniErrorCode.TryAgainLater, message), stdin);
+        return (error.ExitCode, error.Stdout);
+    }
+
+    /// <summary>A connected socket, or null when nothing listens on <paramref name="path"/>.</summary>
+    internal static Socket? TryConnect(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
+    }
+}

@@ -92,7 +92,17 @@ public sealed class HostLocalStore : IDisposable
         {
             return false;
         }
-        PosixFile.Write(LastReservedPath(rangeSetIndex), Encoding.ASCII.GetBytes(name));
+        try
+        {
+            PosixFile.Write(LastReservedPath(rangeSetIndex), Encoding.ASCII.GetBytes(name));
+        }
+        catch (IOException)
+        {
+            // The ADD fails: an address file left behind would be a reservation nobody holds (a full disk blocked
+            // the address for good, and the retry failed as a duplicate allocation).
+            _ = PosixFile.Unlink(Path.Combine(Directory, name));
+            throw;
+        }
         return true;
     }
 

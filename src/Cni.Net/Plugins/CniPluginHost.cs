@@ -305,6 +305,10 @@ public static class CniPluginHost
         catch (JsonException)
         {
         }
+        catch (InvalidOperationException)
+        {
+            // A string that cannot be transcoded (invalid UTF-8, a lone surrogate): the config reader reports it.
+        }
         return null;
     }
 

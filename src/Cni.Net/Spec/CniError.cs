@@ -76,6 +76,10 @@ public sealed class CniError
         {
             throw CniJson.Malformed("error", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw CniJson.Untranscodable("error", e);
+        }
     }
 
     /// <summary>Writes the error object.</summary>

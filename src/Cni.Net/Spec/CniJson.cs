@@ -246,6 +246,11 @@ internal static class CniJson
         new(CniErrorCode.DecodingFailure, $"{field}: {reason} (at byte {reader.TokenStartIndex})");
 
     /// <summary>Malformed JSON (truncated, bad syntax, too deep): the reader's position and reason.</summary>
+    /// <summary>A string the reader cannot transcode (a lone surrogate escape such as "\\ud800"): System.Text.Json
+    /// throws InvalidOperationException there, which must reach a runtime as a CNI decoding error, not a crash.</summary>
+    public static CniException Untranscodable(string what, InvalidOperationException e) =>
+        new(CniErrorCode.DecodingFailure, $"{what}: invalid JSON string: {FirstSentence(e.Message)}", null, e);
+
     public static CniException Malformed(string what, JsonException e) =>
         new(CniErrorCode.DecodingFailure,
             string.Create(CultureInfo.InvariantCulture,

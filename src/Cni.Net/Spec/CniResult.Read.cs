@@ -86,6 +86,10 @@ public sealed partial class CniResult
         {
             throw CniJson.Malformed("result", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw CniJson.Untranscodable("result", e);
+        }
     }
 
     private static void ReadInterfaces(ref Utf8JsonReader reader, IList<CniInterface> list)

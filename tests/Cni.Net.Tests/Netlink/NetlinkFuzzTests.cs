@@ -71,7 +71,7 @@ public class NetlinkFuzzTests
         }
     }
 
-    private static void Feed(ReadOnlySpan<byte> datagram)
+    internal static void Feed(ReadOnlySpan<byte> datagram)
     {
         try
         {
@@ -130,15 +130,15 @@ public class NetlinkFuzzTests
         return box.End();
     }
 
-    private static byte[] LinkReply() => Build(16, b => b.Link());
+    internal static byte[] LinkReply() => Build(16, b => b.Link());
 
-    private static byte[] AddressReply() => Build(20, b => b.Address());
+    internal static byte[] AddressReply() => Build(20, b => b.Address());
 
-    private static byte[] RouteReply() => Build(24, b => b.Route());
+    internal static byte[] RouteReply() => Build(24, b => b.Route());
 
-    private static byte[] NeighborReply() => Build(28, b => b.Neighbor());
+    internal static byte[] NeighborReply() => Build(28, b => b.Neighbor());
 
-    private static byte[] ErrorReply() => Build(2, b => b.Error());
+    internal static byte[] ErrorReply() => Build(2, b => b.Error());
 
     /// <summary>Holds the writer state between lambda calls (a ref struct cannot be captured).</summary>
     private sealed class NetlinkWriterBox

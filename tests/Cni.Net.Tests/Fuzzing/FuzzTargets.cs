@@ -6,6 +6,7 @@ using Cni.Net.Spec;
 using Cni.Net.Tests.Netfilter;
 using Cni.Net.Tests.Netlink;
 using Cni.Net.Tests.Plugins;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.Tests.Fuzzing;
 

@@ -17,14 +17,14 @@ namespace Cni.Net.Benchmarks.Execution;
 [MemoryDiagnoser]
 public class ChainExecutionBenchmarks
 {
-    private const string Result = """{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/run/netns/bench"}],"ips":[{"interface":0,"address":"10.0.0.2/24","gateway":"10.0.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}""";
+    private const string Result = """{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","mac":"0a:58:0a:00:00:02","sandbox":"/proc/self/ns/net"}],"ips":[{"interface":0,"address":"10.0.0.2/24","gateway":"10.0.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}""";
 
     private string _root = "";
     private string _cache = "";
     private CniChainExecutor _exec = null!;
     private CniChainExecutor _inProcess = null!;
     private NetworkConfigList _network = null!;
-    private readonly CniRuntimeRequest _request = new("bench-ctr", "/run/netns/bench")
+    private readonly CniRuntimeRequest _request = new("bench-ctr", "/proc/self/ns/net")
     {
         CapabilityArgs = new JsonObject { ["portMappings"] = new JsonArray() },
     };
@@ -70,7 +70,7 @@ public class ChainExecutionBenchmarks
 
     private static CniExecutorOptions Options(string bin, string cache)
     {
-        var o = new CniExecutorOptions { CacheDirectory = cache, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" } };
+        var o = new CniExecutorOptions { CacheDirectory = cache, Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["CNI_NETNS_OVERRIDE"] = "1" } };
         o.PluginDirectories.Clear();
         o.PluginDirectories.Add(bin);
         return o;

@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Runtime.ExceptionServices;
 using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
@@ -16,16 +14,12 @@ namespace Cni.Samples.Bridge;
 /// <summary>
 /// The reference bridge plugin on Cni.Net: a bridge on the node, a veth pair per pod (the pod end created directly
 /// in the pod's namespace), addresses from the IPAM plugin, the gateway on the bridge and IP masquerade in one
-/// netfilter transaction. DEL also removes the masquerade rules when the pod's namespace is already gone.
+/// netfilter transaction (iptables or native nftables layout). DEL also removes the masquerade rules when the pod's
+/// namespace is already gone.
 /// </summary>
 internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext.Default.BridgeConfig)
 {
     private const int ContainerInterfaceIndex = 2;
-    // The port's operational state follows its carrier through the kernel's link watcher, asynchronously: poll
-    // often at first, then back off (about 2.5 s in all).
-    private static readonly int[] s_portStateRetriesMs = [0, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 500, 500, 1000];
-    private const int ShortestTimerWaitMs = 16;
-    private static readonly AddressFamily[] s_families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
 
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
@@ -49,7 +43,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         VethPair veth;
         try
         {
-            bridge = BridgeSetup.Ensure(node, config.BridgeName, config.Mtu, config.PromiscMode, vlanFiltering: config.Vlan != 0);
+            bridge = BridgeSetup.Ensure(node, config.BridgeName, config.Mtu, config.PromiscMode, config.VlanFiltering);
             veth = VethSetup.Create(node, pod, podNamespace, request.IfName, bridge.Index, config.Mtu, mac);
         }
         catch
@@ -61,14 +55,11 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         bool succeeded = false;
         try
         {
-            if (config.HairpinMode)
+            if (config.HairpinMode || config.PortIsolation)
             {
-                node.SetBridgePort(veth.Host.Index, new BridgePortSettings { Hairpin = true });
+                node.SetBridgePort(veth.Host.Index, new BridgePortSettings { Hairpin = config.HairpinMode, Isolated = config.PortIsolation });
             }
-            if (config.Vlan != 0)
-            {
-                BridgeVlan.SetAccessVlan(node, veth.Host.Index, config.Vlan, config.PreserveDefaultVlan);
-            }
+            BridgeVlan.Configure(node, veth.Host.Index, config.Vlan, config.TrunkVlans, config.PreserveDefaultVlan);
             if (config.MacSpoofCheck && veth.Container.MacAddress is { } podMac)
             {
                 await MacSpoofCheck.SetupAsync(veth.Host.Name, podMac, request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
@@ -98,7 +89,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
                     result.Routes.Add(route);
                 }
                 result.Dns = ipam.Dns;
-                List<CniIPNet> gateways = AssignGateways(result, isGateway, config.IsDefaultGateway);
+                IReadOnlyList<CniIPNet> gateways = BridgeAttachment.AssignGateways(result, ContainerInterfaceIndex, isGateway, config.IsDefaultGateway);
 
                 PodInterface.ApplySysctls(podNamespace, request.IfName, config.EnableDad);
                 PodInterface.Configure(pod, request.IfName, result);
@@ -110,14 +101,18 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
                 }
                 if (config.IPMasq)
                 {
-                    await ApplyMasqueradeAsync(request, result, cancellationToken).ConfigureAwait(false);
+                    await PodMasquerade.SetupAsync(new NftablesBackend(), config.MasqueradeLayout, Attachment(request), result.IPs, cancellationToken)
+                        .ConfigureAwait(false);
                 }
             }
-            else
+            else if (!config.DisableContainerInterface)
             {
                 pod.SetLinkUp(veth.Container.Index);
             }
-            LinkInfo host = await WaitForwardingAsync(node, veth.Host.Name, cancellationToken).ConfigureAwait(false);
+            // A pod interface left down keeps its port down too: nothing to wait for.
+            LinkInfo host = config.DisableContainerInterface
+                ? node.GetLink(veth.Host.Index)
+                : await BridgeAttachment.WaitForwardingAsync(node, veth.Host.Name, cancellationToken).ConfigureAwait(false);
             result.Interfaces[1].Mac = CniInterface.FormatMac(host.MacAddress);
             result.Interfaces[0].Mac = CniInterface.FormatMac(node.GetLink(bridge.Index).MacAddress);
             if (request.Config.Dns is { IsEmpty: false } dns)
@@ -140,7 +135,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
                 }
                 if (config.IPMasq)
                 {
-                    await TeardownMasqueradeAsync(request, s_families, CancellationToken.None).ConfigureAwait(false);
+                    await PodMasquerade.TeardownAsync(new NftablesBackend(), Attachment(request), null, CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }
@@ -158,14 +153,15 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
             ? new HashSet<AddressFamily>(previous.IPs.Select(ip => ip.Address.Address.AddressFamily))
             : null;
         IReadOnlyList<CniIPNet> removed = [];
-        BackgroundDeletion? deletion = null;
+        Task? deletion = null;
         try
         {
             try
             {
                 if (config.IPMasq && resultFamilies is not null)
                 {
-                    deletion = BackgroundDeletion.Start(request.NetNs, request.IfName);
+                    deletion = Task.Factory.StartNew(() => DeletePodInterface(request.NetNs, request.IfName), CancellationToken.None,
+                        TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 }
                 else
                 {
@@ -185,22 +181,19 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
                 // The chain name comes from the network and container id alone, so the rules go even when the pod's
                 // namespace (and with it the addresses) is already gone — the reference plugin leaks them then.
                 var families = new HashSet<AddressFamily>(removed.Select(a => a.Address.AddressFamily));
-                if (resultFamilies is not null)
-                {
-                    families.UnionWith(resultFamilies);
-                }
-                if (families.Count == 0)
-                {
-                    families.UnionWith(s_families);
-                }
-                await TeardownMasqueradeAsync(request, families, cancellationToken).ConfigureAwait(false);
+                families.UnionWith(resultFamilies ?? []);
+                await PodMasquerade.TeardownAsync(new NftablesBackend(), Attachment(request), families.Count == 0 ? null : families, cancellationToken)
+                    .ConfigureAwait(false);
             }
         }
         finally
         {
-            deletion?.Join();
+            if (deletion is not null)
+            {
+                await deletion.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
-        deletion?.ThrowIfFailed();
+        await (deletion ?? Task.CompletedTask).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the pod's interface (its veth peer goes with it); nothing when the namespace or the interface is gone.</summary>
@@ -217,45 +210,6 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         }
     }
 
-    /// <summary><see cref="DeletePodInterface"/> on a thread of its own; its failure is reported after the join.</summary>
-    private sealed class BackgroundDeletion
-    {
-        private readonly Thread _thread;
-        private ExceptionDispatchInfo? _failure;
-
-        private BackgroundDeletion(string? netNs, string ifName)
-        {
-            _thread = new Thread(() =>
-            {
-                try
-                {
-                    DeletePodInterface(netNs, ifName);
-                }
-#pragma warning disable CA1031 // handed to the plugin's thread, which reports it
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    _failure = ExceptionDispatchInfo.Capture(e);
-                }
-            }, 256 * 1024)
-            {
-                IsBackground = true,
-                Name = "veth deletion",
-            };
-        }
-
-        public static BackgroundDeletion Start(string? netNs, string ifName)
-        {
-            var deletion = new BackgroundDeletion(netNs, ifName);
-            deletion._thread.Start();
-            return deletion;
-        }
-
-        public void Join() => _thread.Join();
-
-        public void ThrowIfFailed() => _failure?.Throw();
-    }
-
     protected override async ValueTask CheckAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
         BridgeConfig config = request.NetConf;
@@ -269,60 +223,15 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         using var node = new RouteNetlink();
         using RouteNetlink pod = RouteNetlink.Open(podNamespace);
 
-        CniInterface bridgeEntry = previous.Interfaces.FirstOrDefault(i => i.Name == config.BridgeName && string.IsNullOrEmpty(i.Sandbox))
-            ?? throw CheckFailed($"prevResult lists no bridge {config.BridgeName}");
-        CniInterface containerEntry = previous.Interfaces.FirstOrDefault(i => i.Name == request.IfName && i.Sandbox == request.NetNs)
-            ?? throw CheckFailed($"prevResult lists no interface {request.IfName} in sandbox {request.NetNs}");
-
-        if (!node.TryGetLink(config.BridgeName, out LinkInfo? bridge) || bridge is null)
-        {
-            throw CheckFailed($"bridge {config.BridgeName} not found");
-        }
-        if (bridge.Kind != "bridge")
-        {
-            throw CheckFailed($"interface {config.BridgeName} is not a bridge");
-        }
-        ExpectMac(bridgeEntry, bridge);
-        bool promiscuous = (bridge.Flags & InterfaceFlags.Promiscuous) != 0;
-        if (promiscuous != config.PromiscMode)
-        {
-            throw CheckFailed($"bridge {config.BridgeName}: promiscuous mode is {promiscuous}, the config says {config.PromiscMode}");
-        }
-
-        if (!pod.TryGetLink(request.IfName, out LinkInfo? container) || container is null)
-        {
-            throw CheckFailed($"interface {request.IfName} not found in {request.NetNs}");
-        }
-        if (container.Kind != "veth")
-        {
-            throw CheckFailed($"interface {request.IfName} is not a veth");
-        }
-        ExpectMac(containerEntry, container);
-
-        bool hostFound = false;
-        foreach (CniInterface entry in previous.Interfaces)
-        {
-            if (entry == bridgeEntry || entry == containerEntry || !string.IsNullOrEmpty(entry.Sandbox) ||
-                !node.TryGetLink(entry.Name, out LinkInfo? host) || host is not { Kind: "veth" })
-            {
-                continue;
-            }
-            if (host.Index == container.ParentIndex && host.ParentIndex == container.Index && host.MasterIndex == bridge.Index)
-            {
-                ExpectMac(entry, host);
-                hostFound = true;
-                break;
-            }
-        }
-        if (!hostFound)
-        {
-            throw CheckFailed($"no veth on bridge {config.BridgeName} pairs with {request.IfName}");
-        }
-
+        BridgeAttachment.VerifyLinks(node, pod, previous, config.BridgeName, request.IfName, request.NetNs, config.PromiscMode);
         PodInterface.Verify(pod, request.IfName, previous);
         if (config.IPMasq && request.NetConf.HasIpam)
         {
-            await VerifyMasqueradeAsync(request, previous, cancellationToken).ConfigureAwait(false);
+            if (await PodMasquerade.VerifyAsync(new NftablesBackend(), config.MasqueradeLayout, Attachment(request), previous.IPs, cancellationToken)
+                .ConfigureAwait(false) is { } missing)
+            {
+                throw new CniException(PodInterface.CheckFailedCode, missing);
+            }
         }
     }
 
@@ -351,57 +260,6 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
     }
 
     /// <summary>
-    /// As the reference plugin: every address belongs to the container interface; a missing gateway becomes the
-    /// first host of the subnet when the bridge is the gateway; a default route per family is added when asked.
-    /// Returns the gateway addresses to put on the bridge.
-    /// </summary>
-    private static List<CniIPNet> AssignGateways(CniResult result, bool isGateway, bool isDefaultGateway)
-    {
-        var gateways = new List<CniIPNet>();
-        var defaultRouteFamilies = new HashSet<AddressFamily>();
-        foreach (CniIPConfig ip in result.IPs)
-        {
-            AddressFamily family = ip.Address.Address.AddressFamily;
-            ip.Interface = ContainerInterfaceIndex;
-            if (ip.Gateway is null && isGateway)
-            {
-                ip.Gateway = BridgeSetup.DefaultGateway(ip.Address);
-            }
-            if (isDefaultGateway && !defaultRouteFamilies.Contains(family))
-            {
-                CniIPNet any = family == AddressFamily.InterNetworkV6 ? new CniIPNet(IPAddress.IPv6Any, 0) : new CniIPNet(IPAddress.Any, 0);
-                if (!result.Routes.Any(r => r.Gateway is not null && r.Destination == any))
-                {
-                    result.Routes.Add(new CniRoute { Destination = any, Gateway = ip.Gateway });
-                }
-                defaultRouteFamilies.Add(family);
-            }
-            if (isGateway && ip.Gateway is not null)
-            {
-                gateways.Add(new CniIPNet(ip.Gateway, ip.Address.PrefixLength));
-            }
-        }
-        return gateways;
-    }
-
-    private static async ValueTask ApplyMasqueradeAsync(CniPluginRequest request, CniResult result, CancellationToken cancellationToken)
-    {
-        var backend = new NftablesBackend();
-        foreach (AddressFamily family in s_families)
-        {
-            var transaction = new NetfilterTransaction(family);
-            foreach (CniIPConfig ip in result.IPs)
-            {
-                if (ip.Address.Address.AddressFamily == family)
-                {
-                    IPMasquerade.AddSetup(transaction, ip.Address.Address, ip.Address.PrefixLength, request.Config.Name!, request.ContainerId);
-                }
-            }
-            await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
     /// GC: the IPAM plugin collects its reservations (in a chain, host-local is reached only through bridge), then
     /// the masquerade setups of containers that are not valid attachments go.
     /// </summary>
@@ -411,40 +269,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         {
             await CniIpam.GCAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        var backend = new NftablesBackend();
-        IEnumerable<string> valid = request.ValidAttachments.Select(a => a.ContainerId);
-        foreach (AddressFamily family in s_families)
-        {
-            NetfilterTableState nat;
-            try
-            {
-                nat = await backend.ReadTableAsync(family, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
-            }
-            catch (NetfilterException) when (family == AddressFamily.InterNetworkV6)
-            {
-                continue; // no IPv6 nat on this node: nothing of ours there
-            }
-            var transaction = new NetfilterTransaction(family);
-            IPMasquerade.AddGarbageCollection(transaction, nat, request.Config.Name!, valid);
-            if (transaction.Count > 0)
-            {
-                await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        NftablesIPMasquerade.GarbageCollect(request.Config.Name!, request.ValidAttachments.Select(a => (a.ContainerId, a.IfName)));
-    }
-
-    private static async ValueTask TeardownMasqueradeAsync(CniPluginRequest request, IEnumerable<AddressFamily> families, CancellationToken cancellationToken)
-    {
-        var backend = new NftablesBackend();
-        foreach (AddressFamily family in families)
-        {
-            var transaction = IPMasquerade.AddTeardown(new NetfilterTransaction(family), request.Config.Name!, request.ContainerId);
-            await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
-        }
-        // The reference's nftables layout too (ipMasqBackend "nftables", plugins ≥ 1.5): a pod set up by either
-        // layout — or before a backend switch — is cleaned, as the reference's teardown does.
-        NftablesIPMasquerade.Teardown(request.Config.Name!, request.IfName, request.ContainerId);
+        await PodMasquerade.CollectGarbageAsync(new NftablesBackend(), request.Config.Name!, request.ValidAttachments, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -471,53 +296,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
         }
     }
 
-    private static async ValueTask VerifyMasqueradeAsync(CniPluginRequest request, CniResult previous, CancellationToken cancellationToken)
-    {
-        var backend = new NftablesBackend();
-        string chain = CniNames.ContainerChain(request.Config.Name!, request.ContainerId);
-        foreach (IGrouping<AddressFamily, CniIPConfig> group in previous.IPs.GroupBy(ip => ip.Address.Address.AddressFamily))
-        {
-            NetfilterTableState nat = await backend.ReadTableAsync(group.Key, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
-            if (nat.FindChain(chain) is not { Rules.Count: > 0 })
-            {
-                throw CheckFailed($"masquerade chain {chain} is missing or empty");
-            }
-            NetfilterChainState? postrouting = nat.FindChain("POSTROUTING");
-            foreach (CniIPConfig ip in group)
-            {
-                bool jumps = postrouting is not null && postrouting.Rules.Any(r =>
-                    r.Target is JumpTarget j && j.Chain == chain && r.Source is IPNetwork s && s.Contains(ip.Address.Address));
-                if (!jumps)
-                {
-                    throw CheckFailed($"no POSTROUTING rule sends {ip.Address.Address} to {chain}");
-                }
-            }
-        }
-    }
-
-    private static async ValueTask<LinkInfo> WaitForwardingAsync(RouteNetlink node, string hostName, CancellationToken cancellationToken)
-    {
-        LinkInfo host = node.GetLink(hostName);
-        foreach (int delay in s_portStateRetriesMs)
-        {
-            if (delay >= ShortestTimerWaitMs)
-            {
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            }
-            else if (delay > 0)
-            {
-                // The kernel's link watcher usually marks the port up within a millisecond; a short sleep is cheaper
-                // than starting the timer machinery for it.
-                Thread.Sleep(delay);
-            }
-            host = node.GetLink(hostName);
-            if (host.OperationalState == OperationalState.Up)
-            {
-                return host;
-            }
-        }
-        throw new CniException(CniErrorCode.IOFailure, $"bridge port {hostName} did not come up (state {host.OperationalState})");
-    }
+    private static PodAttachment Attachment(CniPluginRequest request) => new(request.Config.Name!, request.ContainerId, request.IfName);
 
     /// <summary>Awaits a started IPAM ADD whose result is no longer wanted (the ADD is failing anyway).</summary>
     private static async ValueTask CollectQuietlyAsync(ValueTask<CniResult> ipamAdd, bool pending)
@@ -535,14 +314,4 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeJsonContext
             // The ADD's own error is the one to report.
         }
     }
-
-    private static void ExpectMac(CniInterface entry, LinkInfo link)
-    {
-        if (!string.IsNullOrEmpty(entry.Mac) && !string.Equals(entry.Mac, CniInterface.FormatMac(link.MacAddress), StringComparison.OrdinalIgnoreCase))
-        {
-            throw CheckFailed($"interface {link.Name}: MAC {CniInterface.FormatMac(link.MacAddress)} differs from prevResult's {entry.Mac}");
-        }
-    }
-
-    private static CniException CheckFailed(string message) => new(PodInterface.CheckFailedCode, message);
 }

@@ -5,6 +5,9 @@ namespace Cni.Net.Samples.PortMap;
 // The reference plugin's own keys; name, cniVersion, runtimeConfig and prevResult are read through PluginConfig.
 internal sealed record PortMapNetConf
 {
+    [JsonPropertyName("backend")]
+    public string? Backend { get; init; }
+
     [JsonPropertyName("snat")]
     public bool? Snat { get; init; }
 

@@ -9,9 +9,9 @@ using Cni.Net.Netfilter.Iptables;
 namespace Cni.Net.Samples.PortMap;
 
 /// <summary>
-/// portmap as an <see cref="ICniPlugin"/>: the reference plugin's iptables-nft layout written in one transaction per
-/// address family, a DEL that needs no mappings (the per-container chain is found by its name), CHECK against the
-/// expected rules, and GC by the entry rules' comments.
+/// portmap on the config SDK, in either of the reference's layouts (<c>backend</c>): the iptables one written in one
+/// transaction per address family, or the native nftables table. DEL needs no mappings and cleans both layouts (a pod
+/// added before the config switched backends still goes); GC collects both.
 /// </summary>
 internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
 {
@@ -19,7 +19,6 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
 
     private const string ChainedOnly = "portmap must be called as a chained plugin (prevResult is missing)";
 
-    private static readonly AddressFamily[] s_families = [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6];
 
     private readonly INetfilterBackend _backend;
     private readonly ConntrackCleaner _conntrack;
@@ -45,8 +44,7 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
         }
         foreach (CniIPNet address in settings.ContainerAddresses)
         {
-            NetfilterTransaction transaction = Setup(settings, request.ContainerId, address);
-            await ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
+            await SetupAsync(settings, request.ContainerId, address, cancellationToken).ConfigureAwait(false);
             // Replies to datagrams that reached the host port before the DNAT rule existed would keep going to the
             // host; forget those flows so the next datagram takes the new rule.
             await _conntrack.DeleteUdpFlowsAsync(address.Address.AddressFamily, settings.Mappings, cancellationToken).ConfigureAwait(false);
@@ -67,31 +65,28 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
         bool v4 = prev is null || prev.IPs.Count == 0 || prev.IPs.Any(ip => ip.Address.IsIPv4);
         bool v6 = prev is null || prev.IPs.Count == 0 || prev.IPs.Any(ip => !ip.Address.IsIPv4);
         bool v6Optional = prev is null || prev.IPs.Count == 0;
-        if (v4)
-        {
-            await ApplyAsync(PortMapRules.AddTeardown(new NetfilterTransaction(AddressFamily.InterNetwork), network, request.ContainerId), cancellationToken)
-                .ConfigureAwait(false);
-        }
-        if (v6)
-        {
-            try
-            {
-                await ApplyAsync(PortMapRules.AddTeardown(new NetfilterTransaction(AddressFamily.InterNetworkV6), network, request.ContainerId), cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            catch (CniException) when (v6Optional)
-            {
-            }
-        }
-        // The reference's native nftables layout too (backend "nftables"): a pod added before the config switched
-        // backends is removed either way. Its rules carry the container id only.
         try
         {
+            if (v4)
+            {
+                await IptablesPortMap.TeardownAsync(_backend, network, request.ContainerId, AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false);
+            }
+            if (v6)
+            {
+                try
+                {
+                    await IptablesPortMap.TeardownAsync(_backend, network, request.ContainerId, AddressFamily.InterNetworkV6, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NetfilterException) when (v6Optional)
+                {
+                }
+            }
+            // The native layout too: its rules carry the container id (their comment), whatever the network.
             NftablesPortMap.Delete(request.ContainerId);
         }
         catch (NetfilterException e)
         {
-            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", null, e);
+            throw Failed(e);
         }
     }
 
@@ -128,35 +123,21 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
         }
         foreach (CniIPNet address in settings.ContainerAddresses)
         {
-            // The expected rules are what ADD would write into an empty table.
-            AddressFamily family = address.Address.AddressFamily;
-            var expected = new InMemoryNetfilterBackend();
-            if (settings.Options.ExternalSetMarkChain is { } external)
+            string? missing;
+            try
             {
-                // Someone else's chain: ADD only jumps to it, so it must exist before the expected rules can.
-                await expected.ApplyAsync(new NetfilterTransaction(family).EnsureChain(NetfilterTable.Nat, external), cancellationToken)
-                    .ConfigureAwait(false);
+                missing = settings.IsNftables
+                    ? NftablesPortMap.Check(request.ContainerId, address.Address, settings.Mappings, settings.Options.Snat)
+                    : await IptablesPortMap.VerifyAsync(_backend, settings.Network, request.ContainerId, address, settings.Mappings, settings.Options, cancellationToken)
+                        .ConfigureAwait(false);
             }
-            await expected.ApplyAsync(Setup(settings, request.ContainerId, address), cancellationToken).ConfigureAwait(false);
-            NetfilterTableState want = await expected.ReadTableAsync(family, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
-            NetfilterTableState have = await ReadAsync(family, cancellationToken).ConfigureAwait(false);
-            string containerChain = CniNames.PortMapChain(settings.Network, request.ContainerId);
-            foreach (NetfilterChainState chain in want.Chains)
+            catch (NetfilterException e)
             {
-                if (chain.Name == settings.Options.ExternalSetMarkChain)
-                {
-                    continue;
-                }
-                NetfilterChainState? actual = have.FindChain(chain.Name);
-                if (actual is null)
-                {
-                    throw new CniException(CniErrorCode.InvalidNetworkConfig, $"portmap check: nat chain {chain.Name} is missing");
-                }
-                if (chain.Name == containerChain ? !chain.Rules.SequenceEqual(actual.Rules) : chain.Rules.Any(r => !actual.Rules.Contains(r)))
-                {
-                    throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                        $"portmap check: nat chain {chain.Name} does not hold the rules for container {request.ContainerId}");
-                }
+                throw Failed(e);
+            }
+            if (missing is not null)
+            {
+                throw new CniException(CniErrorCode.InvalidNetworkConfig, $"portmap check: {missing}");
             }
         }
     }
@@ -164,64 +145,40 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
     protected override async ValueTask GCAsync(CniPluginRequest<PortMapNetConf> request, CancellationToken cancellationToken)
     {
         string network = request.Config.Name ?? string.Empty;
-        var valid = new HashSet<string>(request.ValidAttachments.Select(a => a.ContainerId), StringComparer.Ordinal);
-        string prefix = $"dnat name: \"{network}\" id: \"";
-        foreach (AddressFamily family in s_families)
-        {
-            NetfilterTableState table;
-            try
-            {
-                table = await ReadAsync(family, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CniException) when (family == AddressFamily.InterNetworkV6)
-            {
-                continue;
-            }
-            var stale = new HashSet<string>(StringComparer.Ordinal);
-            foreach (NetfilterRule rule in table.FindChain(PortMapRules.DnatChain)?.Rules ?? [])
-            {
-                // Comments are written by CniNames.PortMapComment; ids are validated names, so no escapes occur.
-                if (rule.Comment is { } c && c.StartsWith(prefix, StringComparison.Ordinal) && c.EndsWith('"') && c.Length > prefix.Length)
-                {
-                    string id = c[prefix.Length..^1];
-                    if (!valid.Contains(id))
-                    {
-                        stale.Add(id);
-                    }
-                }
-            }
-            if (stale.Count == 0)
-            {
-                continue;
-            }
-            var transaction = new NetfilterTransaction(family);
-            foreach (string id in stale.Order(StringComparer.Ordinal))
-            {
-                PortMapRules.AddTeardown(transaction, network, id);
-            }
-            await ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
-        }
+        string[] valid = [.. request.ValidAttachments.Select(a => a.ContainerId)];
         try
         {
-            // The native nftables layout records container ids only: ids valid in this network are kept.
-            NftablesPortMap.GarbageCollect(valid);
+            await IptablesPortMap.CollectGarbageAsync(_backend, network, valid, cancellationToken).ConfigureAwait(false);
+            NftablesPortMap.GarbageCollect(network, valid);
         }
         catch (NetfilterException e)
         {
-            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", null, e);
+            throw Failed(e);
         }
     }
 
-    private static NetfilterTransaction Setup(PortMapSettings settings, string containerId, CniIPNet address)
+    private async ValueTask SetupAsync(PortMapSettings settings, string containerId, CniIPNet address, CancellationToken cancellationToken)
     {
         try
         {
-            return PortMapRules.AddSetup(new NetfilterTransaction(address.Address.AddressFamily), settings.Network, containerId,
-                address.Address, address.PrefixLength, settings.Mappings, settings.Options);
+            if (settings.IsNftables)
+            {
+                IReadOnlyList<string>? conditions = address.IsIPv4 ? settings.Options.ConditionsV4 : settings.Options.ConditionsV6;
+                NftablesPortMap.Add(settings.Network, containerId, address.Address, settings.Mappings, settings.Options.Snat, conditions);
+            }
+            else
+            {
+                await IptablesPortMap.SetupAsync(_backend, settings.Network, containerId, address, settings.Mappings, settings.Options, cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
         catch (ArgumentException e)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"portmap: {e.Message}", null, e);
+        }
+        catch (NetfilterException e)
+        {
+            throw Failed(e);
         }
     }
 
@@ -241,29 +198,7 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
         }
     }
 
-    private async ValueTask ApplyAsync(NetfilterTransaction transaction, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NetfilterException e)
-        {
-            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", e.ToolMessage, e);
-        }
-    }
-
-    private async ValueTask<NetfilterTableState> ReadAsync(AddressFamily family, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _backend.ReadTableAsync(family, NetfilterTable.Nat, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NetfilterException e)
-        {
-            throw new CniException(CniErrorCode.IOFailure, $"portmap: {e.Message}", e.ToolMessage, e);
-        }
-    }
+    private static CniException Failed(NetfilterException e) => new(CniErrorCode.IOFailure, $"portmap: {e.Message}", e.ToolMessage, e);
 
     // DEL must succeed even when the runtime hands over a result it cannot parse.
     private static CniResult? TryReadPrevResult(CniPluginRequest request)

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Cni.Net.Netfilter;
 using Cni.Net.Plugins;
@@ -10,14 +9,20 @@ namespace Cni.Net.Samples.PortMap;
 /// <summary>One invocation's validated view: the rule knobs, the mappings and the container's addresses.</summary>
 internal sealed class PortMapSettings
 {
-    private PortMapSettings(string network, PortMapOptions options, List<HostPortMapping> mappings)
+    private PortMapSettings(string network, string backend, PortMapOptions options, List<HostPortMapping> mappings)
     {
         Network = network;
+        Backend = backend;
         Options = options;
         Mappings = mappings;
     }
 
     public string Network { get; }
+
+    /// <summary>The layout: <see cref="ReferenceBackendChoice.Iptables"/> or <see cref="ReferenceBackendChoice.Nftables"/>.</summary>
+    public string Backend { get; }
+
+    public bool IsNftables => Backend == ReferenceBackendChoice.Nftables;
 
     public PortMapOptions Options { get; }
 
@@ -35,14 +40,54 @@ internal sealed class PortMapSettings
         }
         if (conf.MarkMasqBit is < 0 or > 31)
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"markMasqBit must be between 0 and 31, not {conf.MarkMasqBit}");
+            throw CniException.InvalidConfig("markMasqBit", $"must be between 0 and 31, not {conf.MarkMasqBit}");
         }
         if (conf.ExternalSetMarkChain is { } external && (external.Length is 0 or > CniNames.MaxChainLength || external.Any(char.IsWhiteSpace)))
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                $"externalSetMarkChain '{external}' is not a chain name (1 to {CniNames.MaxChainLength} characters, no spaces)");
+            throw CniException.InvalidConfig("externalSetMarkChain", $"'{external}' is not a chain name (1 to {CniNames.MaxChainLength} characters, no spaces)");
         }
+        ResolveBackend(conf);
     }
+
+    /// <summary>
+    /// The layout, as the reference's ensureBackend decides it: the configured one, else the node's default; keys
+    /// that belong to the other layout (<c>externalSetMarkChain</c>, conditions in the other syntax) are refused.
+    /// </summary>
+    private static string ResolveBackend(PortMapNetConf conf)
+    {
+        string backend;
+        try
+        {
+            backend = ReferenceBackendChoice.Resolve(conf.Backend);
+        }
+        catch (ArgumentException e)
+        {
+            throw CniException.InvalidConfig("backend", e.Message);
+        }
+        var byLayout = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Note(string? layout, string key)
+        {
+            if (layout is not null)
+            {
+                (byLayout.TryGetValue(layout, out List<string>? keys) ? keys : byLayout[layout] = []).Add(key);
+            }
+        }
+        Note(conf.ExternalSetMarkChain is null ? null : ReferenceBackendChoice.Iptables, "externalSetMarkChain");
+        Note(SyntaxOf(conf.ConditionsV4), "conditionsV4");
+        Note(SyntaxOf(conf.ConditionsV6), "conditionsV6");
+        string other = backend == ReferenceBackendChoice.Iptables ? ReferenceBackendChoice.Nftables : ReferenceBackendChoice.Iptables;
+        if (byLayout.TryGetValue(other, out List<string>? wrong))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig,
+                $"{backend} backend was requested but configuration contains {other}-specific options [{string.Join(' ', wrong)}]");
+        }
+        return backend;
+    }
+
+    /// <summary>iptables conditions start with '-' or '!'; no nft condition does (the reference's test).</summary>
+    private static string? SyntaxOf(List<string>? conditions) =>
+        conditions is not { Count: > 0 } || conditions[0].Length == 0 ? null
+        : conditions[0][0] is '-' or '!' ? ReferenceBackendChoice.Iptables : ReferenceBackendChoice.Nftables;
 
     public static PortMapSettings Read(CniPluginRequest<PortMapNetConf> request)
     {
@@ -57,16 +102,8 @@ internal sealed class PortMapSettings
             ConditionsV6 = conf.ConditionsV6,
         };
 
-        var mappings = new List<HostPortMapping>();
-        IReadOnlyList<PortMapping>? entries = request.RuntimeConfig?.PortMappings;
-        if (entries is not null)
-        {
-            for (int i = 0; i < entries.Count; i++)
-            {
-                mappings.Add(ToMapping(entries[i], i));
-            }
-        }
-        var settings = new PortMapSettings(request.Config.Name ?? string.Empty, options, mappings);
+        List<HostPortMapping> mappings = request.RuntimeConfig?.PortMappings?.ToHostPortMappings() ?? [];
+        var settings = new PortMapSettings(request.Config.Name ?? string.Empty, ResolveBackend(conf), options, mappings);
         if (request.PrevResult is { } prev)
         {
             AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetwork, request.IfName);
@@ -95,28 +132,4 @@ internal sealed class PortMapSettings
     private static bool OnAnotherInterface(CniIPConfig ip, CniResult result, string ifName) =>
         ip.Interface is int i && i >= 0 && i < result.Interfaces.Count &&
         (result.Interfaces[i].Name != ifName || string.IsNullOrEmpty(result.Interfaces[i].Sandbox));
-
-    private static HostPortMapping ToMapping(PortMapping entry, int index)
-    {
-        string where = $"runtimeConfig.portMappings[{index}]";
-        if (entry.HostPort is <= 0 or > ushort.MaxValue)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: invalid host port number: {entry.HostPort}");
-        }
-        if (entry.ContainerPort is <= 0 or > ushort.MaxValue)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: invalid container port number: {entry.ContainerPort}");
-        }
-        string protocol = string.IsNullOrEmpty(entry.Protocol) ? "tcp" : entry.Protocol.ToLowerInvariant();
-        if (protocol is not ("tcp" or "udp" or "sctp"))
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: protocol must be tcp, udp or sctp, not '{entry.Protocol}'");
-        }
-        IPAddress? hostAddress = null;
-        if (!string.IsNullOrEmpty(entry.HostIP) && !IPAddress.TryParse(entry.HostIP, out hostAddress))
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{where}: hostIP '{entry.HostIP}' is not an IP address");
-        }
-        return new HostPortMapping((ushort)entry.HostPort, (ushort)entry.ContainerPort, protocol, hostAddress);
-    }
 }

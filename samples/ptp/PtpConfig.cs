@@ -9,13 +9,17 @@ internal sealed record PtpConfig
     [JsonPropertyName("ipMasq")]
     public bool IPMasq { get; init; }
 
-    /// <summary><c>iptables</c> (the default) or <c>nftables</c>.</summary>
+    /// <summary><c>iptables</c> or <c>nftables</c>; absent, the reference's default for the node.</summary>
     [JsonPropertyName("ipMasqBackend")]
     public string? IPMasqBackend { get; init; }
 
     /// <summary>MTU of both veth ends; 0 for the kernel's default.</summary>
     [JsonPropertyName("mtu")]
     public int Mtu { get; init; }
+
+    /// <summary>The masquerade layout ADD writes (resolved while the config is validated).</summary>
+    [JsonIgnore]
+    public string MasqueradeLayout { get; set; } = Cni.Net.Conventions.ReferenceBackendChoice.Iptables;
 }
 
 [JsonSerializable(typeof(PtpConfig))]

@@ -16,11 +16,11 @@ namespace Cni.Net.Samples.Ptp;
 /// host route back to the pod, and optional IP masquerade. DEL also removes the masquerade rules when the pod's
 /// namespace is already gone; GC removes those of containers that are no longer attachments.
 /// </summary>
-internal sealed class PtpPlugin : ICniPlugin
+internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(PtpJsonContext.Default.PtpConfig)
 {
-    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken)
     {
-        PtpConfig config = Load(request);
+        PtpConfig config = request.NetConf;
         using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
         using var node = new RouteNetlink();
         using RouteNetlink pod = RouteNetlink.Open(podNamespace);
@@ -64,7 +64,7 @@ internal sealed class PtpPlugin : ICniPlugin
             PointToPointRoutes.ConfigureHost(node, veth.Host.Index, result.IPs);
             if (config.IPMasq)
             {
-                await PodMasquerade.SetupAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, result.IPs, cancellationToken).ConfigureAwait(false);
+                await PodMasquerade.SetupAsync(new NftablesBackend(), config.MasqueradeLayout, Attachment(request), result.IPs, cancellationToken).ConfigureAwait(false);
             }
             if (request.Config.Dns is { IsEmpty: false } dns)
             {
@@ -81,15 +81,15 @@ internal sealed class PtpPlugin : ICniPlugin
                 pod.TryDeleteLink(request.IfName);
                 if (config.IPMasq)
                 {
-                    await PodMasquerade.TeardownAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, null, CancellationToken.None).ConfigureAwait(false);
+                    await PodMasquerade.TeardownAsync(new NftablesBackend(), Attachment(request), null, CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }
     }
 
-    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask DelAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken)
     {
-        PtpConfig config = Load(request);
+        PtpConfig config = request.NetConf;
         ValueTask ipamDel = HasIpam(request) ? CniIpam.DelAsync(request, cancellationToken) : default;
         IReadOnlyList<CniIPNet> removed = [];
         try
@@ -115,14 +115,14 @@ internal sealed class PtpPlugin : ICniPlugin
             {
                 families.UnionWith(previous.IPs.Select(ip => ip.Address.Address.AddressFamily));
             }
-            await PodMasquerade.TeardownAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, families.Count == 0 ? null : families,
+            await PodMasquerade.TeardownAsync(new NftablesBackend(), Attachment(request), families.Count == 0 ? null : families,
                 cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask CheckAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken)
     {
-        PtpConfig config = Load(request);
+        PtpConfig config = request.NetConf;
         using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
         await CniIpam.CheckAsync(request, cancellationToken).ConfigureAwait(false);
         CniResult previous = request.PrevResult
@@ -142,47 +142,53 @@ internal sealed class PtpPlugin : ICniPlugin
         }
         PodInterface.Verify(pod, request.IfName, previous);
         if (config.IPMasq &&
-            await PodMasquerade.VerifyAsync(new NftablesBackend(), request.Config.Name!, request.ContainerId, previous.IPs, cancellationToken).ConfigureAwait(false) is { } missing)
+            await PodMasquerade.VerifyAsync(new NftablesBackend(), config.MasqueradeLayout, Attachment(request), previous.IPs, cancellationToken).ConfigureAwait(false) is { } missing)
         {
             throw CheckFailed(missing);
         }
     }
 
-    public async ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask GCAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken)
     {
-        PtpConfig config = Load(request);
+        PtpConfig config = request.NetConf;
         if (HasIpam(request))
         {
             await CniIpam.GCAsync(request, cancellationToken).ConfigureAwait(false);
         }
         if (config.IPMasq)
         {
-            await PodMasquerade.CollectGarbageAsync(new NftablesBackend(), request.Config.Name!, request.ValidAttachments.Select(a => a.ContainerId),
+            await PodMasquerade.CollectGarbageAsync(new NftablesBackend(), request.Config.Name!, request.ValidAttachments,
                 cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+    protected override ValueTask StatusAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken) =>
         HasIpam(request) ? CniIpam.StatusAsync(request, cancellationToken) : ValueTask.CompletedTask;
 
-    private static PtpConfig Load(CniPluginRequest request)
+    protected override void Validate(PtpConfig config, CniPluginRequest request)
     {
-        PtpConfig config = request.Config.As(PtpJsonContext.Default.PtpConfig);
-        if (config.IPMasqBackend is { Length: > 0 } backend && backend != "iptables")
-        {
-            // The reference's nftables masquerade table is not implemented here; refusing beats a silent iptables layout.
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"ipMasqBackend \"{backend}\" is not supported (only \"iptables\")");
-        }
         if (config.Mtu is < 0 or > 65535)
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid MTU {config.Mtu}");
+            throw CniException.InvalidConfig("mtu", $"invalid MTU {config.Mtu}");
         }
         if (request.Command is CniCommand.Add or CniCommand.Check && !HasIpam(request))
         {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, "ptp needs an IPAM plugin: ipam.type is missing");
+            throw CniException.InvalidConfig("ipam.type", "ptp needs an IPAM plugin: ipam.type is missing");
         }
-        return config;
+        if (config.IPMasq)
+        {
+            try
+            {
+                config.MasqueradeLayout = ReferenceBackendChoice.Resolve(config.IPMasqBackend);
+            }
+            catch (ArgumentException e)
+            {
+                throw CniException.InvalidConfig("ipMasqBackend", e.Message);
+            }
+        }
     }
+
+    private static PodAttachment Attachment(CniPluginRequest request) => new(request.Config.Name!, request.ContainerId, request.IfName);
 
     private static bool HasIpam(CniPluginRequest request) =>
         request.Config.Ipam is { } ipam && CniJsonKeys.GetProperty(ipam, "type") is { } type && !string.IsNullOrEmpty(type.ToString());

@@ -38,18 +38,42 @@ public static class NftablesPortMap
     /// whose host address is of the other family are skipped) and, with <paramref name="snat"/>, its hairpin and
     /// localhost masquerade rules.
     /// </summary>
-    /// <exception cref="ArgumentException">A protocol other than tcp, udp or sctp, or a port 0.</exception>
+    /// <param name="network">The network name (recorded in the rules' owner tag for GC).</param>
+    /// <param name="containerId">The container id (the rules' comment).</param>
+    /// <param name="containerAddress">The pod address the host ports forward to.</param>
+    /// <param name="mappings">The host port mappings.</param>
+    /// <param name="snat">Masquerade hairpin and localhost connections (portmap's <c>snat</c>, default true).</param>
+    /// <param name="conditions">
+    /// <c>conditionsV4</c>/<c>conditionsV6</c> in nft syntax, put before the jump of the prerouting and output rules:
+    /// <c>ip|ip6 saddr|daddr [!=] PREFIX</c> and <c>iifname|oifname [!=] NAME</c>.
+    /// </param>
+    /// <exception cref="ArgumentException">A protocol other than tcp, udp or sctp, a port 0, or a condition that is not
+    /// of the supported forms.</exception>
     /// <exception cref="NetfilterException">nf_tables refused the change (nothing was applied).</exception>
-    public static void Add(string containerId, IPAddress containerAddress, IReadOnlyList<HostPortMapping> mappings, bool snat)
+    public static void Add(string network, string containerId, IPAddress containerAddress, IReadOnlyList<HostPortMapping> mappings, bool snat,
+        IReadOnlyList<string>? conditions = null)
     {
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(containerId);
         ArgumentNullException.ThrowIfNull(containerAddress);
         ArgumentNullException.ThrowIfNull(mappings);
-        Run(socket => BuildAdd(containerId, containerAddress, mappings, snat).Commit(socket));
+        NftNativeTransaction transaction = BuildAdd(network, containerId, containerAddress, mappings, snat, conditions);
+        Run(socket => transaction.Commit(socket));
     }
 
-    internal static NftNativeTransaction BuildAdd(string containerId, IPAddress containerAddress, IReadOnlyList<HostPortMapping> mappings, bool snat)
+    internal static NftNativeTransaction BuildAdd(string network, string containerId, IPAddress containerAddress, IReadOnlyList<HostPortMapping> mappings,
+        bool snat, IReadOnlyList<string>? conditions = null)
     {
+        List<NftExpression> filter;
+        try
+        {
+            filter = NftConditionParser.Parse(conditions ?? [], containerAddress.AddressFamily);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(conditions), e);
+        }
+        string owner = OwnerTag(network);
         AddressFamily family = containerAddress.AddressFamily;
         bool v6 = family == AddressFamily.InterNetworkV6;
         var tx = new NftNativeTransaction(family, Table)
@@ -64,7 +88,7 @@ public static class NftablesPortMap
         {
             tx.AddChain(new NftNativeChain(name, "nat", hook, DstNatPriority))
                 .FlushChain(name)
-                .AddRule(new NftNativeRule(name, [new NftLocalDestinationMatch(), new NftJump(HostPortsAll)]));
+                .AddRule(new NftNativeRule(name, [.. filter, new NftLocalDestinationMatch(), new NftJump(HostPortsAll)]));
         }
         if (snat)
         {
@@ -97,16 +121,16 @@ public static class NftablesPortMap
             }
             statements.Add(new NftDestinationPortMatch(protocol, m.HostPort));
             statements.Add(new NftDnat(containerAddress, m.ContainerPort));
-            tx.AddRule(new NftNativeRule(HostPorts, statements, containerId));
+            tx.AddRule(new NftNativeRule(HostPorts, statements, containerId, owner));
         }
         if (snat)
         {
             tx.AddRule(new NftNativeRule(Masquerading,
-                [new NftAddressMatch(true, containerAddress), new NftAddressMatch(false, containerAddress), new NftMasquerade()], containerId));
+                [new NftAddressMatch(true, containerAddress), new NftAddressMatch(false, containerAddress), new NftMasquerade()], containerId, owner));
             if (!v6)
             {
                 tx.AddRule(new NftNativeRule(Masquerading,
-                    [new NftAddressMatch(true, IPAddress.Loopback), new NftAddressMatch(false, containerAddress), new NftMasquerade()], containerId));
+                    [new NftAddressMatch(true, IPAddress.Loopback), new NftAddressMatch(false, containerAddress), new NftMasquerade()], containerId, owner));
             }
         }
         return tx;
@@ -147,24 +171,30 @@ public static class NftablesPortMap
     public static int Delete(string containerId)
     {
         ArgumentException.ThrowIfNullOrEmpty(containerId);
-        return Remove(comment => comment == containerId);
+        return Remove((comment, _) => comment == containerId);
     }
 
     /// <summary>
-    /// GC: removes the rules of every container not in <paramref name="validContainerIds"/>. The layout records the
-    /// container id only, not the network: on a node where several networks chain portmap with this backend, pass the
-    /// ids valid in any of them.
+    /// GC: removes the rules <paramref name="network"/> wrote for containers not in <paramref name="validContainerIds"/>.
+    /// Rules of other networks, and rules without an owner tag (written by the reference plugin, which cannot say
+    /// whose they are), stay.
     /// </summary>
     /// <returns>How many rules were removed.</returns>
     /// <exception cref="NetfilterException">nf_tables refused the change.</exception>
-    public static int GarbageCollect(IEnumerable<string> validContainerIds)
+    public static int GarbageCollect(string network, IEnumerable<string> validContainerIds)
     {
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(validContainerIds);
         var valid = new HashSet<string>(validContainerIds, StringComparer.Ordinal);
-        return Remove(comment => comment is not null && !valid.Contains(comment));
+        string owner = OwnerTag(network);
+        return Remove((comment, tag) => tag == owner && comment is not null && !valid.Contains(comment));
     }
 
-    private static int Remove(Func<string?, bool> stale)
+    /// <summary>The owner tag of a network's rules: its name, or a hash of it when the name is too long for a tag.</summary>
+    internal static string OwnerTag(string network) =>
+        System.Text.Encoding.UTF8.GetByteCount(network) < byte.MaxValue ? network : "sha512:" + NftablesIPMasquerade.NetworkPrefix(network);
+
+    private static int Remove(Func<string?, string?, bool> stale)
     {
         int removed = 0;
         Run(socket =>
@@ -179,7 +209,7 @@ public static class NftablesPortMap
                 var tx = new NftNativeTransaction(family, Table);
                 foreach (NftListedRule rule in rules)
                 {
-                    if (Array.IndexOf(s_containerChains, rule.Chain) >= 0 && stale(rule.Comment))
+                    if (Array.IndexOf(s_containerChains, rule.Chain) >= 0 && stale(rule.Comment, rule.Owner))
                     {
                         tx.DeleteRule(rule.Chain, rule.Handle);
                     }

@@ -85,9 +85,9 @@ public sealed class NftablesPortMapTests
         {
             ns.Run(() =>
             {
-                NftablesPortMap.Add("ctr-a", IPAddress.Parse("10.1.2.3"), s_mappings, snat: true);
-                NftablesPortMap.Add("ctr-a", IPAddress.Parse("fd00::3"), s_mappings, snat: true);
-                NftablesPortMap.Add("ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: true);
+                NftablesPortMap.Add("net", "ctr-a", IPAddress.Parse("10.1.2.3"), s_mappings, snat: true);
+                NftablesPortMap.Add("net", "ctr-a", IPAddress.Parse("fd00::3"), s_mappings, snat: true);
+                NftablesPortMap.Add("net", "ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: true);
             });
         }
         string text = ReferenceTransaction("ip", "ctr-a", "10.1.2.3", v6: false) +
@@ -117,8 +117,8 @@ public sealed class NftablesPortMapTests
         IPAddress a = IPAddress.Parse("10.1.2.3");
         ns.Run(() =>
         {
-            NftablesPortMap.Add("ctr-a", a, s_mappings, snat: true);
-            NftablesPortMap.Add("ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: false);
+            NftablesPortMap.Add("net", "ctr-a", a, s_mappings, snat: true);
+            NftablesPortMap.Add("net", "ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: false);
             Assert.Null(NftablesPortMap.Check("ctr-a", a, s_mappings, snat: true));
             Assert.Null(NftablesPortMap.Check("ctr-r", IPAddress.Parse("10.1.2.9"), s_mappings, snat: true));
             Assert.Equal("missing hostport rules in \"masquerading\" chain", NftablesPortMap.Check("ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: true));
@@ -129,13 +129,57 @@ public sealed class NftablesPortMapTests
             Assert.Equal("missing hostport rules in \"hostports\" chain", NftablesPortMap.Check("ctr-r", IPAddress.Parse("10.1.2.9"), s_mappings, snat: false));
 
             // GC keeps ctr-a, removes ctr-b's 4 rules.
-            Assert.Equal(4, NftablesPortMap.GarbageCollect(["ctr-a"]));
+            Assert.Equal(4, NftablesPortMap.GarbageCollect("net", ["ctr-a"]));
             Assert.Null(NftablesPortMap.Check("ctr-a", a, s_mappings, snat: true));
         });
         string listing = node.ExecCheck("nft", "list", "ruleset");
         Assert.DoesNotContain("ctr-b", listing, StringComparison.Ordinal);
         Assert.DoesNotContain("ctr-r", listing, StringComparison.Ordinal);
         Assert.Contains("comment \"ctr-a\"", listing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GC_RemovesOnlyItsOwnNetworksRules_NotAnotherNetworksNorTheReferences()
+    {
+        Require.NotInRootNamespace();
+        using var node = new TestNamespace("nftpmgc2");
+        using NetworkNamespace ns = NetworkNamespace.Open(node.Path);
+        Shell.Output r = Shell.Run("ip", ["netns", "exec", node.Name, "nft", "-f", "-"], ReferenceTransaction("ip", "ctr-r", "10.1.2.9", v6: false));
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        ns.Run(() =>
+        {
+            NftablesPortMap.Add("net-one", "ctr-a", IPAddress.Parse("10.1.2.3"), s_mappings, snat: true);
+            NftablesPortMap.Add("net-two", "ctr-b", IPAddress.Parse("10.1.3.4"), s_mappings, snat: true);
+            // net-one has no valid attachment left: only its own container's 6 rules go.
+            Assert.Equal(6, NftablesPortMap.GarbageCollect("net-one", []));
+            Assert.Null(NftablesPortMap.Check("ctr-b", IPAddress.Parse("10.1.3.4"), s_mappings, snat: true));
+            Assert.Null(NftablesPortMap.Check("ctr-r", IPAddress.Parse("10.1.2.9"), s_mappings, snat: true));
+        });
+        string listing = node.ExecCheck("nft", "list", "ruleset");
+        Assert.DoesNotContain("ctr-a", listing, StringComparison.Ordinal);
+        Assert.Contains("comment \"ctr-b\"", listing, StringComparison.Ordinal);
+        Assert.Contains("comment \"ctr-r\"", listing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Conditions_InNftSyntax_GuardTheEntryRules_AsTheReferenceWritesThem()
+    {
+        Require.NotInRootNamespace();
+        using var ours = new TestNamespace("nftpmcond");
+        using var reference = new TestNamespace("nftpmcondref");
+        string[] conditions = ["ip daddr != 10.9.0.0/16", "iifname \"eth*\""];
+        using (NetworkNamespace ns = NetworkNamespace.Open(ours.Path))
+        {
+            ns.Run(() => NftablesPortMap.Add("net", "ctr-a", IPAddress.Parse("10.1.2.3"), s_mappings, snat: true, conditions));
+        }
+        string text = ReferenceTransaction("ip", "ctr-a", "10.1.2.3", v6: false)
+            .Replace("prerouting fib daddr", "prerouting ip daddr != 10.9.0.0/16 iifname \"eth*\" fib daddr", StringComparison.Ordinal)
+            .Replace("output fib daddr", "output ip daddr != 10.9.0.0/16 iifname \"eth*\" fib daddr", StringComparison.Ordinal);
+        Shell.Output r = Shell.Run("ip", ["netns", "exec", reference.Name, "nft", "-f", "-"], text);
+        Assert.True(r.ExitCode == 0, r.StdErr + "\n" + text);
+        JsonArray expected = Ruleset(reference), actual = Ruleset(ours);
+        Assert.True(JsonNode.DeepEquals(expected, actual), $"expected\n{expected.ToJsonString()}\nactual\n{actual.ToJsonString()}");
+        Assert.Throws<ArgumentException>(() => NftablesPortMap.BuildAdd("net", "ctr-a", IPAddress.Parse("10.1.2.3"), s_mappings, true, ["tcp dport 22"]));
     }
 
     [Fact]
@@ -146,7 +190,7 @@ public sealed class NftablesPortMapTests
         try
         {
             Assert.Null(Connect(PodChain.Gateway, 8080));
-            NftablesPortMap.Add(chain.ContainerId, IPAddress.Parse(chain.PodAddress), [new(8080, 80, "tcp")], snat: true);
+            NftablesPortMap.Add("net", chain.ContainerId, IPAddress.Parse(chain.PodAddress), [new(8080, 80, "tcp")], snat: true);
             // The node connects to its own bridge address: output → fib local → hostports_all → hostports → DNAT.
             Assert.Equal("peer=" + PodChain.Gateway, Connect(PodChain.Gateway, 8080));
             Assert.Equal(3, NftablesPortMap.Delete(chain.ContainerId));

@@ -17,26 +17,49 @@ public static class BridgeVlan
     private const ushort DefaultVlan = 1;
 
     /// <summary>
-    /// Makes the port an access port of <paramref name="vlanId"/> (PVID, egress untagged), as the reference plugin's
-    /// <c>vlan</c> key does; unless <paramref name="preserveDefaultVlan"/>, the bridge's default VLAN 1 is removed from
-    /// the port first.
+    /// Sets the port's VLANs as the reference bridge plugin does for <c>vlan</c> and <c>vlanTrunk</c>: with either one
+    /// and unless <paramref name="preserveDefaultVlan"/>, the bridge's default VLAN 1 leaves the port first; then
+    /// <paramref name="accessVlan"/> becomes the port's PVID, egress untagged, and every trunk VLAN is added tagged. A
+    /// trunk without an access VLAN keeps VLAN 1 as its native (PVID, untagged) VLAN.
     /// </summary>
     /// <param name="netlink">rtnetlink of the bridge's namespace.</param>
     /// <param name="portIndex">The port (a link whose master is a VLAN-filtering bridge).</param>
-    /// <param name="vlanId">1 to 4094.</param>
+    /// <param name="accessVlan">1 to 4094, or 0 for none.</param>
+    /// <param name="trunk">Tagged VLANs, 1 to 4094 each (see <see cref="VlanTrunk.Collect"/>); empty for none.</param>
     /// <param name="preserveDefaultVlan">Keep VLAN 1 on the port.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The VLAN id is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A VLAN id is out of range.</exception>
     /// <exception cref="NetlinkException">The kernel refused.</exception>
-    public static void SetAccessVlan(RouteNetlink netlink, int portIndex, int vlanId, bool preserveDefaultVlan)
+    public static void Configure(RouteNetlink netlink, int portIndex, int accessVlan, IReadOnlyList<int> trunk, bool preserveDefaultVlan)
     {
         ArgumentNullException.ThrowIfNull(netlink);
-        ArgumentOutOfRangeException.ThrowIfLessThan(vlanId, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(vlanId, 4094);
+        ArgumentNullException.ThrowIfNull(trunk);
+        ArgumentOutOfRangeException.ThrowIfNegative(accessVlan);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(accessVlan, VlanTrunk.MaxId);
+        foreach (int vid in trunk)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(vid, 1, nameof(trunk));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(vid, VlanTrunk.MaxId, nameof(trunk));
+        }
+        if (accessVlan == 0 && trunk.Count == 0)
+        {
+            return;
+        }
         if (!preserveDefaultVlan)
         {
             Send(netlink, RouteMessageType.DeleteLink, portIndex, DefaultVlan, 0, tolerateMissing: true);
         }
-        Send(netlink, RouteMessageType.NewLink, portIndex, (ushort)vlanId, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, tolerateMissing: false);
+        if (accessVlan != 0)
+        {
+            Send(netlink, RouteMessageType.NewLink, portIndex, (ushort)accessVlan, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, tolerateMissing: false);
+        }
+        foreach (int vid in trunk)
+        {
+            Send(netlink, RouteMessageType.NewLink, portIndex, (ushort)vid, 0, tolerateMissing: false);
+        }
+        if (accessVlan == 0)
+        {
+            Send(netlink, RouteMessageType.NewLink, portIndex, DefaultVlan, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, tolerateMissing: false);
+        }
     }
 
     private static void Send(RouteNetlink netlink, RouteMessageType type, int portIndex, ushort vid, ushort flags, bool tolerateMissing)

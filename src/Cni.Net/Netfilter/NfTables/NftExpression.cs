@@ -245,3 +245,29 @@ internal sealed record NftFamilyMatch(AddressFamily Family) : NftExpression
         CmpEq(ref w, [Family == AddressFamily.InterNetworkV6 ? (byte)10 : (byte)2]);
     }
 }
+
+/// <summary>
+/// <c>iifname</c>/<c>oifname</c> <c>[!=] "name"</c>: the interface name padded to IFNAMSIZ, as nft compares it; a name
+/// ending in <c>*</c> matches by prefix (nft compares only the bytes before the star).
+/// </summary>
+internal sealed record NftInterfaceNameMatch(bool Input, string Name, bool Negated = false) : NftExpression
+{
+    private const uint NFT_META_IIFNAME = 6;
+    private const uint NFT_META_OIFNAME = 7;
+    private const int IfNameSize = 16;
+
+    internal override void Write(ref NetlinkWriter w, AddressFamily family)
+    {
+        NestedScope e = Begin(ref w, "meta");
+        NestedScope d = w.BeginNested(NFTA_EXPR_DATA);
+        w.WriteUInt32BigEndian(NFTA_META_DREG, NFT_REG_1);
+        w.WriteUInt32BigEndian(NFTA_META_KEY, Input ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+        w.EndNested(d);
+        w.EndNested(e);
+        Span<byte> name = stackalloc byte[IfNameSize];
+        name.Clear();
+        bool wildcard = Name.EndsWith('*');
+        int length = System.Text.Encoding.ASCII.GetBytes(wildcard ? Name.AsSpan(0, Name.Length - 1) : Name.AsSpan(), name);
+        Cmp(ref w, wildcard ? name[..length] : name, Negated);
+    }
+}

@@ -40,7 +40,7 @@ internal static class NftNativeRuleset
 
         public void OnMessage(NetlinkMessage message)
         {
-            string? tableName = null, chain = null, comment = null;
+            string? tableName = null, chain = null, comment = null, owner = null;
             ulong handle = 0;
             foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
             {
@@ -57,12 +57,13 @@ internal static class NftNativeRuleset
                         break;
                     case NFTA_RULE_USERDATA:
                         comment = NftNativeTransaction.ReadComment(a.Value);
+                        owner = NftNativeTransaction.ReadOwner(a.Value);
                         break;
                 }
             }
             if (tableName == table && chain is not null)
             {
-                Rules.Add(new NftListedRule(chain, handle, comment));
+                Rules.Add(new NftListedRule(chain, handle, comment, owner));
             }
         }
 

@@ -196,9 +196,9 @@ internal sealed class NftNativeTransaction
                     statement.Write(ref w, Family);
                 }
                 w.EndNested(list);
-                if (rule.Comment is not null)
+                if (rule.Comment is not null || rule.Owner is not null)
                 {
-                    WriteComment(ref w, NFTA_RULE_USERDATA, rule.Comment);
+                    WriteUserdata(ref w, NFTA_RULE_USERDATA, rule.Comment, rule.Owner);
                 }
                 break;
             default:
@@ -212,23 +212,54 @@ internal sealed class NftNativeTransaction
         w.EndMessage(m);
     }
 
-    /// <summary>libnftnl's userdata: one TLV (type, length, the comment with its NUL); nft limits comments to 128 bytes.</summary>
-    private static void WriteComment(ref NetlinkWriter w, ushort attribute, string comment)
+    /// <summary>
+    /// The userdata type of a rule's owner tag. libnftnl numbers its rule entries from 0 (comment) upwards and nft
+    /// skips types it does not know; a high number stays clear of future ones.
+    /// </summary>
+    public const byte OwnerUserdataType = 0xc5;
+
+    private static void WriteComment(ref NetlinkWriter w, ushort attribute, string comment) => WriteUserdata(ref w, attribute, comment, null);
+
+    /// <summary>libnftnl's userdata: TLVs (type, length, value with its NUL) — the comment, then the owner tag.</summary>
+    private static void WriteUserdata(ref NetlinkWriter w, ushort attribute, string? comment, string? owner)
     {
-        int length = Encoding.UTF8.GetByteCount(comment) + 1;
-        if (length > MaxCommentBytes + 1)
+        int commentLength = comment is null ? 0 : Encoding.UTF8.GetByteCount(comment) + 1;
+        int ownerLength = owner is null ? 0 : Encoding.UTF8.GetByteCount(owner) + 1;
+        if (commentLength > MaxCommentBytes + 1)
         {
             throw new ArgumentException($"an nf_tables comment holds at most {MaxCommentBytes} bytes: '{comment}'");
         }
-        Span<byte> tlv = w.ReserveAttribute(attribute, length + 2);
-        tlv[0] = NFTNL_UDATA_COMMENT;
-        tlv[1] = (byte)length;
-        Encoding.UTF8.GetBytes(comment, tlv[2..]);
-        tlv[^1] = 0;
+        if (ownerLength > byte.MaxValue)
+        {
+            throw new ArgumentException($"an nf_tables owner tag holds at most {byte.MaxValue - 1} bytes: '{owner}'");
+        }
+        Span<byte> data = w.ReserveAttribute(attribute, (comment is null ? 0 : commentLength + 2) + (owner is null ? 0 : ownerLength + 2));
+        if (comment is not null)
+        {
+            data = WriteTlv(data, NFTNL_UDATA_COMMENT, comment, commentLength);
+        }
+        if (owner is not null)
+        {
+            WriteTlv(data, OwnerUserdataType, owner, ownerLength);
+        }
+    }
+
+    private static Span<byte> WriteTlv(Span<byte> into, byte type, string value, int length)
+    {
+        into[0] = type;
+        into[1] = (byte)length;
+        Encoding.UTF8.GetBytes(value, into[2..]);
+        into[1 + length] = 0;
+        return into[(2 + length)..];
     }
 
     /// <summary>The comment in a table's or rule's userdata, or null.</summary>
-    internal static string? ReadComment(ReadOnlySpan<byte> userdata)
+    internal static string? ReadComment(ReadOnlySpan<byte> userdata) => ReadUserdata(userdata, NFTNL_UDATA_COMMENT);
+
+    /// <summary>The owner tag in a rule's userdata, or null.</summary>
+    internal static string? ReadOwner(ReadOnlySpan<byte> userdata) => ReadUserdata(userdata, OwnerUserdataType);
+
+    private static string? ReadUserdata(ReadOnlySpan<byte> userdata, byte wanted)
     {
         while (userdata.Length >= 2)
         {
@@ -238,7 +269,7 @@ internal sealed class NftNativeTransaction
             {
                 return null;
             }
-            if (type == NFTNL_UDATA_COMMENT)
+            if (type == wanted)
             {
                 ReadOnlySpan<byte> value = userdata.Slice(2, length);
                 int nul = value.IndexOf((byte)0);

@@ -178,7 +178,7 @@ public class PtpPluginTests
     [Theory]
     [InlineData("{\"cniVersion\":\"1.0.0\",\"name\":\"ptptest\",\"type\":\"ptp\"}", 7, "ipam.type is missing")]
     [InlineData("{\"cniVersion\":\"1.0.0\",\"name\":\"ptptest\",\"type\":\"ptp\",\"ipMasq\":\"yes\",\"ipam\":{\"type\":\"host-local\"}}", 7, "ipMasq")]
-    [InlineData("{\"cniVersion\":\"1.0.0\",\"name\":\"ptptest\",\"type\":\"ptp\",\"ipMasqBackend\":\"nftables\",\"ipam\":{\"type\":\"host-local\"}}", 7, "ipMasqBackend")]
+    [InlineData("{\"cniVersion\":\"1.0.0\",\"name\":\"ptptest\",\"type\":\"ptp\",\"ipMasq\":true,\"ipMasqBackend\":\"ebtables\",\"ipam\":{\"type\":\"host-local\"}}", 7, "ipMasqBackend: unrecognized backend")]
     [InlineData("{\"cniVersion\":\"1.0.0\",\"name\":\"ptptest\",\"type\":\"ptp\",\"ipam\":{\"type\":\"host-local\"}", 6, "")]
     public void BadInput_IsRefusedWithItsCode_AndLeavesNothing(string stdin, uint code, string messagePart)
     {

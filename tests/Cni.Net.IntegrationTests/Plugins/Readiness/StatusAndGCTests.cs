@@ -141,9 +141,22 @@ public sealed class StatusAndGCTests : IDisposable
         Assert.DoesNotContain("ctr-sw1", after, StringComparison.Ordinal);
         Assert.Contains("ctr-sw2", after, StringComparison.Ordinal);
 
+        // GC removes what this network wrote for gone containers (its rules carry the network in an owner tag), but
+        // not rules that say nothing of their network: ctr-sw2's could be another network's, which a GC of "rdy"
+        // must never touch.
+        using (var ns = Cni.Net.Namespaces.NetworkNamespace.Open(_node.Path))
+        {
+            ns.Run(() =>
+            {
+                NftablesPortMap.Add("rdy", "ctr-ours", System.Net.IPAddress.Parse("10.1.2.5"), [new(8090, 80, "tcp")], snat: true);
+                NftablesPortMap.Add("other", "ctr-other", System.Net.IPAddress.Parse("10.1.3.5"), [new(8091, 80, "tcp")], snat: true);
+            });
+        }
         Ok(Run("portmap", "GC", """{"cniVersion":"1.1.0","name":"rdy","type":"portmap","cni.dev/valid-attachments":[{"containerID":"ctr-keep","ifname":"eth0"}]}"""));
         after = _node.ExecCheck("nft", "list", "table", "ip", NftablesPortMap.Table);
-        Assert.DoesNotContain("ctr-sw2", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("ctr-ours", after, StringComparison.Ordinal);
+        Assert.Equal(3, after.Split("comment \"ctr-other\"").Length - 1);
+        Assert.Equal(2, after.Split("comment \"ctr-sw2\"").Length - 1);
         Assert.Equal(2, after.Split("comment \"ctr-keep\"").Length - 1);
     }
 

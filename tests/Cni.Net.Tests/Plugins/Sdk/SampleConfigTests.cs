@@ -83,7 +83,7 @@ public class SampleConfigTests
     [InlineData("bridge", ",\"mtu\":70000", "mtu: 70000 is out of range")]
     [InlineData("bridge", ",\"vlan\":5000", "vlan: invalid VLAN ID 5000")]
     [InlineData("bridge", ",\"hairpinMode\":true,\"promiscMode\":true", "cannot set hairpin mode and promiscuous mode")]
-    [InlineData("portmap", ",\"markMasqBit\":40", "markMasqBit must be between 0 and 31")]
+    [InlineData("portmap", ",\"markMasqBit\":40", "markMasqBit: must be between 0 and 31")]
     [InlineData("portmap", ",\"markMasqBit\":1,\"externalSetMarkChain\":\"X\"", "cannot specify externalSetMarkChain and markMasqBit")]
     [InlineData("bandwidth", ",\"ingressRate\":1000,\"prevResult\":{\"cniVersion\":\"1.0.0\"}", "bandwidth: ingressRate and ingressBurst must be set together")]
     [InlineData("host-local", ",\"ipam\":{\"subnet\":\"10.0.0.5/24\"}", "host bits set")]

@@ -15,16 +15,16 @@ namespace Cni.Net.Samples.Firewall;
 /// <c>same-bridge</c>/<c>isolated</c> ingress policies). The firewalld backend is refused: it needs D-Bus and a
 /// running firewalld, which this plugin does not talk to.
 /// </summary>
-internal sealed class FirewallPlugin : ICniPlugin
+internal sealed class FirewallPlugin() : CniPlugin<FirewallConfig>(FirewallJsonContext.Default.FirewallConfig)
 {
     private const string MissingPrevResult = "missing prevResult from earlier plugin";
 
     // As the reference: the firewall needs a previous result, which exists from 0.4.0 on... and CHECK with it.
-    public IReadOnlyList<CniVersion> SupportedVersions { get; } = [.. CniVersion.Supported.Where(v => v >= CniVersion.Parse("0.4.0"))];
+    public override IReadOnlyList<CniVersion> SupportedVersions { get; } = [.. CniVersion.Supported.Where(v => v >= CniVersion.Parse("0.4.0"))];
 
-    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<FirewallConfig> request, CancellationToken cancellationToken)
     {
-        FirewallConfig config = Load(request);
+        FirewallConfig config = request.NetConf;
         CniResult previous = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, MissingPrevResult);
         string? bridge = null;
         if (config.IngressPolicy is "same-bridge" or "isolated")
@@ -49,9 +49,8 @@ internal sealed class FirewallPlugin : ICniPlugin
         return previous;
     }
 
-    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask DelAsync(CniPluginRequest<FirewallConfig> request, CancellationToken cancellationToken)
     {
-        Load(request);
         // Without prevResult the reference removes nothing either: the rules are keyed by the pod's addresses only.
         if (request.PrevResult is not { } previous)
         {
@@ -64,9 +63,9 @@ internal sealed class FirewallPlugin : ICniPlugin
         }
     }
 
-    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask CheckAsync(CniPluginRequest<FirewallConfig> request, CancellationToken cancellationToken)
     {
-        FirewallConfig config = Load(request);
+        FirewallConfig config = request.NetConf;
         CniResult previous = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, MissingPrevResult);
         var backend = new NftablesBackend();
         foreach (AddressFamily family in Families(previous))
@@ -79,9 +78,8 @@ internal sealed class FirewallPlugin : ICniPlugin
         }
     }
 
-    private static FirewallConfig Load(CniPluginRequest request)
+    protected override void Validate(FirewallConfig config, CniPluginRequest request)
     {
-        FirewallConfig config = request.Config.As(FirewallJsonContext.Default.FirewallConfig);
         switch (config.Backend)
         {
             case null or "" or "iptables":
@@ -95,7 +93,6 @@ internal sealed class FirewallPlugin : ICniPlugin
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"unknown ingress policy: \"{config.IngressPolicy}\"");
         }
-        return config;
     }
 
     private static IEnumerable<IPAddress> Addresses(CniResult result) => result.IPs.Select(ip => ip.Address.Address);

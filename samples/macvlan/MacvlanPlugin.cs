@@ -14,9 +14,9 @@ namespace Cni.Net.Samples.Macvlan;
 /// the pod's namespace under CNI_IFNAME; addresses from the IPAM plugin when there is one (else the link is only
 /// brought up); DEL deletes it.
 /// </summary>
-internal sealed class MacvlanPlugin : ICniPlugin
+internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(MacvlanJsonContext.Default.MacvlanConfig)
 {
-    public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<MacvlanConfig> request, CancellationToken cancellationToken)
     {
         using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
         using var node = new RouteNetlink();
@@ -85,7 +85,7 @@ internal sealed class MacvlanPlugin : ICniPlugin
         }
     }
 
-    public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask DelAsync(CniPluginRequest<MacvlanConfig> request, CancellationToken cancellationToken)
     {
         if (HasIpam(request))
         {
@@ -101,7 +101,7 @@ internal sealed class MacvlanPlugin : ICniPlugin
         }
     }
 
-    public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask CheckAsync(CniPluginRequest<MacvlanConfig> request, CancellationToken cancellationToken)
     {
         using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
         using var node = new RouteNetlink();
@@ -128,15 +128,15 @@ internal sealed class MacvlanPlugin : ICniPlugin
         PodInterface.Verify(pod, request.IfName, previous);
     }
 
-    public ValueTask StatusAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+    protected override ValueTask StatusAsync(CniPluginRequest<MacvlanConfig> request, CancellationToken cancellationToken) =>
         HasIpam(request) ? CniIpam.StatusAsync(request, cancellationToken) : ValueTask.CompletedTask;
 
-    public ValueTask GCAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+    protected override ValueTask GCAsync(CniPluginRequest<MacvlanConfig> request, CancellationToken cancellationToken) =>
         HasIpam(request) ? CniIpam.GCAsync(request, cancellationToken) : ValueTask.CompletedTask;
 
-    private static (MacvlanConfig, LinkInfo, MacvlanMode, PhysicalAddress?) Load(CniPluginRequest request, RouteNetlink node, RouteNetlink pod)
+    private static (MacvlanConfig, LinkInfo, MacvlanMode, PhysicalAddress?) Load(CniPluginRequest<MacvlanConfig> request, RouteNetlink node, RouteNetlink pod)
     {
-        MacvlanConfig config = request.Config.As(MacvlanJsonContext.Default.MacvlanConfig);
+        MacvlanConfig config = request.NetConf;
         RouteNetlink home = config.LinkInContainer ? pod : node;
         string master = string.IsNullOrEmpty(config.Master)
             ? DefaultRouteInterface.Find(home) ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "no default route interface found")

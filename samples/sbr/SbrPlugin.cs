@@ -12,11 +12,11 @@ namespace Cni.Net.Samples.Sbr;
 /// from them to a table of their own (see <see cref="SourceBasedRouting"/>); DEL removes the rules of the
 /// interface's addresses. CHECK has nothing to compare, as in the reference.
 /// </summary>
-internal sealed class SbrPlugin : ICniPlugin
+internal sealed class SbrPlugin() : CniPlugin<SbrConfig>(SbrJsonContext.Default.SbrConfig)
 {
-    public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask<CniResult> AddAsync(CniPluginRequest<SbrConfig> request, CancellationToken cancellationToken)
     {
-        uint? table = Load(request);
+        uint? table = Table(request);
         CniResult previous = request.PrevResult
             ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "This plugin must be called as chained plugin");
         if (previous.IPs.Count == 0)
@@ -32,9 +32,9 @@ internal sealed class SbrPlugin : ICniPlugin
         return ValueTask.FromResult(previous);
     }
 
-    public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask DelAsync(CniPluginRequest<SbrConfig> request, CancellationToken cancellationToken)
     {
-        uint? table = Load(request);
+        uint? table = Table(request);
         if (PodNamespace.TryOpen(request.NetNs) is { } podNamespace)
         {
             using (podNamespace)
@@ -46,20 +46,16 @@ internal sealed class SbrPlugin : ICniPlugin
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    // As the reference: nothing to compare (its CHECK only parses the config).
+    protected override ValueTask CheckAsync(CniPluginRequest<SbrConfig> request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    protected override void Validate(SbrConfig config, CniPluginRequest request)
     {
-        Load(request);
-        return ValueTask.CompletedTask;
+        if (config.Table is <= 0)
+        {
+            throw CniException.InvalidConfig("table", $"invalid table {config.Table}");
+        }
     }
 
-    private static uint? Load(CniPluginRequest request)
-    {
-        SbrConfig config = request.Config.As(SbrJsonContext.Default.SbrConfig);
-        return config.Table switch
-        {
-            null => null,
-            int t and > 0 => (uint)t,
-            int t => throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid table {t}"),
-        };
-    }
+    private static uint? Table(CniPluginRequest<SbrConfig> request) => (uint?)request.NetConf.Table;
 }

@@ -11,9 +11,9 @@ namespace Cni.Net.Samples.Static;
 /// CNI_ARGS, <c>args.cni.ips</c> and the <c>ips</c> capability resolved by <see cref="StaticIpam"/>), routes and DNS;
 /// it holds no state, so DEL has nothing to release; CHECK compares the gateways with prevResult.
 /// </summary>
-internal sealed class StaticPlugin : ICniPlugin
+internal sealed class StaticPlugin() : CniPlugin<StaticConfig>(StaticJsonContext.Default.StaticConfig)
 {
-    public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask<CniResult> AddAsync(CniPluginRequest<StaticConfig> request, CancellationToken cancellationToken)
     {
         (StaticConfig config, List<CniIPConfig> addresses) = Load(request);
         CniResult result = RoutesAndDns(config.Ipam!);
@@ -24,13 +24,13 @@ internal sealed class StaticPlugin : ICniPlugin
         return ValueTask.FromResult(result);
     }
 
-    public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask DelAsync(CniPluginRequest<StaticConfig> request, CancellationToken cancellationToken)
     {
         Load(request);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask CheckAsync(CniPluginRequest<StaticConfig> request, CancellationToken cancellationToken)
     {
         (_, List<CniIPConfig> addresses) = Load(request);
         CniResult previous = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "Required prevResult missing");
@@ -41,9 +41,9 @@ internal sealed class StaticPlugin : ICniPlugin
         return ValueTask.CompletedTask;
     }
 
-    private static (StaticConfig, List<CniIPConfig>) Load(CniPluginRequest request)
+    private static (StaticConfig, List<CniIPConfig>) Load(CniPluginRequest<StaticConfig> request)
     {
-        StaticConfig config = request.Config.As(StaticJsonContext.Default.StaticConfig);
+        StaticConfig config = request.NetConf;
         if (config.Ipam is null)
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");

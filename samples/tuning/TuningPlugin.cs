@@ -13,9 +13,9 @@ namespace Cni.Net.Samples.Tuning;
 /// file when it exists) and changes the pod interface's MAC, MTU, promiscuous and all-multicast modes and queue
 /// length, saving what it changes in the reference's backup file so that DEL (ours or the reference's) restores it.
 /// </summary>
-internal sealed class TuningPlugin : ICniPlugin
+internal sealed class TuningPlugin() : CniPlugin<TuningConfig>(TuningJsonContext.Default.TuningConfig)
 {
-    public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask<CniResult> AddAsync(CniPluginRequest<TuningConfig> request, CancellationToken cancellationToken)
     {
         Settings s = Load(request);
         CniResult previous = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "Required prevResult missing");
@@ -63,7 +63,7 @@ internal sealed class TuningPlugin : ICniPlugin
         return ValueTask.FromResult(result);
     }
 
-    public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask DelAsync(CniPluginRequest<TuningConfig> request, CancellationToken cancellationToken)
     {
         Settings s = Load(request);
         string path = LinkSettingsBackup.FilePath(s.DataDir, request.ContainerId, request.IfName);
@@ -103,7 +103,7 @@ internal sealed class TuningPlugin : ICniPlugin
         }
     }
 
-    public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    protected override ValueTask CheckAsync(CniPluginRequest<TuningConfig> request, CancellationToken cancellationToken)
     {
         Settings s = Load(request);
         _ = request.PrevResult ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, "Required prevResult missing");
@@ -153,13 +153,13 @@ internal sealed class TuningPlugin : ICniPlugin
         public bool ChangesLink => Mac is not null || Mtu != 0 || Promisc || Allmulti is not null || TxQLen is not null;
     }
 
-    private static Settings Load(CniPluginRequest request)
+    private static Settings Load(CniPluginRequest<TuningConfig> request)
     {
         if (request.IfName.Contains('/', StringComparison.Ordinal))
         {
             throw new CniException(CniErrorCode.InvalidEnvironmentVariables, $"Interface name ({request.IfName}) contains an invalid character /");
         }
-        TuningConfig c = request.Config.As(TuningJsonContext.Default.TuningConfig);
+        TuningConfig c = request.NetConf;
         TuningOverrides o = c.Args?.Cni ?? new TuningOverrides();
         var sysctls = new Dictionary<string, string>(c.Sysctl ?? [], StringComparer.Ordinal);
         foreach ((string key, string value) in o.Sysctl ?? [])

@@ -139,6 +139,29 @@ public class PtpPluginTests
     }
 
     [Fact]
+    public async Task IPMasqBackendNftables_MasqueradesThroughTheNativeTable_UntilDel()
+    {
+        using PluginTestNode node = Node();
+        using var pod = new TestNamespace("ptpnft");
+        string conflist = Conflist(node, extra: ",\"ipMasqBackend\":\"nftables\"");
+        try
+        {
+            CniResult result = await node.AddAsync(conflist, pod, "ctr-ptp-nft");
+            string listing = Shell.Check("nft", ["list", "table", "inet", NftablesIPMasquerade.Table]);
+            Assert.Contains($"ip saddr {result.IPs[0].Address.Address} ip daddr != 10.78.0.0/24 masquerade comment \"{NftablesIPMasquerade.Comment("ptptest", "eth0", "ctr-ptp-nft")}\"",
+                listing, StringComparison.Ordinal);
+            Assert.DoesNotContain(CniNames.ContainerChain("ptptest", "ctr-ptp-nft"), PluginTestNode.Nat(), StringComparison.Ordinal);
+            await node.CheckAsync(conflist, pod, "ctr-ptp-nft");
+            await node.DelAsync(conflist, pod.Path, "ctr-ptp-nft");
+            Assert.DoesNotContain("ctr-ptp-nft", Shell.Check("nft", ["list", "table", "inet", NftablesIPMasquerade.Table]), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Shell.Run("nft", ["delete", "table", "inet", NftablesIPMasquerade.Table]);
+        }
+    }
+
+    [Fact]
     public async Task GC_RemovesTheMasqueradeOfContainersThatAreGone()
     {
         using PluginTestNode node = Node();

@@ -39,7 +39,7 @@ public sealed class DhcpClient
     /// <exception cref="IOException">The link is gone.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<DhcpLease> AcquireAsync(CancellationToken cancellationToken = default)
-        => RetryAsync(ExchangeAsync, "acquire a lease", cancellationToken);
+        => RetryAsync(ExchangeAsync, "acquire a lease", null, cancellationToken);
 
     /// <summary>Renews the held lease with the server that granted it (REQUEST with ciaddr, RENEWING state).</summary>
     /// <exception cref="InvalidOperationException">No lease is held.</exception>
@@ -49,8 +49,11 @@ public sealed class DhcpClient
     public Task<DhcpLease> RenewAsync(CancellationToken cancellationToken = default)
     {
         DhcpLease lease = Lease ?? throw new InvalidOperationException("no DHCP lease to renew");
-        return RetryAsync(ct => RenewOnceAsync(lease, ct), "renew the lease", cancellationToken);
+        return RenewAsync(lease, null, cancellationToken);
     }
+
+    private Task<DhcpLease> RenewAsync(DhcpLease lease, DateTimeOffset? until, CancellationToken cancellationToken)
+        => RetryAsync(ct => RenewOnceAsync(lease, ct), "renew the lease", until, cancellationToken);
 
     /// <summary>Sends DHCPRELEASE for the held lease (no answer is expected) and forgets it.</summary>
     /// <exception cref="IOException">The link is gone.</exception>
@@ -99,9 +102,10 @@ public sealed class DhcpClient
                 {
                     try
                     {
+                        // Renewal is tried until T2, rebinding until the lease runs out.
                         next = clock.GetUtcNow() < lease.RebindAt
-                            ? await RenewAsync(cancellationToken).ConfigureAwait(false)
-                            : await AcquireAsync(cancellationToken).ConfigureAwait(false);
+                            ? await RenewAsync(lease, lease.RebindAt, cancellationToken).ConfigureAwait(false)
+                            : await RetryAsync(ExchangeAsync, "rebind the lease", lease.ExpiresAt, cancellationToken).ConfigureAwait(false);
                     }
                     catch (TimeoutException) when (clock.GetUtcNow() < lease.ExpiresAt)
                     {
@@ -126,11 +130,17 @@ public sealed class DhcpClient
         }
     }
 
-    private async Task<DhcpLease> RetryAsync(Func<CancellationToken, Task<DhcpLease>> attempt, string what, CancellationToken cancellationToken)
+    private async Task<DhcpLease> RetryAsync(Func<CancellationToken, Task<DhcpLease>> attempt, string what, DateTimeOffset? until,
+        CancellationToken cancellationToken)
     {
         TimeProvider clock = _options.TimeProvider;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.ResendTimeout);
+        TimeSpan limit = _options.ResendTimeout;
+        if (until is { } end && end - clock.GetUtcNow() < limit)
+        {
+            limit = end - clock.GetUtcNow() > TimeSpan.Zero ? end - clock.GetUtcNow() : TimeSpan.FromMilliseconds(1);
+        }
+        deadline.CancelAfter(limit);
         TimeSpan delay = s_firstDelay;
         int fast = FastRetries;
         string? failure = null;
@@ -167,7 +177,7 @@ public sealed class DhcpClient
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"could not {what} within {_options.ResendTimeout.TotalSeconds:0.#} s: {failure ?? "no answer"}");
+            throw new TimeoutException($"could not {what} within {limit.TotalSeconds:0.#} s: {failure ?? "no answer"}");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Cni.Net.Spec;
+using Microsoft.Extensions.Logging;
 
 namespace Cni.Net.Plugins.Server;
 
@@ -133,8 +134,10 @@ public static class CniPluginClient
         if (fallback is not null && broken is null)
         {
             var env = new Dictionary<string, string>(environment, StringComparer.Ordinal);
-            CniPluginOutcome outcome = CniPluginHost.InvokeAsync(fallback, env, stdin, options ?? new CniPluginHostOptions(),
-                CancellationToken.None, blockingDelegation: true).AsTask().GetAwaiter().GetResult();
+            options ??= new CniPluginHostOptions();
+            using CniLogProvider? logs = CniPluginHost.OpenProcessLog(options, env, stdin, out ILogger? logger);
+            CniPluginOutcome outcome = CniPluginHost.InvokeAsync(fallback, env, stdin, options,
+                CancellationToken.None, blockingDelegation: true, logger).AsTask().GetAwaiter().GetResult();
             return (outcome.ExitCode, outcome.Stdout);
         }
         string message = broken is null

@@ -124,6 +124,56 @@ public sealed class DhcpPluginTests
     }
 
     [Fact]
+    public async Task GC_ReleasesTheLeasesOfAttachmentsNoLongerValid()
+    {
+        using var net = new DhcpTestNetwork();
+        net.StartDaemon("-timeout", "2s");
+        using PluginTestNode node = Node();
+        using var keep = new TestNamespace("dhkeep");
+        using var gone = new TestNamespace("dhgone");
+        string conflist = Conflist(net).Replace("\"cniVersion\":\"1.0.0\"", "\"cniVersion\":\"1.1.0\"", StringComparison.Ordinal);
+        await node.AddAsync(conflist, keep, "ctr-dhcp-keep");
+        await node.AddAsync(conflist, gone, "ctr-dhcp-gone");
+        string keepMac = Mac(keep), goneMac = Mac(gone);
+        Assert.All(net.Leases().Values, l => Assert.True(l.SecondsLeft > 0));
+
+        var list = NetworkConfigList.Parse(System.Text.Encoding.UTF8.GetBytes(conflist));
+        IReadOnlyList<CniException> errors = await node.Executor.GCAsync(list, [new CniAttachmentId("ctr-dhcp-keep", "eth0")],
+            TestContext.Current.CancellationToken);
+
+        Assert.Empty(errors);
+        Dictionary<string, (string Address, long SecondsLeft)> leases = net.Leases();
+        Assert.True(leases[keepMac].SecondsLeft > 0);
+        Assert.Equal(0, leases[goneMac].SecondsLeft);
+        Assert.Contains("ctr-dhcp-gone/dhnet/eth0: releasing lease", net.DaemonLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("ctr-dhcp-keep/dhnet/eth0: releasing lease", net.DaemonLog, StringComparison.Ordinal);
+        await node.DelAsync(conflist, keep.Path, "ctr-dhcp-keep");
+        await node.DelAsync(conflist, gone.Path, "ctr-dhcp-gone");
+    }
+
+    [Fact]
+    public async Task HostPrefix_PrefixesTheSocketAndTheNetnsPath()
+    {
+        // A daemon in a container sees the host's root under -hostprefix: here a directory whose run/netns holds a
+        // link to the pod's namespace file, so the daemon can only find the pod through the prefix.
+        using var net = new DhcpTestNetwork();
+        using PluginTestNode node = Node();
+        using var pod = new TestNamespace("dhpre");
+        string prefix = Path.Combine(Path.GetDirectoryName(net.SocketPath)!, "host");
+        Directory.CreateDirectory(prefix + "/run/netns");
+        File.CreateSymbolicLink(prefix + pod.Path, pod.Path);
+        net.StartDaemonListeningOn(prefix + net.SocketPath, "-hostprefix", prefix, "-timeout", "2s");
+        string conflist = Conflist(net).Replace(net.SocketPath, prefix + net.SocketPath, StringComparison.Ordinal);
+
+        CniResult result = await node.AddAsync(conflist, pod, "ctr-dhcp-pre");
+
+        Assert.Equal(Assert.Single(result.IPs).Address.Address.ToString(), net.Leases()[Mac(pod)].Address);
+        Assert.Contains($"listening on {prefix}{net.SocketPath}", net.DaemonLog, StringComparison.Ordinal);
+        File.Delete(prefix + pod.Path);
+        await node.DelAsync(conflist, pod.Path, "ctr-dhcp-pre"); // the lease is held: released without opening the netns
+    }
+
+    [Fact]
     public void NoDaemon_IsCode11_NamingTheSocket()
     {
         using PluginTestNode node = Node();

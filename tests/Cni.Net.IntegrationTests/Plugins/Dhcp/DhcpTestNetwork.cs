@@ -79,15 +79,18 @@ internal sealed class DhcpTestNetwork : IDisposable
     }
 
     /// <summary>Starts <c>dhcp daemon</c> on this network's socket and waits until it listens.</summary>
-    public void StartDaemon(params string[] flags)
+    public void StartDaemon(params string[] flags) => StartDaemonListeningOn(SocketPath, flags);
+
+    /// <summary>Starts the daemon and waits for <paramref name="listensOn"/> (where -hostprefix puts the socket).</summary>
+    public void StartDaemonListeningOn(string listensOn, params string[] flags)
     {
         _daemon = Start(PluginTestNode.Ours("dhcp"), ["daemon", "-socketpath", SocketPath, "-pidfile", PidFile, .. flags], _daemonLog);
         var clock = Stopwatch.StartNew();
-        while (!File.Exists(SocketPath))
+        while (!File.Exists(listensOn))
         {
             if (_daemon.HasExited || clock.Elapsed > TimeSpan.FromSeconds(10))
             {
-                throw new InvalidOperationException($"dhcp daemon did not listen on {SocketPath}: {DaemonLog}");
+                throw new InvalidOperationException($"dhcp daemon did not listen on {listensOn}: {DaemonLog}");
             }
             Thread.Sleep(20);
         }

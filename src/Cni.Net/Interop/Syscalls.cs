@@ -59,6 +59,9 @@ internal static partial class Syscalls
     [LibraryImport("libc.so.6", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int ioctl(int fd, ulong request);
 
+    [LibraryImport("libc.so.6", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int ioctl(int fd, ulong request, nint argument);
+
     public const int O_RDONLY = 0;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
@@ -78,4 +81,19 @@ internal static partial class Syscalls
     public const ulong MS_REC = 16384;
     public const ulong MS_SHARED = 1 << 20;
     public const int MNT_DETACH = 2;
+
+    // /dev/net/tun (linux/if_tun.h)
+    public const int O_RDWR = 2;
+    public const ulong TUNSETIFF = 0x400454ca;     // _IOW('T', 202, int)
+    public const ulong TUNSETPERSIST = 0x400454cb; // _IOW('T', 203, int)
+    public const ulong TUNSETOWNER = 0x400454cc;   // _IOW('T', 204, int)
+    public const ulong TUNSETGROUP = 0x400454ce;   // _IOW('T', 206, int)
+    public const int IFF_TUN = 0x0001;
+    public const int IFF_TAP = 0x0002;
+    public const int IFF_NO_PI = 0x1000;
+    public const int IFF_VNET_HDR = 0x4000;
+    public const int IFF_TUN_EXCL = 0x8000;
+    public const int IFF_MULTI_QUEUE = 0x0100;
+    public const int IfReqSize = 40;               // sizeof(struct ifreq) on 64-bit
+    public const int IfReqFlagsOffset = 16;        // offsetof(struct ifreq, ifr_flags)
 }

@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Collections;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Namespaces;
@@ -32,8 +35,9 @@ public static class CniPluginHost
                 return 0;
             }
             byte[] stdin = PluginStdio.ReadStdin();
+            using CniLogProvider? logs = OpenProcessLog(options, environment, stdin, out ILogger? logger);
             ValueTask<CniPluginOutcome> invocation = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None,
-                blockingDelegation: true);
+                blockingDelegation: true, logger);
             // A plugin that completes synchronously never needs the Task machinery.
             CniPluginOutcome outcome = invocation.IsCompletedSuccessfully ? invocation.Result : invocation.AsTask().GetAwaiter().GetResult();
             PluginStdio.WriteStdout(outcome.Stdout);
@@ -48,6 +52,27 @@ public static class CniPluginHost
     }
 
     /// <summary>
+    /// The log of a plugin process whose author set no <see cref="CniPluginHostOptions.LoggerFactory"/>: what the
+    /// node operator chose through <c>CNI_LOG_FILE</c>/<c>logFile</c> (see <see cref="PluginLogSettings"/>), under
+    /// the category <see cref="CniPluginHostOptions.LogCategory"/> or else the executable's name. Null when off.
+    /// </summary>
+    internal static CniLogProvider? OpenProcessLog(CniPluginHostOptions options, IReadOnlyDictionary<string, string> environment,
+        ReadOnlySpan<byte> stdin, out ILogger? logger)
+    {
+        logger = null;
+        if (options.LoggerFactory is not null)
+        {
+            return null;
+        }
+        CniLogProvider? logs = PluginLogSettings.Open(environment, stdin);
+        if (logs is not null)
+        {
+            logger = logs.CreateLogger(options.LogCategory ?? Path.GetFileName(System.Environment.ProcessPath) ?? "cni-plugin");
+        }
+        return logs;
+    }
+
+    /// <summary>
     /// The whole plugin contract in memory: environment and stdin in, stdout bytes and exit code out. Used by
     /// <see cref="Run"/> and by the executor for in-process plugins, so both behave identically.
     /// </summary>
@@ -58,23 +83,29 @@ public static class CniPluginHost
     /// <param name="cancellationToken">Cancels the plugin's work.</param>
     /// <param name="blockingDelegation">Run delegated plugins (IPAM) on the calling thread: right for a plugin
     /// process, which has nothing else to do meanwhile; in-process callers keep the asynchronous runner.</param>
+    /// <param name="processLogger">The logger of <see cref="OpenProcessLog"/>, which takes the place of the options'.</param>
     internal static async ValueTask<CniPluginOutcome> InvokeAsync(ICniPlugin plugin, Dictionary<string, string> environment,
-        ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken, bool blockingDelegation = false)
+        ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken, bool blockingDelegation = false,
+        ILogger? processLogger = null)
     {
-        ILogger logger = options.LoggerFactory?.CreateLogger("Cni.Net.Plugins.CniPluginHost") ?? NullLogger.Instance;
+        long started = Stopwatch.GetTimestamp();
+        ILogger logger = processLogger ?? options.LoggerFactory?.CreateLogger(options.LogCategory ?? DefaultCategory) ?? NullLogger.Instance;
         CniVersion errorVersion = PeekVersion(stdin.Span) ?? CniVersion.Latest;
         CniCommand? command = null;
         CniPluginRequest? request = null;
+        PluginConfig? config = null;
         try
         {
             CniEnvironment env = CniEnvironment.FromEnvironment(environment);
             command = env.Command;
             if (env.Command == CniCommand.Version)
             {
-                return Success(WriteVersion(plugin, PeekVersion(stdin.Span)));
+                byte[] versionInfo = WriteVersion(plugin, PeekVersion(stdin.Span));
+                LogSuccess(logger, LogLevel.Debug, started, "VERSION", environment, null, null);
+                return Success(versionInfo);
             }
 
-            PluginConfig config = ParseConfig(stdin.Span);
+            config = ParseConfig(stdin.Span);
             CniVersion version = config.CniVersion ?? CniVersion.V0_1_0;
             errorVersion = version.IsSupported ? version : CniVersion.Latest;
             CheckVersion(plugin, env.Command, version);
@@ -98,7 +129,9 @@ public static class CniPluginHost
                     {
                         throw new CniException(CniErrorCode.IOFailure, "the plugin returned no result");
                     }
-                    return Success(result.ConvertTo(version).ToUtf8Bytes());
+                    byte[] printed = result.ConvertTo(version).ToUtf8Bytes();
+                    LogSuccess(logger, LogLevel.Information, started, "ADD", environment, config, result);
+                    return Success(printed);
                 case CniCommand.Del:
                     await plugin.DelAsync(request, cancellationToken).ConfigureAwait(false);
                     break;
@@ -112,19 +145,13 @@ public static class CniPluginHost
                     await plugin.GCAsync(request, cancellationToken).ConfigureAwait(false);
                     break;
             }
+            LogSuccess(logger, LogLevel.Information, started, CommandName(command, environment), environment, config, null);
             return Success([]);
         }
         catch (Exception e)
         {
             CniException error = ToCniException(e);
-            if (error == e)
-            {
-                PluginHostLog.Failed(logger, CommandName(command, environment), error.Code, error.Message);
-            }
-            else
-            {
-                PluginHostLog.Unexpected(logger, CommandName(command, environment), e);
-            }
+            LogFailure(logger, started, CommandName(command, environment), environment, config, error, error == e ? null : e);
             if (request is { Command: CniCommand.Add, AllocatedIpamType: { } ipam })
             {
                 await ReleaseIpamAsync(request, ipam, logger).ConfigureAwait(false);
@@ -145,6 +172,62 @@ public static class CniPluginHost
         IOException or UnauthorizedAccessException => new CniException(CniErrorCode.IOFailure, e.Message, null, e),
         _ => new CniException(CniErrorCode.IOFailure, $"{e.GetType().Name}: {e.Message}", null, e),
     };
+
+    private const string DefaultCategory = "Cni.Net.Plugins.CniPluginHost";
+
+    // One line per call, with what an operator looks for: which pod, which network, what it got or why it failed,
+    // and how long it took. The strings are built only when the line is written.
+    private static void LogSuccess(ILogger logger, LogLevel level, long started, string command,
+        Dictionary<string, string> environment, PluginConfig? config, CniResult? result)
+    {
+        if (!logger.IsEnabled(level))
+        {
+            return;
+        }
+        string milliseconds = Milliseconds(started);
+        (string containerId, string ifName, string network) = Subject(environment, config);
+        if (result is null)
+        {
+            PluginHostLog.Succeeded(logger, level, command, containerId, ifName, network, milliseconds);
+            return;
+        }
+        var ips = new StringBuilder();
+        foreach (CniIPConfig ip in result.IPs)
+        {
+            ips.Append(ips.Length == 0 ? "" : ",").Append(ip.Address.ToString());
+        }
+        PluginHostLog.Added(logger, command, containerId, ifName, network, ips.Length == 0 ? "none" : ips.ToString(), milliseconds);
+    }
+
+    private static void LogFailure(ILogger logger, long started, string command, Dictionary<string, string> environment,
+        PluginConfig? config, CniException error, Exception? unexpected)
+    {
+        LogLevel level = unexpected is null ? LogLevel.Warning : LogLevel.Error;
+        if (!logger.IsEnabled(level))
+        {
+            return;
+        }
+        string milliseconds = Milliseconds(started);
+        (string containerId, string ifName, string network) = Subject(environment, config);
+        if (unexpected is null)
+        {
+            PluginHostLog.Failed(logger, command, containerId, ifName, network, (int)error.Code, error.Code, error.Message, milliseconds);
+        }
+        else
+        {
+            PluginHostLog.Unexpected(logger, command, containerId, ifName, network, (int)error.Code, milliseconds, unexpected);
+        }
+    }
+
+    // From the raw environment, so even a call rejected for its environment names what it was given ("-" for none).
+    private static (string ContainerId, string IfName, string Network) Subject(Dictionary<string, string> environment, PluginConfig? config) =>
+        (Given(environment, "CNI_CONTAINERID"), Given(environment, "CNI_IFNAME"), config?.Name is { Length: > 0 } name ? name : "-");
+
+    private static string Given(Dictionary<string, string> environment, string name) =>
+        environment.TryGetValue(name, out string? value) && !string.IsNullOrEmpty(value) ? value : "-";
+
+    private static string Milliseconds(long started) =>
+        Stopwatch.GetElapsedTime(started).TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture);
 
     // The command for a log line even when the environment was rejected before it was read (a missing
     // CNI_CONTAINERID): CNI_COMMAND as given, else a word rather than "(null)".

@@ -8,8 +8,19 @@ public sealed class CniPluginHostOptions
     /// <summary>Printed to stderr when the binary is run without CNI_COMMAND (e.g. by a human); exit code 0.</summary>
     public string? About { get; set; }
 
-    /// <summary>Where the host and the plugin log (stderr or a file; never stdout). Default: no logging.</summary>
+    /// <summary>
+    /// Where the host and the plugin log (stderr or a file; never stdout). Default: null, and then a plugin process
+    /// logs where the node operator says — <c>CNI_LOG_FILE</c>/<c>CNI_LOG_LEVEL</c> in its environment, or the
+    /// <c>logFile</c>/<c>logLevel</c> keys of its network config, through a <see cref="CniLogProvider"/> — and
+    /// nowhere (at no cost) when neither is set.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// The category of the host's and the plugin's log lines. Default: the executable's file name (for example
+    /// <c>bridge</c>) when the operator's setting is used, else <c>Cni.Net.Plugins.CniPluginHost</c>.
+    /// </summary>
+    public string? LogCategory { get; set; }
 
     /// <summary>How long a delegated plugin (IPAM) may run before its process group is killed. Default 60 s.</summary>
     public TimeSpan DelegationTimeout { get; set; } = TimeSpan.FromSeconds(60);

@@ -306,6 +306,49 @@ public class LinkTests
     }
 
     [Fact]
+    public void MoveLink_RenamesAndSetsAliasInTheTarget_ThenBackWithAliasCleared()
+    {
+        using var s = new NetlinkTestScope("mvlink");
+        using var target = new TestNamespace("target");
+        using NetworkNamespace targetNs = NetworkNamespace.Open(target.Path);
+        s.Rtnl.AddVeth("dev0", "dev0p", mtu: 1400);
+        s.Ip("link", "set", "dev0", "up");
+
+        s.Rtnl.MoveLink(s.Rtnl.GetLinkIndex("dev0"), targetNs, "net1", "dev0");
+
+        Assert.False(s.LinkExists("dev0"));
+        JsonElement moved = target.IpJson("link", "show", "dev", "net1")[0];
+        Assert.Equal("dev0", moved.GetProperty("ifalias").GetString());
+        Assert.Equal(1400, moved.GetProperty("mtu").GetInt32());
+        Assert.DoesNotContain("UP", moved.GetProperty("flags").EnumerateArray().Select(f => f.GetString())); // a move takes it down
+
+        using RouteNetlink inTarget = RouteNetlink.Open(targetNs);
+        inTarget.MoveLink(inTarget.GetLinkIndex("net1"), s.Namespace, "dev0", "");
+        JsonElement back = s.Link("dev0");
+        Assert.False(back.TryGetProperty("ifalias", out _));
+        Assert.Empty(target.IpJson("link", "show", "type", "veth").EnumerateArray());
+
+        // null leaves the alias as it is.
+        s.Rtnl.SetLinkAlias(s.Rtnl.GetLinkIndex("dev0"), "kept");
+        s.Rtnl.MoveLink(s.Rtnl.GetLinkIndex("dev0"), targetNs, "net2", null);
+        Assert.Equal("kept", target.IpJson("link", "show", "dev", "net2")[0].GetProperty("ifalias").GetString());
+    }
+
+    [Fact]
+    public void MoveLink_NameTakenInTheTarget_MovesUnderTheOldNameAndFails()
+    {
+        using var s = new NetlinkTestScope("mvtaken");
+        using var target = new TestNamespace("target");
+        using NetworkNamespace targetNs = NetworkNamespace.Open(target.Path);
+        Shell.Check("ip", "-n", target.Name, "link", "add", "net1", "type", "veth", "peer", "name", "net1p");
+        s.Rtnl.AddVeth("dev0", "dev0p");
+        // The kernel moves first and renames after (documented on MoveLink): callers check the name first.
+        NetlinkException e = Assert.Throws<NetlinkException>(() => s.Rtnl.MoveLink(s.Rtnl.GetLinkIndex("dev0"), targetNs, "net1", "dev0"));
+        Assert.Equal(17, e.Errno); // EEXIST
+        Assert.Single(target.IpJson("link", "show", "dev", "dev0").EnumerateArray());
+    }
+
+    [Fact]
     public void DeleteLink_ByNameAndIndex_AndTryFormsAreIdempotent()
     {
         using var s = new NetlinkTestScope("del");

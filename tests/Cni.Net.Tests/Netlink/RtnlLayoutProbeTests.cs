@@ -35,6 +35,8 @@ public class RtnlLayoutProbeTests
         ["Syscalls.StatxDevMajorOffset"] = "offsetof(struct statx, stx_dev_major)",
         ["Syscalls.StatxDevMinorOffset"] = "offsetof(struct statx, stx_dev_minor)",
         ["Syscalls.NS_GET_NSTYPE"] = "NS_GET_NSTYPE",
+        ["Syscalls.IfReqSize"] = "sizeof(struct ifreq)",
+        ["Syscalls.IfReqFlagsOffset"] = "offsetof(struct ifreq, ifr_flags)",
         ["Errno.ENOTSUP"] = "ENOTSUP",
         ["Ifa.INFINITY_LIFE_TIME"] = "0xFFFFFFFFu", // kernel-internal (net/addrconf.h); uapi documents all-ones as forever
     };
@@ -133,7 +135,7 @@ public class RtnlLayoutProbeTests
             c.AppendLine("#define _GNU_SOURCE");
             foreach (string h in new[] { "stdio.h", "stddef.h", "errno.h", "fcntl.h", "sched.h", "sys/mount.h", "sys/stat.h", "sys/socket.h",
                 "linux/netlink.h", "linux/rtnetlink.h", "linux/if.h", "linux/if_link.h", "linux/if_addr.h", "linux/neighbour.h",
-                "linux/veth.h", "linux/nsfs.h", "linux/pkt_sched.h" })
+                "linux/veth.h", "linux/nsfs.h", "linux/pkt_sched.h", "linux/if_tun.h" })
             {
                 c.AppendLine(CultureInfo.InvariantCulture, $"#include <{h}>");
             }

@@ -57,7 +57,7 @@ public sealed class PluginHostLogTests
 
         Assert.Equal(1, o.ExitCode);
         string line = Assert.Single(logs.Messages);
-        Assert.StartsWith("ADD failed with code InvalidEnvironmentVariables: ", line, StringComparison.Ordinal);
+        Assert.StartsWith("ADD container=- ifname=eth0 network=- failed code=4 (InvalidEnvironmentVariables): ", line, StringComparison.Ordinal);
         Assert.Contains("CNI_CONTAINERID", line, StringComparison.Ordinal);
         Assert.DoesNotContain("(null)", line, StringComparison.Ordinal);
     }

@@ -325,6 +325,39 @@ public sealed partial class RouteNetlink
         Socket.ExecuteOn(ref w, "set link netns", NetlinkSubject.Link(index));
     }
 
+    /// <summary>
+    /// Moves the link into <paramref name="target"/> and names it <paramref name="name"/> there, in one request:
+    /// the kernel renames it in the target namespace (or while moving, when its current name is taken there), so
+    /// the new name never appears in this namespace. <paramref name="alias"/> sets IFLA_IFALIAS in the same
+    /// request (empty removes it, null leaves it).
+    /// </summary>
+    /// <remarks>
+    /// The kernel moves first and applies the name and alias after: when the rename fails (EEXIST: the name is
+    /// taken in the target) the link is already in the target under its old name. Check the name is free first.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="NetlinkException">The kernel refused.</exception>
+    public void MoveLink(int index, NetworkNamespace target, ReadOnlySpan<char> name, string? alias)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ValidateName(name, nameof(name));
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, index);
+        w.WriteUInt32(Ifla.IFLA_NET_NS_FD, (uint)target.Fd);
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+        if (alias is not null)
+        {
+            if (alias.Length == 0)
+            {
+                w.WriteBytes(Ifla.IFLA_IFALIAS, default);
+            }
+            else
+            {
+                w.WriteString(Ifla.IFLA_IFALIAS, alias);
+            }
+        }
+        Socket.ExecuteOn(ref w, "move link", NetlinkSubject.Link(index));
+    }
+
     /// <summary>Moves the link into the network namespace of process <paramref name="pid"/> (IFLA_NET_NS_PID).</summary>
     /// <exception cref="NetlinkException">The kernel refused (ESRCH for no such process).</exception>
     public void SetLinkNamespace(int index, int pid)

@@ -1,0 +1,7 @@
+using Cni.Net.Plugins;
+using Cni.Net.Samples.Tap;
+
+return CniPluginHost.Run(new TapPlugin(), new CniPluginHostOptions
+{
+    About = "CNI tap plugin (Cni.Net): a persistent tap device in the pod, optionally a port of a bridge there",
+});

@@ -241,7 +241,7 @@ public class CniPluginConfigTests
     {
         PluginConfig config = PluginConfig.Parse("""{"cniVersion":"1.0.0","name":"n","type":"bridge"}"""u8);
         Cni.Samples.Bridge.BridgeConfig c = config.As(Cni.Samples.Bridge.BridgeJsonContext.Default.BridgeConfig);
-        Assert.True(c.PreserveDefaultVlan);
+        Assert.False(c.PreserveDefaultVlan); // false since plugins v1.8
         Assert.Equal("cni0", c.BridgeName);
     }
 }

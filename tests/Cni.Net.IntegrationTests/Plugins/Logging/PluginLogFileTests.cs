@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.IntegrationTests.Ipam;
+using Cni.Net.IntegrationTests.Plugins.Bridge;
 
 namespace Cni.Net.IntegrationTests.Plugins.Logging;
 
@@ -121,5 +122,39 @@ public sealed class PluginLogFileTests : IDisposable
         }
         Assert.DoesNotContain("container=", add.StdOut, StringComparison.Ordinal);
         Assert.Matches(@"^\S+Z info host-local\[\d+\]: ADD container=ctr-log ifname=eth0 network=lognet ok ips=10\.77\.0\.2/24 in \d+\.\d\d ms\n$", add.StdErr);
+    }
+
+    /// <summary>
+    /// A sample plugin gets the line for free, and so does the IPAM plugin it delegates to (exec'd with the same
+    /// environment): our bridge wiring a pod in a throwaway namespace logs after host-local, both into one file.
+    /// </summary>
+    [Fact]
+    public void BridgeAndItsDelegatedHostLocal_BothLog_IntoOneFile()
+    {
+        using var node = new PluginTestNode(("bridge", PluginTestNode.Ours("bridge")), ("host-local", PluginTestNode.Ours("host-local")));
+        using var pod = new TestNamespace("log");
+        string log = Path.Combine(_work, "chain.log");
+        Shell.Output Exec(string command) => Shell.Run("env", ["CNI_COMMAND=" + command, "CNI_CONTAINERID=ctr-br", "CNI_NETNS=" + pod.Path,
+            "CNI_IFNAME=eth0", "CNI_PATH=" + node.BinDirectory, "CNI_LOG_FILE=" + log, Path.Combine(node.BinDirectory, "bridge")],
+            node.PluginConfig(network: "lognet", ipMasq: false));
+
+        Shell.Output add = Exec("ADD");
+        Assert.True(add.ExitCode == 0, add.StdOut + add.StdErr);
+        string ip;
+        using (JsonDocument result = JsonDocument.Parse(add.StdOut))
+        {
+            ip = result.RootElement.GetProperty("ips")[0].GetProperty("address").GetString()!;
+        }
+        Shell.Output del = Exec("DEL");
+        Assert.True(del.ExitCode == 0, del.StdOut + del.StdErr);
+
+        string[] lines = File.ReadAllLines(log);
+        Assert.Equal(4, lines.Length);
+        string escaped = System.Text.RegularExpressions.Regex.Escape(ip);
+        Assert.Matches(@" info host-local\[\d+\]: ADD container=ctr-br ifname=eth0 network=lognet ok ips=" + escaped + @" in ", lines[0]);
+        Assert.Matches(@" info bridge\[\d+\]: ADD container=ctr-br ifname=eth0 network=lognet ok ips=" + escaped + @" in ", lines[1]);
+        Assert.Matches(@" info host-local\[\d+\]: DEL container=ctr-br ifname=eth0 network=lognet ok in ", lines[2]);
+        Assert.Matches(@" info bridge\[\d+\]: DEL container=ctr-br ifname=eth0 network=lognet ok in ", lines[3]);
+        Assert.NotEqual(0, pod.Exec("ip", "link", "show", "eth0").ExitCode);   // DEL really ran: the pod's end is gone
     }
 }

@@ -6,8 +6,8 @@ namespace Cni.Net.IntegrationTests.Runtimes.Podman;
 /// <summary>
 /// podman on the conflist it writes itself (<c>podman network create --subnet</c>, cni backend): bridge (host-local)
 /// → portmap → firewall → tuning, cniVersion 0.4.0. The plugin dirs are artifacts/cni/bin first and /usr/lib/cni
-/// second, so ours serve bridge, host-local and portmap and the reference plugins (1.1.1) stand in for the ones we
-/// do not have (firewall, tuning): the mixed chain has to work.
+/// second: ours serve every plugin eng/publish.sh published (now all four) and a reference plugin (1.1.1) stands in
+/// for any that is missing. <see cref="PodmanDefaultNetworkOwnPluginsTests"/> runs the same shape with ours alone.
 /// </summary>
 public sealed class PodmanDefaultConflistTests()
     : PodmanNetworkTests(new PodmanHost(Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!, PodmanHost.ReferencePlugins))

@@ -2,8 +2,10 @@ using System.Text;
 using System.Text.Json;
 using Cni.Net.Plugins;
 using Cni.Net.Samples.Bandwidth;
+using Cni.Net.Samples.HostDevice;
 using Cni.Net.Samples.HostLocal;
 using Cni.Net.Samples.PortMap;
+using Cni.Net.Samples.Tap;
 using Cni.Samples.Bridge;
 
 namespace Cni.Net.Tests.Plugins.Sdk;
@@ -21,6 +23,8 @@ public class SampleConfigTests
         "host-local" => new HostLocalPlugin(),
         "portmap" => new PortMapPlugin(),
         "bandwidth" => new BandwidthPlugin(),
+        "host-device" => new HostDevicePlugin(),
+        "tap" => new TapPlugin(),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -59,6 +63,11 @@ public class SampleConfigTests
         { "host-local", "ipam.routes", "\"x\"" }, { "host-local", "ipam.dataDir", "1" }, { "host-local", "ipam.resolvConf", "1" },
         { "host-local", "runtimeConfig.ipRanges", "{}" }, { "host-local", "runtimeConfig.ips", "\"x\"" },
         { "host-local", "args.cni.ips", "\"x\"" },
+        { "host-device", "device", "1" }, { "host-device", "hwaddr", "1" }, { "host-device", "kernelpath", "true" },
+        { "host-device", "pciBusID", "{}" }, { "host-device", "runtimeConfig.deviceID", "1" }, { "host-device", "ipam.type", "1" },
+        { "tap", "mac", "1" }, { "tap", "mtu", "\"x\"" }, { "tap", "multiQueue", "\"x\"" }, { "tap", "owner", "-1" },
+        { "tap", "group", "1.5" }, { "tap", "selinuxContext", "1" }, { "tap", "bridge", "1" }, { "tap", "runtimeConfig.mac", "1" },
+        { "tap", "ipam.type", "1" },
     };
 
     [Theory]
@@ -87,6 +96,10 @@ public class SampleConfigTests
     [InlineData("portmap", ",\"markMasqBit\":1,\"externalSetMarkChain\":\"X\"", "cannot specify externalSetMarkChain and markMasqBit")]
     [InlineData("bandwidth", ",\"ingressRate\":1000,\"prevResult\":{\"cniVersion\":\"1.0.0\"}", "bandwidth: ingressRate and ingressBurst must be set together")]
     [InlineData("host-local", ",\"ipam\":{\"subnet\":\"10.0.0.5/24\"}", "host bits set")]
+    [InlineData("host-device", "", "specify either \"device\", \"hwaddr\", \"kernelpath\" or \"pciBusID\"")]
+    [InlineData("host-device", ",\"runtimeConfig\":{\"deviceID\":\"0000:ff:1f.7\"}", "runtime config DeviceID 0000:ff:1f.7 not found or unsupported")]
+    [InlineData("tap", ",\"mac\":\"02:00:00:00:00\"", "invalid args 02:00:00:00:00 for MAC addr")]
+    [InlineData("tap", ",\"mtu\":70000", "mtu: 70000 is out of range")]
     public async Task CrossKeyChecks_AreCode7(string plugin, string keys, string message)
     {
         (uint code, string msg) = await Fail(plugin, keys);

@@ -16,6 +16,7 @@ public partial class LayerDependencyTests
         ["Spec"] = [],
         ["Configuration"] = ["Spec"],
         ["Namespaces"] = ["Interop"],
+        ["Dhcp"] = ["Interop", "Namespaces"],
         ["Netlink"] = ["Interop", "Namespaces"],
         ["TrafficControl"] = ["Interop", "Namespaces", "Netlink"],
         ["Netfilter"] = ["Interop", "Namespaces", "Netlink"],
@@ -29,7 +30,7 @@ public partial class LayerDependencyTests
     };
 
     /// <summary>Layers below Conventions are generic: they name nothing of CNI.</summary>
-    private static readonly string[] s_generic = ["Interop", "Namespaces", "Netlink", "TrafficControl", "Netfilter"];
+    private static readonly string[] s_generic = ["Interop", "Namespaces", "Netlink", "TrafficControl", "Netfilter", "Dhcp"];
 
     [GeneratedRegex(@"\bCni\.Net\.([A-Z]\w*)")]
     private static partial Regex QualifiedName();

@@ -55,9 +55,62 @@ public static class CniPluginClient
         return exit;
     }
 
-    /// <summary>One forwarded invocation: exit code and stdout (what <see cref="Run"/> prints).</summary>
+    /// <summary>
+    /// Forwards the invocation to a server whose socket the invocation's own config names (the way the reference
+    /// <c>dhcp</c> plugin finds its daemon through <c>ipam.daemonSocketPath</c>). A relative <c>CNI_NETNS</c> is made
+    /// absolute first, since the server runs in another directory. When no server listens, prints a CNI error with
+    /// code 11 naming <paramref name="serverName"/> and exits 1.
+    /// </summary>
+    /// <param name="pluginType">The plugin type the server serves this invocation with.</param>
+    /// <param name="socketPathFromConfig">Reads the socket path from stdin; a <see cref="CniException"/> it throws is printed as the answer.</param>
+    /// <param name="serverName">How the error names the server when it is not running ("the DHCP daemon").</param>
+    /// <returns>The process exit code.</returns>
+    public static int Run(string pluginType, Func<byte[], string> socketPathFromConfig, string serverName)
+    {
+        ArgumentNullException.ThrowIfNull(pluginType);
+        ArgumentNullException.ThrowIfNull(socketPathFromConfig);
+        ArgumentNullException.ThrowIfNull(serverName);
+        Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
+        if (environment.TryGetValue("CNI_NETNS", out string? netns) && netns.Length > 0 && !Path.IsPathRooted(netns))
+        {
+            environment["CNI_NETNS"] = Path.GetFullPath(netns);
+        }
+        byte[] stdin;
+        try
+        {
+            stdin = PluginStdio.ReadStdin();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"CNI plugin shim: {e.Message}");
+            return 1;
+        }
+        int exit;
+        byte[] stdout;
+        try
+        {
+            (exit, stdout) = Forward(socketPathFromConfig(stdin), pluginType, environment, stdin, null, null, serverName);
+        }
+        catch (CniException e)
+        {
+            CniPluginOutcome error = CniPluginHost.Failure(e, stdin);
+            (exit, stdout) = (error.ExitCode, error.Stdout);
+        }
+        try
+        {
+            PluginStdio.WriteStdout(stdout);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"CNI plugin shim: {e.Message}");
+            return 1;
+        }
+        return exit;
+    }
+
+    /// <summary>One forwarded invocation: exit code and stdout (what <c>Run</c> prints).</summary>
     internal static (int ExitCode, byte[] Stdout) Forward(string socketPath, string pluginType, IReadOnlyDictionary<string, string> environment,
-        byte[] stdin, ICniPlugin? fallback, CniPluginHostOptions? options)
+        byte[] stdin, ICniPlugin? fallback, CniPluginHostOptions? options, string serverName = "the CNI plugin server")
     {
         Socket? socket = TryConnect(socketPath);
         string? broken = null;
@@ -88,8 +141,8 @@ public static class CniPluginClient
             return (outcome.ExitCode, outcome.Stdout);
         }
         string message = broken is null
-            ? $"the CNI plugin server is not running (no listener on {socketPath}); try again later"
-            : $"the CNI plugin server dropped the request ({broken}); try again later";
+            ? $"{serverName} is not running (no listener on {socketPath}); try again later"
+            : $"{serverName} dropped the request ({broken}); try again later";
         CniPluginOutcome error = CniPluginHost.Failure(new CniException(CniErrorCode.TryAgainLater, message), stdin);
         return (error.ExitCode, error.Stdout);
     }

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Cni.Net.Dhcp;
+
+/// <summary>The few declarations a packet socket needs that Tmds.LibC lacks (layouts from linux/if_packet.h, net/if.h).</summary>
+internal static unsafe partial class DhcpInterop
+{
+    public const int AF_PACKET = 17;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const ushort ETH_P_IP = 0x0800;
+    public const uint SIOCGIFFLAGS = 0x8913;
+    public const uint SIOCSIFFLAGS = 0x8914;
+    public const uint SIOCGIFHWADDR = 0x8927;
+    public const uint SIOCGIFINDEX = 0x8933;
+    public const short IFF_UP = 0x1;
+    public const int IFNAMSIZ = 16;
+    public const int IfreqSize = 40;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct sockaddr_ll
+    {
+        public ushort sll_family;
+        public ushort sll_protocol;
+        public int sll_ifindex;
+        public ushort sll_hatype;
+        public byte sll_pkttype;
+        public byte sll_halen;
+        public fixed byte sll_addr[8];
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argp);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int bind(int fd, void* address, uint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendto(int fd, void* buffer, nuint length, int flags, void* address, uint addressLength);
+}

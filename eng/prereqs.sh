@@ -11,6 +11,7 @@ demo=(iproute2 iptables nftables containernetworking-plugins iputils-ping python
 test=(gcc libc6-dev strace python3-pyroute2 conntrack clang zlib1g-dev)
 test+=(iperf3)  # netfilter/tc: rate test of a shaped veth
 test+=(containerd runc podman busybox-static tcpdump)  # real runtimes driven end to end (CRI, podman) and their pods
+test+=(afl++)  # eng/fuzz.sh: afl-fuzz drives the SharpFuzz targets (tests/Cni.Net.Fuzz)
 case "$set_name" in
   demo) packages=("${demo[@]}") ;;
   test) packages=("${demo[@]}" "${test[@]}") ;;

@@ -40,6 +40,24 @@ elif bench == "fail":
     print("  FAILED: benchmarks smoke run (eng/bench.sh --smoke)")
     failed += 1
 
+# eng/test.sh also fuzzes every target briefly (eng/fuzz.sh): each target is one test, failed on a crash, a hang,
+# afl-fuzz losing the target, or no figures at all.
+fuzz = os.environ.get("CNI_NET_FUZZ_SUMMARY")
+if fuzz:
+    rows = []
+    if os.path.exists(fuzz):
+        with open(fuzz) as f:
+            rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    if not rows:
+        print(f"  FAILED: fuzzing (eng/fuzz.sh): no summary at {fuzz}")
+        failed += 1
+    for target, execs, rate, paths, seeds, crashes, status in rows:
+        if status == "ok":
+            passed += 1
+        else:
+            print(f"  FAILED: fuzz target {target}: {status}, {crashes} crashes after {execs} executions (inputs in artifacts/fuzz/crashes/{target})")
+            failed += 1
+
 for s in bad_skips:
     print(f"  skip not allowed in CI: {s}")
 failed += len(bad_skips)

@@ -43,6 +43,15 @@ else
   export CNI_NET_BENCH_SMOKE=fail
 fi
 
+echo "== fuzzing (SharpFuzz + afl-fuzz, coverage-guided): about 100,000 executions per target, at most 40 s each"
+# Runs after the build above (no rebuild); figures per target are in its table and in docs/reliability.md.
+if CNI_NET_FUZZ_NO_BUILD=1 CNI_NET_FUZZ_EXECS=100000 "$root/eng/fuzz.sh" 40 >"$results/fuzz.log" 2>&1; then
+  tail -6 "$results/fuzz.log"
+else
+  tail -40 "$results/fuzz.log"
+fi
+export CNI_NET_FUZZ_SUMMARY="$root/artifacts/fuzz/summary.tsv"
+
 "$root/eng/check-clean.sh" || status=1
 
 python3 "$root/eng/summarize-tests.py" "$results/unit.xml" "$results/integration.xml" || status=1

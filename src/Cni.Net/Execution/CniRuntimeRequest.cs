@@ -48,7 +48,7 @@ public sealed class CniRuntimeRequest
     /// <example><code>
     /// new CniRuntimeRequest("ctr1", "/run/netns/ctr1")
     /// {
-    ///     RuntimeConfig = new CniRuntimeConfig { PortMappings = [new PortMapping { HostPort = 8080, ContainerPort = 80 }] },
+    ///     RuntimeConfig = new CniRuntimeConfig { PortMappings = [new PortMapping { HostPort = 8080, ContainerPort = 80, Protocol = "tcp" }] },
     /// };
     /// </code></example>
     public CniRuntimeConfig? RuntimeConfig { get; init; }

@@ -245,12 +245,12 @@ internal static class CniJson
     public static CniException Invalid(ref Utf8JsonReader reader, string field, string reason) =>
         new(CniErrorCode.DecodingFailure, $"{field}: {reason} (at byte {reader.TokenStartIndex})");
 
-    /// <summary>Malformed JSON (truncated, bad syntax, too deep): the reader's position and reason.</summary>
     /// <summary>A string the reader cannot transcode (a lone surrogate escape such as "\\ud800"): System.Text.Json
     /// throws InvalidOperationException there, which must reach a runtime as a CNI decoding error, not a crash.</summary>
     public static CniException Untranscodable(string what, InvalidOperationException e) =>
         new(CniErrorCode.DecodingFailure, $"{what}: invalid JSON string: {FirstSentence(e.Message)}", null, e);
 
+    /// <summary>Malformed JSON (truncated, bad syntax, too deep): the reader's position and reason.</summary>
     public static CniException Malformed(string what, JsonException e) =>
         new(CniErrorCode.DecodingFailure,
             string.Create(CultureInfo.InvariantCulture,
@@ -289,6 +289,49 @@ internal static class CniJson
         },
         _ => "a value",
     };
+
+    /// <summary>
+    /// Rejects, in well-formed JSON, a key or string whose escapes do not make UTF-16 (a lone surrogate such as
+    /// <c>"\ud800"</c>): the reader checks escapes only as text, and the tree keeps values unread, so such a string
+    /// would throw InvalidOperationException wherever it is first read — a key, <c>type</c>, a plugin's typed config
+    /// (found by fuzzing). Only a document with a surrogate escape at all is walked.
+    /// </summary>
+    private static void EnsureTranscodable(ReadOnlySpan<byte> json, string what)
+    {
+        if (!HasSurrogateEscape(json))
+        {
+            return;
+        }
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.PropertyName or JsonTokenType.String && reader.ValueIsEscaped)
+                {
+                    _ = reader.GetString();
+                }
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Untranscodable(what, e);
+        }
+    }
+
+    private static bool HasSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        for (int i = json.IndexOf("\\u"u8); i >= 0 && i + 2 < json.Length; )
+        {
+            if ((json[i + 2] | 0x20) == (byte)'d')
+            {
+                return true;
+            }
+            int next = json[(i + 2)..].IndexOf("\\u"u8);
+            i = next < 0 ? -1 : i + 2 + next;
+        }
+        return false;
+    }
 
     /// <summary>
     /// Rejects invalid UTF-8 up front: the JSON readers validate structure but not string contents, which would
@@ -331,6 +374,7 @@ internal static class CniJson
         {
             throw new CniException(CniErrorCode.DecodingFailure, $"{what}: expected a JSON object, found {Describe(root.ValueKind)}");
         }
+        EnsureTranscodable(json, what);
         // Built eagerly: the tree is complete before a parsed list is shared between threads (parallel ADDs read
         // it; only clones are mutated).
         return (JsonObject)ToNode(root)!;

@@ -102,6 +102,32 @@ public sealed class DocExampleKernelTests
     }
 
     [Fact]
+    public void PackageReadmeProgram_AttachesAContainerWithAHostPort()
+    {
+        string dll = ExampleDll("AttachContainer");
+        // The package page's 15-line example, against the reference bridge, host-local and portmap: it prints the
+        // address, then DELs. The host port's DNAT chain is there during the run and gone after it.
+        const string Conflist = """{"cniVersion":"1.0.0","name":"pkgnet","plugins":[{"type":"bridge","bridge":"cnipkg0","isGateway":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.67.0.0/24"}]]}},{"type":"portmap","capabilities":{"portMappings":true}}]}""";
+        Shell.Output r = Isolated($"""
+            ip link set lo up
+            mount -t tmpfs tmpfs /run/netns
+            mount -t tmpfs tmpfs /etc/cni/net.d
+            mount -t tmpfs tmpfs /var/lib/cni
+            if [ -d /opt/cni/bin ]; then mount -t tmpfs tmpfs /opt/cni/bin; fi
+            echo '{Conflist}' > /etc/cni/net.d/10-pkgnet.conflist
+            ip netns add ctr-1
+            dotnet {dll}
+            echo '---'; iptables-nft-save -t nat
+            """);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        string[] parts = r.StdOut.Split("---\n");
+        Assert.Equal("ctr-1 has 10.67.0.2/24", parts[0].Trim());
+        // portmap made its chains for the run; DEL took the container's DNAT rule away again.
+        Assert.Contains(":CNI-HOSTPORT-DNAT", parts[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("--dport 8080", parts[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NetfilterGuide_Transaction_LeavesTheRules()
     {
         using var ns = new TestNamespace("docnf");

@@ -1,58 +1,37 @@
-using System.Diagnostics;
-using System.Globalization;
+using Cni.Net.Fuzz;
 
 namespace Cni.Net.Tests.Fuzzing;
 
 /// <summary>
-/// In-process fuzzing of the input readers with a deterministic mutation loop (seeded; libFuzzer-style mutators, see
-/// <see cref="Mutator"/>) from the golden vectors: at least 100,000 executions per target in eng/test.sh; eng/fuzz.sh
-/// runs many more (CNI_NET_FUZZ_EXECUTIONS, CNI_NET_FUZZ_SEED). A crash fails with the input in hex, to become a
-/// regression test.
+/// The coverage-guided fuzz targets (tests/Cni.Net.Fuzz, run under afl-fuzz by eng/fuzz.sh and, briefly, by
+/// eng/test.sh) on their seed corpora, without afl-fuzz: a target that stops compiling or rejects a golden vector
+/// fails here, in the ordinary unit tests.
 /// </summary>
 public sealed class FuzzTests
 {
-    private static int Executions => int.TryParse(Environment.GetEnvironmentVariable("CNI_NET_FUZZ_EXECUTIONS"), NumberStyles.Integer,
-        CultureInfo.InvariantCulture, out int n) ? n : 100_000;
+    public static TheoryData<string> Targets => [.. FuzzTargets.All.Select(t => t.Name)];
 
-    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("CNI_NET_FUZZ_SEED"), NumberStyles.Integer,
-        CultureInfo.InvariantCulture, out int n) ? n : 14;
-
-    private delegate void Target(ReadOnlySpan<byte> data);
-
-    private static void Run(string name, Target target, IReadOnlyList<byte[]> seeds, bool json)
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void Target_PassesEverySeed(string name)
     {
-        Assert.NotEmpty(seeds);
-        foreach (byte[] s in seeds)
+        FuzzTarget target = FuzzTargets.Find(name)!;
+        IReadOnlyList<byte[]> seeds = target.Seeds();
+        Assert.True(seeds.Count >= 5, $"{name}: only {seeds.Count} seeds");
+        foreach (byte[] seed in seeds)
         {
-            target(s); // the seeds themselves must pass
+            target.Run(seed);
         }
-        var mutator = new Mutator(Seed, seeds, json);
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < Executions; i++)
-        {
-            ReadOnlySpan<byte> input = mutator.Next();
-            try
-            {
-                target(input);
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"{name}: crash at execution {i} (seed {Seed}): {e.GetType().Name}: {e.Message}\ninput: {Convert.ToHexString(input)}\n{e.StackTrace}");
-            }
-        }
-        TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}: {Executions} executions in {clock.Elapsed.TotalSeconds:F1} s, seed {Seed}, {seeds.Count} seeds, no crash"));
     }
 
     [Fact]
-    public void NetlinkReader() => Run("netlink reader", FuzzTargets.Netlink, FuzzTargets.NetlinkSeeds(), json: false);
-
-    [Fact]
-    public void NfTablesDecoder() => Run("nf_tables decoder", FuzzTargets.NfTables, FuzzTargets.NfTablesSeeds(), json: false);
-
-    [Fact]
-    public void CniConfigAndResultReaders() => Run("CNI config/result readers", FuzzTargets.CniReaders, FuzzTargets.SpecSeeds(), json: true);
-
-    [Fact]
-    public void PluginHostStdin() => Run("plugin host stdin", FuzzTargets.PluginHostStdin, FuzzTargets.SpecSeeds(), json: true);
+    public void PluginHostInput_SplitsEnvironmentFromStdin()
+    {
+        (Dictionary<string, string> env, ReadOnlyMemory<byte> stdin) =
+            Cni.Net.Fuzz.Targets.PluginHostTarget.Split("CNI_COMMAND=ADD\nCNI_ARGS=A=1;B=2\nnoise\n\n{\"x\":1}"u8);
+        Assert.Equal("ADD", env["CNI_COMMAND"]);
+        Assert.Equal("A=1;B=2", env["CNI_ARGS"]);
+        Assert.Equal(2, env.Count);
+        Assert.Equal("{\"x\":1}"u8.ToArray(), stdin.ToArray());
+    }
 }

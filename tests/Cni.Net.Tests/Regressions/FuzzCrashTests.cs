@@ -6,7 +6,10 @@ using Cni.Net.Tests.Plugins;
 
 namespace Cni.Net.Tests.Regressions;
 
-/// <summary>Inputs the fuzzers (tests/Cni.Net.Tests/Fuzzing) crashed the readers with; each failed before its fix.</summary>
+/// <summary>
+/// Inputs the fuzzers crashed the readers with (the in-process mutation loop earlier, SharpFuzz + afl-fuzz since:
+/// tests/Cni.Net.Fuzz, eng/fuzz.sh); each failed before its fix.
+/// </summary>
 public class FuzzCrashTests
 {
     [Fact]
@@ -22,6 +25,28 @@ public class FuzzCrashTests
     {
         byte[] json = Encoding.UTF8.GetBytes("""{"cniVersion":"1.0.0","code":7,"msg":"\udc00"}""");
         CniException e = Assert.Throws<CniException>(() => CniError.Parse(json));
+        Assert.Equal(CniErrorCode.DecodingFailure, e.Code);
+    }
+
+    // afl-fuzz, config target: a lone surrogate escape in a key or string of a config list or a plugin config passed
+    // the reader (it checks escapes only as text) and threw InvalidOperationException when the tree was built (a key)
+    // or wherever the string was first read (a value: the plugin's typed config, type, name).
+    [Theory]
+    [InlineData("""{"cniVersion":"1.1.0","name":"n","plugins":[{"type":"bridge","\ud800x":true}]}""")]
+    [InlineData("""{"cniVersion":"1.1.0","name":"n","plugins":[{"type":"bridge","bridge":"\ud800"}]}""")]
+    [InlineData("""{"cniVersion":"1.1.0","name":"n","plugins":[{"type":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"\udbff"}]]}}]}""")]
+    public void ConfigList_LoneSurrogateEscape_IsADecodingError(string json)
+    {
+        CniException e = Assert.Throws<CniException>(() => NetworkConfigList.Parse(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(CniErrorCode.DecodingFailure, e.Code);
+        Assert.StartsWith("network config list: invalid JSON string", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PluginConfig_LoneSurrogateEscape_IsADecodingError()
+    {
+        byte[] json = Encoding.UTF8.GetBytes("""{"cniVersion":"0.3.1","name":"n","type":"bridge","ipam":{"type":"host-local","subnet":"\udbff"}}""");
+        CniException e = Assert.Throws<CniException>(() => PluginConfig.Parse(json));
         Assert.Equal(CniErrorCode.DecodingFailure, e.Code);
     }
 

@@ -28,8 +28,24 @@ internal sealed class TestNamespace : IDisposable
     /// <summary><c>ip -j -n ns ...</c> parsed.</summary>
     public System.Text.Json.JsonElement IpJson(params string[] args) => Shell.Json("ip", ["-j", "-d", "-n", Name, .. args]);
 
+    /// <summary>A temporary directory that lives as long as the namespace (tool wrappers, configs); made on first use.</summary>
+    public string ScratchDirectory
+    {
+        get
+        {
+            string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cni-ns-" + Name);
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+    }
+
     public void Dispose()
     {
         Shell.Run("ip", ["netns", "delete", Name]);
+        string scratch = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cni-ns-" + Name);
+        if (Directory.Exists(scratch))
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 }

@@ -167,12 +167,12 @@ public partial class NftablesBackendTests
 
     /// <summary>
     /// An <see cref="IptablesNftBackend"/> whose tools run inside <paramref name="ns"/> (through <c>ip netns exec</c>
-    /// wrappers: the backend's awaits may move it off any thread that entered the namespace).
+    /// wrappers: the backend's awaits may move it off any thread that entered the namespace). The wrappers live in the
+/// namespace's scratch directory and go with it.
     /// </summary>
     internal static IptablesNftBackend ToolBackend(TestNamespace ns)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "cni-nft-tools-" + ns.Name);
-        Directory.CreateDirectory(dir);
+        string dir = ns.ScratchDirectory;
         string Wrap(string tool)
         {
             string path = Path.Combine(dir, tool);

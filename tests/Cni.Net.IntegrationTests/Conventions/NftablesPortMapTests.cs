@@ -189,35 +189,17 @@ public sealed class NftablesPortMapTests
         using var server = new NetfilterTestSupport.PeerEchoServer(chain.Pod, 80);
         try
         {
-            Assert.Null(Connect(PodChain.Gateway, 8080));
+            Assert.Null(NetfilterTestSupport.Connect(null, PodChain.Gateway, 8080));
             NftablesPortMap.Add("net", chain.ContainerId, IPAddress.Parse(chain.PodAddress), [new(8080, 80, "tcp")], snat: true);
             // The node connects to its own bridge address: output → fib local → hostports_all → hostports → DNAT.
-            Assert.Equal("peer=" + PodChain.Gateway, Connect(PodChain.Gateway, 8080));
+            Assert.Equal("peer=" + PodChain.Gateway, NetfilterTestSupport.Connect(null, PodChain.Gateway, 8080));
             Assert.Equal(3, NftablesPortMap.Delete(chain.ContainerId));
-            Assert.Null(Connect(PodChain.Gateway, 8080));
+            Assert.Null(NetfilterTestSupport.Connect(null, PodChain.Gateway, 8080));
         }
         finally
         {
             Shell.Run("nft", ["delete", "table", "ip", NftablesPortMap.Table]);
             Shell.Run("nft", ["delete", "table", "ip6", NftablesPortMap.Table]);
-        }
-    }
-
-    private static string? Connect(string address, int port)
-    {
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            if (!client.ConnectAsync(IPAddress.Parse(address), port).Wait(TimeSpan.FromSeconds(3)))
-            {
-                return null;
-            }
-            using var reader = new StreamReader(client.GetStream());
-            return reader.ReadLine();
-        }
-        catch (AggregateException)
-        {
-            return null;
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Cni.Net.Conventions;
 using Cni.Net.IntegrationTests.Infrastructure;
@@ -46,8 +44,8 @@ public class BackendSwitchTests
             Assert.DoesNotContain(CniNames.PortMapChain("brtest", "ctr-sw-new"), PluginTestNode.Nat(), StringComparison.Ordinal);
 
             // Both layouts forward at once: the node reaches each pod through its host port.
-            Assert.Equal("peer=10.77.0.1", Connect("10.77.0.1", 8181));
-            Assert.Equal("peer=10.77.0.1", Connect("10.77.0.1", 8282));
+            Assert.Equal("peer=10.77.0.1", NetfilterTestSupport.Connect(null, "10.77.0.1", 8181));
+            Assert.Equal("peer=10.77.0.1", NetfilterTestSupport.Connect(null, "10.77.0.1", 8282));
 
             // DEL of the old pod under the new config removes its iptables-layout rules.
             await node.DelAsync(nftables, old.Path, "ctr-sw-old", capabilityArgs: Ports(8181));
@@ -55,15 +53,15 @@ public class BackendSwitchTests
             string nat = PluginTestNode.Nat();
             Assert.DoesNotContain(chainA, nat, StringComparison.Ordinal);
             Assert.DoesNotContain(CniNames.ContainerChain("brtest", "ctr-sw-old"), nat, StringComparison.Ordinal);
-            Assert.Null(Connect("10.77.0.1", 8181));
-            Assert.Equal("peer=10.77.0.1", Connect("10.77.0.1", 8282));
+            Assert.Null(NetfilterTestSupport.Connect(null, "10.77.0.1", 8181));
+            Assert.Equal("peer=10.77.0.1", NetfilterTestSupport.Connect(null, "10.77.0.1", 8282));
 
             // And switching back: DEL of the new pod under the old config removes its native rules.
             await node.DelAsync(iptables, now.Path, "ctr-sw-new", capabilityArgs: Ports(8282));
             newDeleted = true;
             Assert.DoesNotContain("ctr-sw-new", Shell.Check("nft", ["list", "table", "ip", NftablesPortMap.Table]), StringComparison.Ordinal);
             Assert.DoesNotContain("ctr-sw-new", Shell.Check("nft", ["list", "table", "inet", NftablesIPMasquerade.Table]), StringComparison.Ordinal);
-            Assert.Null(Connect("10.77.0.1", 8282));
+            Assert.Null(NetfilterTestSupport.Connect(null, "10.77.0.1", 8282));
             Assert.Empty(node.Reservations());
         }
         finally
@@ -110,22 +108,4 @@ public class BackendSwitchTests
     {
         ["portMappings"] = new JsonArray(new JsonObject { ["hostPort"] = hostPort, ["containerPort"] = 80, ["protocol"] = "tcp" }),
     };
-
-    private static string? Connect(string address, int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            if (!client.ConnectAsync(IPAddress.Parse(address), port).Wait(TimeSpan.FromSeconds(3)))
-            {
-                return null;
-            }
-            using var reader = new StreamReader(client.GetStream());
-            return reader.ReadLine();
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
-    }
 }

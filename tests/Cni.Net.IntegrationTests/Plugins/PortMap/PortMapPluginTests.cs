@@ -77,18 +77,18 @@ public sealed class PortMapPluginTests : IDisposable
     public void HostPort_TcpFromTheNode_ReachesTheListenerInThePod()
     {
         using var server = new NetfilterTestSupport.PeerEchoServer(_chain.Pod, 80);
-        Assert.Null(Connect(PodChain.Gateway, 8080));
+        Assert.Null(NetfilterTestSupport.Connect(null, PodChain.Gateway, 8080));
 
         _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
         // The node connects to its own bridge address: OUTPUT → CNI-HOSTPORT-DNAT → the pod's port 80.
-        Assert.Equal("peer=" + PodChain.Gateway, Connect(PodChain.Gateway, 8080));
+        Assert.Equal("peer=" + PodChain.Gateway, NetfilterTestSupport.Connect(null, PodChain.Gateway, 8080));
         // hostIP restricts 8443 to 10.77.0.1 only; nothing listens on 443 in the pod, so the DNAT shows as a reset
         // from the pod rather than the node having no rule: both refuse, so check the rule is there instead.
         Assert.Contains("-d 10.77.0.1/32 -p tcp -m tcp --dport 8443 -j DNAT --to-destination " + _chain.PodAddress + ":443", Nat(),
             StringComparison.Ordinal);
 
         _chain.Run(s_ours, "DEL", "portmap", "", null, _chain.BridgeResult);
-        Assert.Null(Connect(PodChain.Gateway, 8080));
+        Assert.Null(NetfilterTestSupport.Connect(null, PodChain.Gateway, 8080));
     }
 
     [Fact]
@@ -220,23 +220,5 @@ public sealed class PortMapPluginTests : IDisposable
         Shell.Output r = Shell.Run(s_ours, [], PodChain.PluginConfig("portmap", "", Mappings, _chain.BridgeResult),
             new Dictionary<string, string> { ["CNI_COMMAND"] = "ADD", ["CNI_PATH"] = PodChain.ReferenceDirectory });
         Assert.Equal(4, PodChain.Error(r).GetProperty("code").GetInt32());
-    }
-
-    private static string? Connect(string address, int port)
-    {
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            if (!client.ConnectAsync(System.Net.IPAddress.Parse(address), port).Wait(TimeSpan.FromSeconds(3)))
-            {
-                return null;
-            }
-            using var reader = new StreamReader(client.GetStream());
-            return reader.ReadLine();
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
     }
 }

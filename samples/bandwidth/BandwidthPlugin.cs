@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using Cni.Net.Conventions;
+using Cni.Net.Conventions.Links;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
@@ -30,7 +31,7 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
         {
             using var links = new RouteNetlink();
             using var tc = new TcNetlink(links.Socket);
-            LinkInfo host = FindHostInterface(prev, request, links);
+            LinkInfo host = PodInterface.FindHostPeer(prev, request.IfName, request.NetNs, links);
             if (limits.Ingress is not null)
             {
                 BandwidthShaping.SetIngressLimit(tc, host.Index, limits.IngressRate, limits.IngressBurst);
@@ -89,7 +90,7 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
         {
             using var links = new RouteNetlink();
             using var tc = new TcNetlink(links.Socket);
-            LinkInfo host = FindHostInterface(prev, request, links);
+            LinkInfo host = PodInterface.FindHostPeer(prev, request.IfName, request.NetNs, links);
             if (limits.Ingress is TbfParameters ingress)
             {
                 RequireTbf(tc, host, ingress, "ingress");
@@ -157,43 +158,6 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
             throw CheckFailed($"the {direction} tbf of {link.Name} has rate {actual.RateBytesPerSecond} B/s, limit {actual.LimitBytes} B; " +
                 $"expected {expected.RateBytesPerSecond} B/s, {expected.LimitBytes} B");
         }
-    }
-
-    /// <summary>The host side of the container's veth: the result's host interface whose index is the peer's link.</summary>
-    private static LinkInfo FindHostInterface(CniResult prev, CniPluginRequest request, RouteNetlink links)
-    {
-        if (prev.Interfaces.Count == 0)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, "bandwidth: the previous result lists no interfaces");
-        }
-        if (!prev.Interfaces.Any(i => i.Name == request.IfName && !string.IsNullOrEmpty(i.Sandbox)))
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig,
-                $"bandwidth: the previous result has no container interface named {request.IfName}");
-        }
-        if (string.IsNullOrEmpty(request.NetNs))
-        {
-            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, "bandwidth: CNI_NETNS is required");
-        }
-        int peerIndex;
-        try
-        {
-            using NetworkNamespace container = NetworkNamespace.Open(request.NetNs);
-            using RouteNetlink inside = RouteNetlink.Open(container);
-            peerIndex = inside.GetLink(request.IfName).ParentIndex;
-        }
-        catch (IOException e)
-        {
-            throw new CniException(CniErrorCode.IOFailure, $"bandwidth: cannot open the network namespace {request.NetNs}: {e.Message}", null, e);
-        }
-        // One lookup of the peer itself, which must be one of the result's host interfaces.
-        if (links.TryGetLink(peerIndex, out LinkInfo? peer) && peer is not null &&
-            prev.Interfaces.Any(i => string.IsNullOrEmpty(i.Sandbox) && i.Name == peer.Name))
-        {
-            return peer;
-        }
-        throw new CniException(CniErrorCode.InvalidNetworkConfig,
-            $"bandwidth: no host interface in the previous result is the peer of {request.IfName}");
     }
 
     private static void Netlinked(Action action)

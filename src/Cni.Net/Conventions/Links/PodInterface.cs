@@ -237,4 +237,52 @@ public static class PodInterface
     }
 
     private static CniException CheckFailed(string message) => new(CheckFailedCode, message);
+
+    /// <summary>
+    /// The node end of the pod's veth, for the meta plugins that act on it (bandwidth): the previous result's node
+    /// interface that is the peer of <paramref name="ifName"/> inside the pod. Checked, not guessed: the result must list
+    /// the pod interface and the peer among its node interfaces.
+    /// </summary>
+    /// <param name="previous">prevResult.</param>
+    /// <param name="ifName">CNI_IFNAME.</param>
+    /// <param name="netNs">CNI_NETNS.</param>
+    /// <param name="node">rtnetlink of the node namespace.</param>
+    /// <returns>The node end.</returns>
+    /// <exception cref="CniException">The result does not say it (code 7), CNI_NETNS is missing (code 4) or cannot be
+    /// opened (code 5).</exception>
+    public static LinkInfo FindHostPeer(CniResult previous, string ifName, string? netNs, RouteNetlink node)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(node);
+        if (previous.Interfaces.Count == 0)
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, "the previous result lists no interfaces");
+        }
+        if (!previous.Interfaces.Any(i => i.Name == ifName && !string.IsNullOrEmpty(i.Sandbox)))
+        {
+            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"the previous result has no container interface named {ifName}");
+        }
+        if (string.IsNullOrEmpty(netNs))
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironmentVariables, "CNI_NETNS is required");
+        }
+        int peerIndex;
+        try
+        {
+            using NetworkNamespace pod = NetworkNamespace.Open(netNs);
+            using RouteNetlink inside = RouteNetlink.Open(pod);
+            peerIndex = inside.GetLink(ifName).ParentIndex;
+        }
+        catch (IOException e)
+        {
+            throw new CniException(CniErrorCode.IOFailure, $"cannot open the network namespace {netNs}: {e.Message}", null, e);
+        }
+        // One lookup of the peer itself, which must be one of the result's node interfaces.
+        if (node.TryGetLink(peerIndex, out LinkInfo? peer) && peer is not null &&
+            previous.Interfaces.Any(i => string.IsNullOrEmpty(i.Sandbox) && i.Name == peer.Name))
+        {
+            return peer;
+        }
+        throw new CniException(CniErrorCode.InvalidNetworkConfig, $"no host interface in the previous result is the peer of {ifName}");
+    }
 }

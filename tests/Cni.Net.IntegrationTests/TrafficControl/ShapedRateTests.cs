@@ -66,6 +66,16 @@ public sealed class ShapedRateTests : IDisposable
         using Process server = Process.Start(psi)!;
         try
         {
+            // The client only connects once the server listens: under load iperf3 can take seconds to bind, and a
+            // refused connect would be counted as a failed run.
+            for (int wait = 0; wait < 100 && !server.HasExited && !Listening(); wait++)
+            {
+                Thread.Sleep(100);
+            }
+            if (server.HasExited)
+            {
+                return (null, "iperf3 server exited: " + server.StandardError.ReadToEnd());
+            }
             Shell.Output r = default!;
             for (int attempt = 0; attempt < 50; attempt++)
             {
@@ -140,4 +150,7 @@ public sealed class ShapedRateTests : IDisposable
         // The control: without the tbf the same path carries far more, so the shaped tests measure the tbf.
         Assert.True(MeasureBitsPerSecond() > RateBits * 3);
     }
+
+    private bool Listening() =>
+        _b.Exec("ss", "-H", "-l", "-t", "-n", "sport", "=", ":5201").StdOut.Contains("5201", StringComparison.Ordinal);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
 using Cni.Net.Dhcp;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cni.Net.Tests.Dhcp;
 
@@ -170,16 +171,36 @@ public class DhcpClientTests
     [Fact]
     public async Task MaintainAsync_RenewsAtT1_UntilStopped()
     {
-        using var server = new FakeServer { Answer = (s, x) => Serve(s, x, leaseSeconds: 2) };
-        var client = new DhcpClient(server, Options());
-        await client.AcquireAsync(TestContext.Current.CancellationToken);
-        int renewals = 0;
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2.6));
-        DhcpMaintenanceEnd end = await client.MaintainAsync(_ => renewals++, stop.Token);
-        Assert.Equal(DhcpMaintenanceEnd.Stopped, end);
-        // T1 = 1 s: renewed at about 1 s and 2 s.
-        Assert.InRange(renewals, 2, 3);
-        Assert.All(server.Sent.Skip(2), s => Assert.Equal(IPAddress.Parse("10.9.0.77"), s.ClientAddress));
+        // On a fake clock: when the client renews is its own arithmetic, not the test machine's load.
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var server = new FakeServer { Answer = (s, x) => Serve(s, x, leaseSeconds: 200) };
+        DhcpClientOptions options = Options();
+        options.TimeProvider = clock;
+        options.Timeout = TimeSpan.FromSeconds(30);
+        var client = new DhcpClient(server, options);
+        await client.AcquireAsync(ct);
+        var renewals = Channel.CreateUnbounded<DhcpLease>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task<DhcpMaintenanceEnd> maintaining = client.MaintainAsync(l => renewals.Writer.TryWrite(l), stop.Token);
+
+        // T1 = 100 s: nothing before it, one renewal at it, the next one T1 of the renewed lease later.
+        clock.Advance(TimeSpan.FromSeconds(99));
+        await Task.Delay(50, ct);
+        Assert.False(renewals.Reader.TryRead(out _));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        DhcpLease first = await renewals.Reader.ReadAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(200), first.RenewAt);
+        clock.Advance(TimeSpan.FromSeconds(100));
+        await renewals.Reader.ReadAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        stop.Cancel();
+        Assert.Equal(DhcpMaintenanceEnd.Stopped, await maintaining.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        Assert.False(renewals.Reader.TryRead(out _));
+        // Renewals are unicast REQUESTs from the leased address to the server that granted it.
+        Assert.Equal(4, server.Sent.Count);
+        Assert.All(server.Sent.Skip(2), s => Assert.Equal(
+            (DhcpMessageType.Request, IPAddress.Parse("10.9.0.77"), IPAddress.Parse("10.9.0.1")), (s.Type, s.ClientAddress, s.Destination)));
         Assert.NotNull(client.Lease);
     }
 

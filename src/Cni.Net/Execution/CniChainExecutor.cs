@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using System.Buffers;
 using System.Collections;
 using System.Collections.Concurrent;
@@ -141,7 +142,7 @@ public sealed partial class CniChainExecutor
             throw new CniException(CniErrorCode.IOFailure,
                 $"in-process plugin '{pluginType}' did not finish within {_timeout.TotalSeconds:0.###} s", null, new TimeoutException());
         }
-        return handler(new PluginExit(outcome.ExitCode, 0), new ReadOnlySequence<byte>(outcome.Stdout), string.Empty);
+        return handler(new ChildExit(outcome.ExitCode, 0), new ReadOnlySequence<byte>(outcome.Stdout), string.Empty);
     }
 
     private List<string> BuildEnvironment(string command, CniRuntimeRequest? request)

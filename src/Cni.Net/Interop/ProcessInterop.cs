@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Cni.Net.Interop;
 
 /// <summary>
-/// libc calls the plugin launcher needs that Tmds.LibC does not declare: posix_spawn (so the plugin can start in a
-/// process group of its own, which <see cref="System.Diagnostics.Process"/> cannot do), waitpid and friends.
+/// libc calls <see cref="ChildProcess"/> needs that Tmds.LibC does not declare: posix_spawn (so a child can start in a
+/// process group of its own, which the framework's process class cannot do), waitpid, pidfd_open and friends.
 /// </summary>
 internal static unsafe partial class ProcessInterop
 {
@@ -41,8 +41,9 @@ internal static unsafe partial class ProcessInterop
     [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int pipe2(int* fds, int flags);
 
+    /// <summary>syscall(2), for what glibc may not wrap (pidfd_open before glibc 2.36).</summary>
     [LibraryImport("libc.so.6", SetLastError = true)]
-    internal static partial int socketpair(int domain, int type, int protocol, int* fds);
+    internal static partial long syscall(long number, long arg1, long arg2);
 
     [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int kill(int pid, int sig);

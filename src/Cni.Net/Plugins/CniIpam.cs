@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using System.Buffers;
 using Cni.Net.Spec;
 using Cni.Net.Processes;
@@ -111,7 +112,7 @@ public static class CniIpam
             throw new CniException(CniErrorCode.IOFailure,
                 $"plugin '{type}' did not finish within {request.DelegationTimeout.TotalSeconds:0.###} s", null, new TimeoutException());
         }
-        return handler(new PluginExit(outcome.ExitCode, 0), new ReadOnlySequence<byte>(outcome.Stdout), string.Empty);
+        return handler(new ChildExit(outcome.ExitCode, 0), new ReadOnlySequence<byte>(outcome.Stdout), string.Empty);
     }
 
     private static PluginLaunch Launch(CniPluginRequest request, string type, string command)

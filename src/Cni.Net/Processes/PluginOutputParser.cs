@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -22,7 +23,7 @@ internal static class PluginOutputParser
         NotJson,
     }
 
-    public static CniResult ReadResult(PluginExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType,
+    public static CniResult ReadResult(ChildExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType,
         CniVersion configVersion)
     {
         ThrowIfFailed(exit, stdout, stderr, pluginType);
@@ -51,13 +52,13 @@ internal static class PluginOutputParser
         }
     }
 
-    public static bool ReadNothing(PluginExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
+    public static bool ReadNothing(ChildExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
     {
         ThrowIfFailed(exit, stdout, stderr, pluginType);
         return true;
     }
 
-    public static CniPluginVersionInfo ReadVersion(PluginExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
+    public static CniPluginVersionInfo ReadVersion(ChildExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
     {
         if (!exit.Succeeded)
         {
@@ -121,7 +122,7 @@ internal static class PluginOutputParser
     private static CniException VersionProblem(string pluginType, string what, ReadOnlySequence<byte> stdout, string stderr) =>
         new(CniErrorCode.DecodingFailure, $"plugin '{pluginType}' printed invalid version information: {what}", Describe(stdout, stderr));
 
-    private static void ThrowIfFailed(PluginExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
+    private static void ThrowIfFailed(ChildExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
     {
         if (!exit.Succeeded)
         {
@@ -133,7 +134,7 @@ internal static class PluginOutputParser
     /// The error a failed plugin reported: its error object when it printed one (the Go plugins' code 999 and
     /// missing cniVersion included), else an I/O failure carrying its stderr.
     /// </summary>
-    internal static CniException ToFailure(PluginExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
+    internal static CniException ToFailure(ChildExit exit, ReadOnlySequence<byte> stdout, string stderr, string pluginType)
     {
         if (Inspect(stdout, out _) == Shape.Object)
         {

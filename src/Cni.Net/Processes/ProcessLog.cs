@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace Cni.Net.Processes;
@@ -9,7 +10,7 @@ internal static partial class ProcessLog
     public static partial void PluginStarted(ILogger logger, string pluginType, string pluginPath, int pid);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Plugin {PluginType} (pid {Pid}) ended with {Exit} after {Elapsed}")]
-    public static partial void PluginFinished(ILogger logger, string pluginType, int pid, PluginExit exit, TimeSpan elapsed);
+    public static partial void PluginFinished(ILogger logger, string pluginType, int pid, ChildExit exit, TimeSpan elapsed);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Plugin {PluginType} wrote to stderr: {Stderr}")]
     public static partial void PluginStderr(ILogger logger, string pluginType, string stderr);

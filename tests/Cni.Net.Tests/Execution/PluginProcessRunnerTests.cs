@@ -1,3 +1,4 @@
+using Cni.Net.Interop;
 using System.Buffers;
 using System.Text;
 using Cni.Net.Execution;
@@ -9,7 +10,7 @@ namespace Cni.Net.Tests.Execution;
 
 public class PluginProcessRunnerTests
 {
-    private static readonly PluginOutputHandler<(PluginExit Exit, string Stdout, string Stderr)> s_capture =
+    private static readonly PluginOutputHandler<(ChildExit Exit, string Stdout, string Stderr)> s_capture =
         static (exit, stdout, stderr) => (exit, Encoding.UTF8.GetString(stdout.ToArray()), stderr);
 
     private static PluginLaunch Launch(string path, string stdin = "{}", TimeSpan? timeout = null, int max = 1 << 20,
@@ -17,7 +18,7 @@ public class PluginProcessRunnerTests
         new(path, System.IO.Path.GetFileName(path), ["PATH=/usr/bin:/bin", .. env], Encoding.UTF8.GetBytes(stdin),
             timeout ?? TimeSpan.FromSeconds(20), max);
 
-    private static ValueTask<(PluginExit Exit, string Stdout, string Stderr)> Run(PluginLaunch launch, CancellationToken ct = default) =>
+    private static ValueTask<(ChildExit Exit, string Stdout, string Stderr)> Run(PluginLaunch launch, CancellationToken ct = default) =>
         PluginProcessRunner.RunAsync(launch, s_capture, NullLogger.Instance, ct);
 
     [Fact]
@@ -26,7 +27,7 @@ public class PluginProcessRunnerTests
         using var dir = new FakePluginDirectory();
         string p = dir.Add("echo", "cat \"$rec.stdin\"; echo oops >&2; exit 3");
         var r = await Run(Launch(p, "{\"a\":1}"));
-        Assert.Equal(new PluginExit(3, 0), r.Exit);
+        Assert.Equal(new ChildExit(3, 0), r.Exit);
         Assert.Equal("{\"a\":1}", r.Stdout);
         Assert.Equal("oops\n", r.Stderr);
     }
@@ -37,7 +38,7 @@ public class PluginProcessRunnerTests
         using var dir = new FakePluginDirectory();
         string p = dir.Add("envdump", "echo \"$0|$#\"; env | grep -v -e '^PWD=' -e '^SHLVL=' -e '^_=' | sort");
         var r = await Run(Launch(p, env: ["CNI_COMMAND=ADD", "FOO=bar baz"]));
-        Assert.Equal(new PluginExit(0, 0), r.Exit);
+        Assert.Equal(new ChildExit(0, 0), r.Exit);
         Assert.Equal([p + "|0", "CNI_COMMAND=ADD", "FOO=bar baz", "PATH=/usr/bin:/bin"],
             r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
@@ -129,7 +130,7 @@ public class PluginProcessRunnerTests
         using var dir = new FakePluginDirectory();
         string p = dir.Add("busy", "echo ok");
         var writer = new FileStream(p, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-        Task<(PluginExit, string, string)> run = Run(Launch(p)).AsTask();
+        Task<(ChildExit, string, string)> run = Run(Launch(p)).AsTask();
         await Task.Delay(150);
         Assert.False(run.IsCompleted);
         await writer.DisposeAsync();

@@ -1,18 +1,26 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Cni.Net.Processes;
+namespace Cni.Net.Interop;
 
-/// <summary>A plugin's path, argv (the path alone) and envp as NUL-terminated UTF-8 in one native block.</summary>
+/// <summary>A program's path, argv and envp as NUL-terminated UTF-8 in one native block.</summary>
 internal sealed unsafe class NativeSpawnArguments : IDisposable
 {
     private readonly byte* _block;
 
-    /// <exception cref="ArgumentException">The path or an environment entry holds a NUL character.</exception>
-    public NativeSpawnArguments(string path, IReadOnlyList<string> environment)
+    /// <param name="path">The executable.</param>
+    /// <param name="arguments">argv after argv[0], which is <paramref name="path"/> (as libcni passes it).</param>
+    /// <param name="environment">The complete environment as <c>NAME=value</c> strings.</param>
+    /// <exception cref="ArgumentException">The path, an argument or an environment entry holds a NUL character.</exception>
+    public NativeSpawnArguments(string path, IReadOnlyList<string> arguments, IReadOnlyList<string> environment)
     {
-        int pointers = 2 + environment.Count + 1;
+        int argc = 1 + arguments.Count;
+        int pointers = argc + 1 + environment.Count + 1;
         nuint bytes = (nuint)(pointers * sizeof(byte*)) + (nuint)(Encoding.UTF8.GetByteCount(path) + 1);
+        foreach (string a in arguments)
+        {
+            bytes += (nuint)(Encoding.UTF8.GetByteCount(a) + 1);
+        }
         foreach (string e in environment)
         {
             bytes += (nuint)(Encoding.UTF8.GetByteCount(e) + 1);
@@ -27,8 +35,13 @@ internal sealed unsafe class NativeSpawnArguments : IDisposable
             cursor = Put(path, cursor, end);
             Argv = table;
             table[0] = Path;
-            table[1] = null;
-            Envp = table + 2;
+            for (int i = 0; i < arguments.Count; i++)
+            {
+                table[1 + i] = cursor;
+                cursor = Put(arguments[i], cursor, end);
+            }
+            table[argc] = null;
+            Envp = table + argc + 1;
             for (int i = 0; i < environment.Count; i++)
             {
                 Envp[i] = cursor;
@@ -55,7 +68,7 @@ internal sealed unsafe class NativeSpawnArguments : IDisposable
     {
         if (s.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ArgumentException("environment entries and paths must not contain NUL characters");
+            throw new ArgumentException("paths, arguments and environment entries must not contain NUL characters");
         }
         int n = Encoding.UTF8.GetBytes(s, new Span<byte>(cursor, (int)(end - cursor)));
         cursor[n] = 0;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Cni.Net.Processes;
+namespace Cni.Net.Interop;
 
 /// <summary>
 /// Keeps the first bytes of a stream (a plugin's stderr) up to a limit and counts what it dropped. The buffer grows

@@ -54,7 +54,7 @@ public static class NftablesIPMasquerade
     public static void Setup(string network, string ifName, string containerId, IEnumerable<(IPAddress Address, int PrefixLength)> addresses)
     {
         ArgumentNullException.ThrowIfNull(addresses);
-        Run(socket =>
+        NftNativeRuleset.Run(socket =>
         {
             string prefix = InstancePrefix(network, ifName, containerId);
             List<NftListedRule> stale = (NftNativeRuleset.ListRules(socket, AddressFamily.Unspecified, Table) ?? [])
@@ -62,13 +62,10 @@ public static class NftablesIPMasquerade
             var tx = new NftNativeTransaction(AddressFamily.Unspecified, Table)
                 .AddTable(TableComment)
                 .AddChain(new NftNativeChain(Chain, Comment: ChainComment))
-                .AddChain(new NftNativeChain("postrouting", "nat", NF_INET_POST_ROUTING, SrcNatPriority))
-                .FlushChain("postrouting")
-                .AddRule(new NftNativeRule("postrouting", [new NftFamilyMatch(AddressFamily.InterNetwork),
-                    new NftNetworkMatch(false, IPNetwork.Parse("224.0.0.0/4")), NftJump.Return]))
-                .AddRule(new NftNativeRule("postrouting", [new NftFamilyMatch(AddressFamily.InterNetworkV6),
-                    new NftNetworkMatch(false, IPNetwork.Parse("ff00::/8")), NftJump.Return]))
-                .AddRule(new NftNativeRule("postrouting", [new NftJump(Chain, Goto: true)]));
+                .ReplaceChain(new NftNativeChain("postrouting", "nat", NF_INET_POST_ROUTING, SrcNatPriority),
+                    [new NftFamilyMatch(AddressFamily.InterNetwork), new NftNetworkMatch(false, IPNetwork.Parse("224.0.0.0/4")), NftJump.Return],
+                    [new NftFamilyMatch(AddressFamily.InterNetworkV6), new NftNetworkMatch(false, IPNetwork.Parse("ff00::/8")), NftJump.Return],
+                    [new NftJump(Chain, Goto: true)]);
             foreach (NftListedRule rule in stale)
             {
                 tx.DeleteRule(rule.Chain, rule.Handle);
@@ -109,7 +106,7 @@ public static class NftablesIPMasquerade
     {
         string prefix = InstancePrefix(network, ifName, containerId);
         int found = 0;
-        Run(socket => found = (NftNativeRuleset.ListRules(socket, AddressFamily.Unspecified, Table) ?? [])
+        NftNativeRuleset.Run(socket => found = (NftNativeRuleset.ListRules(socket, AddressFamily.Unspecified, Table) ?? [])
             .Count(r => r.Chain == Chain && r.Comment?.StartsWith(prefix, StringComparison.Ordinal) == true));
         return found >= count;
     }
@@ -117,41 +114,8 @@ public static class NftablesIPMasquerade
     private static int Remove(Func<string, bool> stale)
     {
         int removed = 0;
-        Run(socket =>
-        {
-            List<NftListedRule>? rules = NftNativeRuleset.ListRules(socket, AddressFamily.Unspecified, Table);
-            if (rules is null)
-            {
-                return;
-            }
-            var tx = new NftNativeTransaction(AddressFamily.Unspecified, Table);
-            foreach (NftListedRule rule in rules)
-            {
-                if (rule.Chain == Chain && rule.Comment is { } c && stale(c))
-                {
-                    tx.DeleteRule(rule.Chain, rule.Handle);
-                }
-            }
-            tx.Commit(socket);
-            removed = tx.Count;
-        });
+        NftNativeRuleset.Run(socket => removed = NftNativeRuleset.DeleteRules(socket, AddressFamily.Unspecified, Table,
+            rule => rule.Chain == Chain && rule.Comment is { } c && stale(c)));
         return removed;
-    }
-
-    private static void Run(Action<NetlinkSocket> action)
-    {
-        NetlinkSocket socket;
-        try
-        {
-            socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
-        }
-        catch (NetlinkException e)
-        {
-            throw new NetfilterException($"cannot open a NETLINK_NETFILTER socket; nf_tables is not available on this node ({e.Message})", e);
-        }
-        using (socket)
-        {
-            action(socket);
-        }
     }
 }

@@ -58,7 +58,7 @@ public static class NftablesPortMap
         ArgumentNullException.ThrowIfNull(containerAddress);
         ArgumentNullException.ThrowIfNull(mappings);
         NftNativeTransaction transaction = BuildAdd(network, containerId, containerAddress, mappings, snat, conditions);
-        Run(socket => transaction.Commit(socket));
+        NftNativeRuleset.Run(socket => transaction.Commit(socket));
     }
 
     internal static NftNativeTransaction BuildAdd(string network, string containerId, IPAddress containerAddress, IReadOnlyList<HostPortMapping> mappings,
@@ -80,15 +80,10 @@ public static class NftablesPortMap
             .AddTable(TableComment)
             .AddChain(new NftNativeChain(HostPorts))
             .AddChain(new NftNativeChain(HostIPHostPorts))
-            .AddChain(new NftNativeChain(HostPortsAll))
-            .FlushChain(HostPortsAll)
-            .AddRule(new NftNativeRule(HostPortsAll, [new NftJump(HostIPHostPorts)]))
-            .AddRule(new NftNativeRule(HostPortsAll, [new NftJump(HostPorts)]));
+            .ReplaceChain(new NftNativeChain(HostPortsAll), [new NftJump(HostIPHostPorts)], [new NftJump(HostPorts)]);
         foreach ((string name, uint hook) in (ReadOnlySpan<(string, uint)>)[("prerouting", NF_INET_PRE_ROUTING), ("output", NF_INET_LOCAL_OUT)])
         {
-            tx.AddChain(new NftNativeChain(name, "nat", hook, DstNatPriority))
-                .FlushChain(name)
-                .AddRule(new NftNativeRule(name, [.. filter, new NftLocalDestinationMatch(), new NftJump(HostPortsAll)]));
+            tx.ReplaceChain(new NftNativeChain(name, "nat", hook, DstNatPriority), [.. filter, new NftLocalDestinationMatch(), new NftJump(HostPortsAll)]);
         }
         if (snat)
         {
@@ -150,7 +145,7 @@ public static class NftablesPortMap
         int hostPorts = mappings.Count(m => m.HostAddress is null || m.HostAddress.AddressFamily == family);
         int masquerades = snat ? (family == AddressFamily.InterNetworkV6 ? 1 : 2) : 0;
         string? problem = null;
-        Run(socket =>
+        NftNativeRuleset.Run(socket =>
         {
             List<NftListedRule> rules = NftNativeRuleset.ListRules(socket, family, Table) ?? [];
             if (rules.Count(r => r.Chain == HostPorts && r.Comment == containerId) < hostPorts)
@@ -197,44 +192,14 @@ public static class NftablesPortMap
     private static int Remove(Func<string?, string?, bool> stale)
     {
         int removed = 0;
-        Run(socket =>
+        NftNativeRuleset.Run(socket =>
         {
             foreach (AddressFamily family in s_families)
             {
-                List<NftListedRule>? rules = NftNativeRuleset.ListRules(socket, family, Table);
-                if (rules is null)
-                {
-                    continue;
-                }
-                var tx = new NftNativeTransaction(family, Table);
-                foreach (NftListedRule rule in rules)
-                {
-                    if (Array.IndexOf(s_containerChains, rule.Chain) >= 0 && stale(rule.Comment, rule.Owner))
-                    {
-                        tx.DeleteRule(rule.Chain, rule.Handle);
-                    }
-                }
-                tx.Commit(socket);
-                removed += tx.Count;
+                removed += NftNativeRuleset.DeleteRules(socket, family, Table,
+                    rule => Array.IndexOf(s_containerChains, rule.Chain) >= 0 && stale(rule.Comment, rule.Owner));
             }
         });
         return removed;
-    }
-
-    private static void Run(Action<NetlinkSocket> action)
-    {
-        NetlinkSocket socket;
-        try
-        {
-            socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
-        }
-        catch (NetlinkException e)
-        {
-            throw new NetfilterException($"cannot open a NETLINK_NETFILTER socket; nf_tables is not available on this node ({e.Message})", e);
-        }
-        using (socket)
-        {
-            action(socket);
-        }
     }
 }

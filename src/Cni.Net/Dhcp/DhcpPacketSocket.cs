@@ -49,7 +49,7 @@ public sealed class DhcpPacketSocket : IDhcpTransport
     public static DhcpPacketSocket Open(string interfaceName, NetworkNamespace? networkNamespace = null, bool bringUp = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(interfaceName);
-        if (Encoding.UTF8.GetByteCount(interfaceName) >= DhcpInterop.IFNAMSIZ)
+        if (Encoding.UTF8.GetByteCount(interfaceName) >= PacketSocketInterop.IFNAMSIZ)
         {
             throw new ArgumentException($"interface name \"{interfaceName}\" is longer than 15 bytes", nameof(interfaceName));
         }
@@ -58,7 +58,7 @@ public sealed class DhcpPacketSocket : IDhcpTransport
 
     private static unsafe DhcpPacketSocket OpenHere(string interfaceName, bool bringUp)
     {
-        int fd = DhcpInterop.socket(DhcpInterop.AF_PACKET, DhcpInterop.SOCK_DGRAM | DhcpInterop.SOCK_CLOEXEC, BinaryPrimitives.ReverseEndianness(DhcpInterop.ETH_P_IP));
+        int fd = PacketSocketInterop.socket(PacketSocketInterop.AF_PACKET, PacketSocketInterop.SOCK_DGRAM | PacketSocketInterop.SOCK_CLOEXEC, BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP));
         if (fd < 0)
         {
             throw Failure("socket(AF_PACKET)", interfaceName);
@@ -66,27 +66,27 @@ public sealed class DhcpPacketSocket : IDhcpTransport
         var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
         try
         {
-            byte* request = stackalloc byte[DhcpInterop.IfreqSize];
-            Ioctl(fd, DhcpInterop.SIOCGIFINDEX, request, interfaceName);
-            int index = *(int*)(request + DhcpInterop.IFNAMSIZ);
-            Ioctl(fd, DhcpInterop.SIOCGIFHWADDR, request, interfaceName);
+            byte* request = stackalloc byte[PacketSocketInterop.IfreqSize];
+            Ioctl(fd, PacketSocketInterop.SIOCGIFINDEX, request, interfaceName);
+            int index = *(int*)(request + PacketSocketInterop.IFNAMSIZ);
+            Ioctl(fd, PacketSocketInterop.SIOCGIFHWADDR, request, interfaceName);
             // struct sockaddr ifr_hwaddr: sa_family, then the address; Ethernet's is 6 bytes.
-            byte[] mac = new ReadOnlySpan<byte>(request + DhcpInterop.IFNAMSIZ + 2, 6).ToArray();
+            byte[] mac = new ReadOnlySpan<byte>(request + PacketSocketInterop.IFNAMSIZ + 2, 6).ToArray();
             if (bringUp)
             {
-                Ioctl(fd, DhcpInterop.SIOCGIFFLAGS, request, interfaceName);
-                short* flags = (short*)(request + DhcpInterop.IFNAMSIZ);
-                if ((*flags & DhcpInterop.IFF_UP) == 0)
+                Ioctl(fd, PacketSocketInterop.SIOCGIFFLAGS, request, interfaceName);
+                short* flags = (short*)(request + PacketSocketInterop.IFNAMSIZ);
+                if ((*flags & PacketSocketInterop.IFF_UP) == 0)
                 {
-                    *flags |= DhcpInterop.IFF_UP;
-                    Ioctl(fd, DhcpInterop.SIOCSIFFLAGS, request, interfaceName, fill: false);
+                    *flags |= PacketSocketInterop.IFF_UP;
+                    Ioctl(fd, PacketSocketInterop.SIOCSIFFLAGS, request, interfaceName, fill: false);
                 }
             }
-            DhcpInterop.sockaddr_ll address = default;
-            address.sll_family = DhcpInterop.AF_PACKET;
-            address.sll_protocol = BinaryPrimitives.ReverseEndianness(DhcpInterop.ETH_P_IP);
+            PacketSocketInterop.sockaddr_ll address = default;
+            address.sll_family = PacketSocketInterop.AF_PACKET;
+            address.sll_protocol = BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP);
             address.sll_ifindex = index;
-            if (DhcpInterop.bind(fd, &address, (uint)sizeof(DhcpInterop.sockaddr_ll)) != 0)
+            if (PacketSocketInterop.bind(fd, &address, (uint)sizeof(PacketSocketInterop.sockaddr_ll)) != 0)
             {
                 throw Failure("bind(AF_PACKET)", interfaceName);
             }
@@ -104,10 +104,10 @@ public sealed class DhcpPacketSocket : IDhcpTransport
     {
         if (fill)
         {
-            new Span<byte>(ifreq, DhcpInterop.IfreqSize).Clear();
-            Encoding.UTF8.GetBytes(interfaceName, new Span<byte>(ifreq, DhcpInterop.IFNAMSIZ - 1));
+            new Span<byte>(ifreq, PacketSocketInterop.IfreqSize).Clear();
+            Encoding.UTF8.GetBytes(interfaceName, new Span<byte>(ifreq, PacketSocketInterop.IFNAMSIZ - 1));
         }
-        if (DhcpInterop.ioctl(fd, request, ifreq) != 0)
+        if (PacketSocketInterop.ioctl(fd, request, ifreq) != 0)
         {
             throw Failure($"ioctl(0x{request:x})", interfaceName);
         }
@@ -126,9 +126,9 @@ public sealed class DhcpPacketSocket : IDhcpTransport
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         int length = Frame(message, source, destination, _send);
-        DhcpInterop.sockaddr_ll address = default;
-        address.sll_family = DhcpInterop.AF_PACKET;
-        address.sll_protocol = BinaryPrimitives.ReverseEndianness(DhcpInterop.ETH_P_IP);
+        PacketSocketInterop.sockaddr_ll address = default;
+        address.sll_family = PacketSocketInterop.AF_PACKET;
+        address.sll_protocol = BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP);
         address.sll_ifindex = InterfaceIndex;
         address.sll_halen = 6;
         for (int i = 0; i < 6; i++)
@@ -145,7 +145,7 @@ public sealed class DhcpPacketSocket : IDhcpTransport
                 nint sent;
                 do
                 {
-                    sent = DhcpInterop.sendto((int)handle.DangerousGetHandle(), p, (nuint)length, 0, &address, (uint)sizeof(DhcpInterop.sockaddr_ll));
+                    sent = PacketSocketInterop.sendto((int)handle.DangerousGetHandle(), p, (nuint)length, 0, &address, (uint)sizeof(PacketSocketInterop.sockaddr_ll));
                 }
                 while (sent < 0 && Marshal.GetLastSystemError() == Errno.EINTR);
                 if (sent < 0)

@@ -148,29 +148,9 @@ internal sealed class NftBatch : INetfilterPlanSink
     /// ruleset since (ERESTART): nothing was applied and the caller should read and plan again.
     /// </summary>
     /// <exception cref="NetfilterException">The kernel refused the batch; nothing was applied.</exception>
-    public bool Commit(NetlinkSocket socket, uint generation)
-    {
-        int size = 16 * 1024;
-        while (true)
-        {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-            try
-            {
-                uint first = socket.ReserveSequences(_operations.Count + 2);
-                if (!TryWrite(buffer, first, generation, out int length))
-                {
-                    size = buffer.Length * 2;
-                    continue;
-                }
-                socket.SendMessages(buffer.AsSpan(0, length));
-                return ReadReplies(socket, first);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
-    }
+    public bool Commit(NetlinkSocket socket, uint generation) =>
+        NftBatchSender.Send(socket, _operations.Count,
+            (Span<byte> buffer, uint first, out int length) => TryWrite(buffer, first, generation, out length), Describe, generationChecked: true);
 
     /// <summary>Writes the whole batch (begin, messages, end); false when <paramref name="buffer"/> is too small.</summary>
     internal bool TryWrite(Span<byte> buffer, uint firstSequence, uint generation, out int length)
@@ -311,53 +291,6 @@ internal sealed class NftBatch : INetfilterPlanSink
             NetfilterTable.Raw => (hook, -300, "filter"),
             _ => (hook, 0, "filter"),
         };
-    }
-
-    private bool ReadReplies(NetlinkSocket socket, uint first)
-    {
-        int expected = _operations.Count;
-        int acks = 0;
-        int errorIndex = int.MaxValue;
-        NetlinkException? error = null;
-        uint last = first + 1 + (uint)_operations.Count;
-        while (socket.TryReceivePending(out ReadOnlySpan<byte> datagram))
-        {
-            var reader = new NetlinkReader(datagram);
-            while (reader.TryRead(out NetlinkMessage message))
-            {
-                if (message.PortId != socket.PortId || !message.IsError || unchecked(message.Sequence - first) > last - first)
-                {
-                    continue;
-                }
-                NetlinkError e = message.ReadError();
-                if (e.Errno == 0)
-                {
-                    acks++;
-                    continue;
-                }
-                int index = (int)(message.Sequence - first) - 1; // -1: the batch itself (generation check)
-                if (e.Errno == ERESTART && index < 0)
-                {
-                    return false;
-                }
-                if (index < errorIndex)
-                {
-                    errorIndex = index;
-                    error = e.ToException(Describe(index));
-                }
-            }
-        }
-        if (error is not null)
-        {
-            throw new NetfilterException(
-                $"nf_tables refused the transaction; nothing was changed: {error.Message}", error);
-        }
-        if (acks != expected)
-        {
-            throw new NetfilterException(
-                $"nf_tables acknowledged {acks} of {expected} changes; the outcome of the transaction is unknown");
-        }
-        return true;
     }
 
     private string Describe(int index)

@@ -7,9 +7,54 @@ using Cni.Net.Interop;
 
 namespace Cni.Net.Netfilter.NfTables;
 
-/// <summary>Reads what a native table holds: its rules with their chain, handle and comment.</summary>
+/// <summary>Reads what a native table holds (its rules with their chain, handle and comment) and removes rules from it.</summary>
 internal static class NftNativeRuleset
 {
+    /// <summary>A NETLINK_NETFILTER socket in the calling thread's namespace.</summary>
+    /// <exception cref="NetfilterException">The socket cannot be opened: nf_tables is not available.</exception>
+    public static NetlinkSocket OpenSocket()
+    {
+        try
+        {
+            return new NetlinkSocket(NetlinkProtocol.Netfilter);
+        }
+        catch (NetlinkException e)
+        {
+            throw new NetfilterException($"cannot open a NETLINK_NETFILTER socket; nf_tables is not available on this node ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a socket from <see cref="OpenSocket"/>, closing it after.</summary>
+    public static void Run(Action<NetlinkSocket> action)
+    {
+        using NetlinkSocket socket = OpenSocket();
+        action(socket);
+    }
+
+    /// <summary>
+    /// Removes, in one transaction, the rules of the table that <paramref name="stale"/> picks. Returns how many; 0 when
+    /// the table does not exist.
+    /// </summary>
+    /// <exception cref="NetfilterException">nf_tables refused the change (nothing was applied).</exception>
+    public static int DeleteRules(NetlinkSocket socket, AddressFamily family, string table, Func<NftListedRule, bool> stale)
+    {
+        List<NftListedRule>? rules = ListRules(socket, family, table);
+        if (rules is null)
+        {
+            return 0;
+        }
+        var tx = new NftNativeTransaction(family, table);
+        foreach (NftListedRule rule in rules)
+        {
+            if (stale(rule))
+            {
+                tx.DeleteRule(rule.Chain, rule.Handle);
+            }
+        }
+        tx.Commit(socket);
+        return tx.Count;
+    }
+
     /// <summary>Every rule of the table in dump order; null when the table does not exist.</summary>
     /// <exception cref="NetfilterException">nf_tables refused the dump for another reason.</exception>
     public static List<NftListedRule>? ListRules(NetlinkSocket socket, AddressFamily family, string table)

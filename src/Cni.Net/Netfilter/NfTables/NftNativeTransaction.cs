@@ -70,6 +70,20 @@ internal sealed class NftNativeTransaction
         return this;
     }
 
+    /// <summary>
+    /// A chain whose rules the layout owns whole: ensures the chain, flushes it and appends <paramref name="rules"/>
+    /// (each a list of statements, uncommented) — the same chain content however often it is written.
+    /// </summary>
+    public NftNativeTransaction ReplaceChain(NftNativeChain chain, params ReadOnlySpan<IReadOnlyList<NftExpression>> rules)
+    {
+        AddChain(chain).FlushChain(chain.Name);
+        foreach (IReadOnlyList<NftExpression> statements in rules)
+        {
+            AddRule(new NftNativeRule(chain.Name, statements));
+        }
+        return this;
+    }
+
     public NftNativeTransaction AddRule(NftNativeRule rule)
     {
         _operations.Add(new Operation(Kind.AddRule, Rule: rule));
@@ -91,27 +105,7 @@ internal sealed class NftNativeTransaction
         {
             return;
         }
-        int size = 16 * 1024;
-        while (true)
-        {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-            try
-            {
-                uint first = socket.ReserveSequences(_operations.Count + 2);
-                if (!TryWrite(buffer, first, out int length))
-                {
-                    size = buffer.Length * 2;
-                    continue;
-                }
-                socket.SendMessages(buffer.AsSpan(0, length));
-                ReadReplies(socket, first);
-                return;
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
+        _ = NftBatchSender.Send(socket, _operations.Count, TryWrite, Describe, generationChecked: false);
     }
 
     internal bool TryWrite(Span<byte> buffer, uint firstSequence, out int length)
@@ -278,46 +272,6 @@ internal sealed class NftNativeTransaction
             userdata = userdata[(2 + length)..];
         }
         return null;
-    }
-
-    private void ReadReplies(NetlinkSocket socket, uint first)
-    {
-        int acks = 0;
-        NetlinkException? error = null;
-        int errorIndex = int.MaxValue;
-        uint last = first + 1 + (uint)_operations.Count;
-        while (socket.TryReceivePending(out ReadOnlySpan<byte> datagram))
-        {
-            var reader = new NetlinkReader(datagram);
-            while (reader.TryRead(out NetlinkMessage message))
-            {
-                if (message.PortId != socket.PortId || !message.IsError || unchecked(message.Sequence - first) > last - first)
-                {
-                    continue;
-                }
-                NetlinkError e = message.ReadError();
-                if (e.Errno == 0)
-                {
-                    acks++;
-                    continue;
-                }
-                int index = (int)(message.Sequence - first) - 1;
-                if (index < errorIndex)
-                {
-                    errorIndex = index;
-                    error = e.ToException(Describe(index));
-                }
-            }
-        }
-        if (error is not null)
-        {
-            throw new NetfilterException($"nf_tables refused the transaction; nothing was changed: {error.Message}", error);
-        }
-        if (acks != _operations.Count)
-        {
-            throw new NetfilterException(
-                $"nf_tables acknowledged {acks} of {_operations.Count} changes; the outcome of the transaction is unknown");
-        }
     }
 
     private string Describe(int index)

@@ -210,17 +210,7 @@ public sealed class NftablesBackend : INetfilterBackend
         }
     }
 
-    private static NetlinkSocket Open()
-    {
-        try
-        {
-            return new NetlinkSocket(NetlinkProtocol.Netfilter);
-        }
-        catch (NetlinkException e)
-        {
-            throw new NetfilterException($"cannot open a NETLINK_NETFILTER socket; nf_tables is not available on this node ({e.Message})", e);
-        }
-    }
+    private static NetlinkSocket Open() => NftNativeRuleset.OpenSocket();
 
     private static bool LegacyTablesExist() =>
         NonEmpty("/proc/thread-self/net/ip_tables_names") || NonEmpty("/proc/thread-self/net/ip6_tables_names");

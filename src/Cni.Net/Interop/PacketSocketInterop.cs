@@ -1,9 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Cni.Net.Dhcp;
+namespace Cni.Net.Interop;
 
-/// <summary>The few declarations a packet socket needs that Tmds.LibC lacks (layouts from linux/if_packet.h, net/if.h).</summary>
-internal static unsafe partial class DhcpInterop
+/// <summary>
+/// The few declarations an AF_PACKET socket (the DHCP client's) needs that Tmds.LibC lacks (layouts from
+/// linux/if_packet.h, net/if.h).
+/// </summary>
+internal static unsafe partial class PacketSocketInterop
 {
     public const int AF_PACKET = 17;
     public const int SOCK_DGRAM = 2;
@@ -29,15 +32,15 @@ internal static unsafe partial class DhcpInterop
         public fixed byte sll_addr[8];
     }
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int ioctl(int fd, nuint request, void* argp);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int bind(int fd, void* address, uint length);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial nint sendto(int fd, void* buffer, nuint length, int flags, void* address, uint addressLength);
 }

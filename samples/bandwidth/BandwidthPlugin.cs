@@ -31,7 +31,7 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
         {
             using var links = new RouteNetlink();
             using var tc = new TcNetlink(links.Socket);
-            LinkInfo host = PodInterface.FindHostPeer(prev, request.IfName, request.NetNs, links);
+            LinkInfo host = FindHost(prev, request, links);
             if (limits.Ingress is not null)
             {
                 BandwidthShaping.SetIngressLimit(tc, host.Index, limits.IngressRate, limits.IngressBurst);
@@ -90,7 +90,7 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
         {
             using var links = new RouteNetlink();
             using var tc = new TcNetlink(links.Socket);
-            LinkInfo host = PodInterface.FindHostPeer(prev, request.IfName, request.NetNs, links);
+            LinkInfo host = FindHost(prev, request, links);
             if (limits.Ingress is TbfParameters ingress)
             {
                 RequireTbf(tc, host, ingress, "ingress");
@@ -157,6 +157,19 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthJ
         {
             throw CheckFailed($"the {direction} tbf of {link.Name} has rate {actual.RateBytesPerSecond} B/s, limit {actual.LimitBytes} B; " +
                 $"expected {expected.RateBytesPerSecond} B/s, {expected.LimitBytes} B");
+        }
+    }
+
+    /// <summary>The node end of the pod's veth; the library's reasons for not finding it say it was bandwidth looking.</summary>
+    private static LinkInfo FindHost(CniResult prev, CniPluginRequest request, RouteNetlink links)
+    {
+        try
+        {
+            return PodInterface.FindHostPeer(prev, request.IfName, request.NetNs, links);
+        }
+        catch (CniException e)
+        {
+            throw new CniException(e.Code, "bandwidth: " + e.Message, e.Details, e);
         }
     }
 

@@ -43,22 +43,7 @@ internal sealed class HostDevicePlugin() : CniPlugin<HostDeviceConfig>(HostDevic
         bool succeeded = false;
         try
         {
-            CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
-            if (ipam.IPs.Count == 0)
-            {
-                throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
-            }
-            foreach (CniIPConfig ip in ipam.IPs)
-            {
-                // Every address belongs to the one interface this plugin gives the pod.
-                CniIPConfig copy = ip.Clone();
-                copy.Interface = 0;
-                result.IPs.Add(copy);
-            }
-            foreach (CniRoute route in ipam.Routes)
-            {
-                result.Routes.Add(route);
-            }
+            _ = await CniIpam.AddToResultAsync(request, result, interfaceIndex: 0, cancellationToken).ConfigureAwait(false);
             if (!device.Dpdk)
             {
                 PodInterface.Configure(pod, request.IfName, result);

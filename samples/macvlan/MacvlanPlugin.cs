@@ -48,21 +48,7 @@ internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(MacvlanJsonCont
             result.Interfaces.Add(new CniInterface { Name = link.Name, Mac = CniInterface.FormatMac(link.MacAddress), Sandbox = request.NetNs });
             if (HasIpam(request))
             {
-                CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
-                if (ipam.IPs.Count == 0)
-                {
-                    throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
-                }
-                foreach (CniIPConfig ip in ipam.IPs)
-                {
-                    CniIPConfig copy = ip.Clone();
-                    copy.Interface = 0;
-                    result.IPs.Add(copy);
-                }
-                foreach (CniRoute route in ipam.Routes)
-                {
-                    result.Routes.Add(route);
-                }
+                _ = await CniIpam.AddToResultAsync(request, result, interfaceIndex: 0, cancellationToken).ConfigureAwait(false);
                 // Neighbours learn the new MAC at once (both best effort, as the reference).
                 TrySysctl($"net/ipv4/conf/{request.IfName}/arp_notify", podNamespace);
                 TrySysctl($"net/ipv6/conf/{request.IfName}/ndisc_notify", podNamespace);

@@ -69,21 +69,7 @@ internal sealed class TapPlugin() : CniPlugin<TapConfig>(TapJsonContext.Default.
             result.Interfaces.Add(new CniInterface { Name = tap.Name, Mac = CniInterface.FormatMac(tap.MacAddress), Sandbox = request.NetNs });
             if (config.HasIpam)
             {
-                CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
-                if (ipam.IPs.Count == 0)
-                {
-                    throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
-                }
-                foreach (CniIPConfig ip in ipam.IPs)
-                {
-                    CniIPConfig copy = ip.Clone();
-                    copy.Interface = 0;
-                    result.IPs.Add(copy);
-                }
-                foreach (CniRoute route in ipam.Routes)
-                {
-                    result.Routes.Add(route);
-                }
+                _ = await CniIpam.AddToResultAsync(request, result, interfaceIndex: 0, cancellationToken).ConfigureAwait(false);
                 TryArpNotify(request.IfName, podNamespace);
                 PodInterface.Configure(pod, request.IfName, result);
             }

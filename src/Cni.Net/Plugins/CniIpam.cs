@@ -38,6 +38,40 @@ public static class CniIpam
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// IPAM ADD for a plugin that gives the pod one interface (macvlan, tap, host-device): allocates as
+    /// <see cref="AddAsync"/> does, requires at least one address, and adds the addresses — each attributed to
+    /// <paramref name="interfaceIndex"/> in <paramref name="result"/>'s interfaces — and the routes to
+    /// <paramref name="result"/>. The IPAM result's DNS is not copied: plugins answer with the config's.
+    /// </summary>
+    /// <param name="request">The plugin's request.</param>
+    /// <param name="result">The result being built; its IPs and routes are appended to.</param>
+    /// <param name="interfaceIndex">The index of the pod's interface in <c>result.Interfaces</c>.</param>
+    /// <param name="cancellationToken">Cancels the IPAM plugin (its process group is killed).</param>
+    /// <returns>The IPAM plugin's own result.</returns>
+    /// <exception cref="CniException">As <see cref="AddAsync"/>; or the IPAM plugin returned no address (code 5).</exception>
+    public static async ValueTask<CniResult> AddToResultAsync(CniPluginRequest request, CniResult result, int interfaceIndex,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        CniResult ipam = await AddAsync(request, cancellationToken).ConfigureAwait(false);
+        if (ipam.IPs.Count == 0)
+        {
+            throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
+        }
+        foreach (CniIPConfig ip in ipam.IPs)
+        {
+            CniIPConfig copy = ip.Clone();
+            copy.Interface = interfaceIndex;
+            result.IPs.Add(copy);
+        }
+        foreach (CniRoute route in ipam.Routes)
+        {
+            result.Routes.Add(route);
+        }
+        return ipam;
+    }
+
     /// <summary>IPAM DEL: releases what ADD allocated for this container and interface.</summary>
     /// <remarks>Started before this method returns (see <see cref="AddAsync"/>); always await the returned task.</remarks>
     public static ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken = default) =>

@@ -257,7 +257,10 @@ public sealed class BandwidthPluginTests : IDisposable
         prev["interfaces"] = new JsonArray(prev["interfaces"]!.AsArray().Where(i => i!["sandbox"] is null).Select(i => i!.DeepClone()).ToArray());
         prev["ips"]![0]!.AsObject().Remove("interface");
         Shell.Output r = _chain.Exec(s_ours, "ADD", PodChain.PluginConfig("bandwidth", "", Limits(8_000_000, 80_000, 0, 0), prev));
-        Assert.Equal(7, PodChain.Error(r).GetProperty("code").GetInt32());
+        JsonElement error = PodChain.Error(r);
+        Assert.Equal(7, error.GetProperty("code").GetInt32());
+        // The message says which plugin looked for what (as before the lookup moved into the library).
+        Assert.Equal("bandwidth: the previous result has no container interface named eth0", error.GetProperty("msg").GetString());
     }
 
     /// <summary>An iperf3 server in the pod, killed when disposed.</summary>

@@ -131,6 +131,30 @@ public partial class LayerDependencyTests
     }
 
     [Fact]
+    public void OnlyChildProcess_StartsProcesses()
+    {
+        // One way to start a process: posix_spawn into a process group of its own (Interop/ChildProcess.cs), which
+        // System.Diagnostics.Process cannot do — with it a timeout would leave the tool's children running.
+        string root = SourceRoot();
+        string[] home = [Path.Combine("Interop", "ChildProcess.cs"), Path.Combine("Interop", "ProcessInterop.cs")];
+        var offenders = new List<string>();
+        foreach (string file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(root, file);
+            if (relative.StartsWith("obj", StringComparison.Ordinal) || home.Contains(relative))
+            {
+                continue;
+            }
+            string code = string.Join('\n', File.ReadLines(file).Select(l => l.TrimStart()).Where(l => !l.StartsWith("//", StringComparison.Ordinal)));
+            if (Regex.IsMatch(code, @"\bSystem\.Diagnostics\.Process\b|\bProcess\.Start\b|\bProcessStartInfo\b|\bnew Process\(|posix_spawn|\bfork\b|\bexecv"))
+            {
+                offenders.Add(relative);
+            }
+        }
+        Assert.Empty(offenders);
+    }
+
+    [Fact]
     public void TheCheck_SeesDependencies()
     {
         // Guards the guard: the kubelet layer really is found using the executor and the conventions.

@@ -81,6 +81,25 @@ public class PluginProcessRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_OutputClosedButStillRunning_TimesOut()
+    {
+        // The deadline covers the exit too, not only stdout and stderr.
+        using var dir = new FakePluginDirectory();
+        string p = dir.Add("daemonish", "exec >/dev/null 2>&1; sleep 300");
+        var ex = await Assert.ThrowsAsync<CniException>(async () => await Run(Launch(p, timeout: TimeSpan.FromMilliseconds(700))));
+        Assert.Contains("did not finish within 0.7 s", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BlockingRun_SameContract_EchoesStdin()
+    {
+        using var dir = new FakePluginDirectory();
+        string p = dir.Add("echo", "cat \"$rec.stdin\"; echo oops >&2; exit 3");
+        var r = BlockingPluginRunner.Run(Launch(p, "{\"a\":1}"), s_capture, NullLogger.Instance, CancellationToken.None);
+        Assert.Equal((new ChildExit(3, 0), "{\"a\":1}", "oops\n"), r);
+    }
+
+    [Fact]
     public async Task RunAsync_Cancelled_ThrowsOperationCanceledAndKillsGroup()
     {
         using var dir = new FakePluginDirectory();

@@ -30,12 +30,10 @@ internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(PtpJsonContext.Default.
             throw new CniException(CniErrorCode.InvalidEnvironmentVariables,
                 $"CNI_IFNAME: an interface named {request.IfName} already exists in {request.NetNs}", "a second ADD for the same container and ifname needs a DEL first");
         }
-        CniResult ipam = await CniIpam.AddAsync(request, cancellationToken).ConfigureAwait(false);
-        if (ipam.IPs.Count == 0)
-        {
-            throw new CniException(CniErrorCode.IOFailure, "IPAM plugin returned missing IP config");
-        }
-        foreach (AddressFamily family in ipam.IPs.Select(ip => ip.Address.Address.AddressFamily).Distinct())
+        // The addresses belong to the pod end of the veth, the result's second interface (after the node end).
+        var result = new CniResult(CniVersion.Latest);
+        result.Dns = (await CniIpam.AddToResultAsync(request, result, interfaceIndex: 1, cancellationToken).ConfigureAwait(false)).Dns;
+        foreach (AddressFamily family in result.IPs.Select(ip => ip.Address.Address.AddressFamily).Distinct())
         {
             BridgeSetup.EnableForwarding(family);
         }
@@ -44,20 +42,8 @@ internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(PtpJsonContext.Default.
         try
         {
             VethPair veth = VethSetup.Create(node, pod, podNamespace, request.IfName, mtu: config.Mtu);
-            var result = new CniResult(CniVersion.Latest);
             result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = CniInterface.FormatMac(veth.Host.MacAddress) });
             result.Interfaces.Add(new CniInterface { Name = veth.Container.Name, Mac = CniInterface.FormatMac(veth.Container.MacAddress), Sandbox = request.NetNs });
-            foreach (CniIPConfig ip in ipam.IPs)
-            {
-                CniIPConfig copy = ip.Clone();
-                copy.Interface = 1;
-                result.IPs.Add(copy);
-            }
-            foreach (CniRoute route in ipam.Routes)
-            {
-                result.Routes.Add(route);
-            }
-            result.Dns = ipam.Dns;
 
             PodInterface.Configure(pod, request.IfName, result);
             PointToPointRoutes.ConfigurePod(pod, veth.Container.Index, result.IPs);

@@ -39,10 +39,10 @@ public static class CniIpam
     }
 
     /// <summary>
-    /// IPAM ADD for a plugin that gives the pod one interface (macvlan, tap, host-device): allocates as
+    /// IPAM ADD for a plugin that gives the pod one interface (macvlan, tap, host-device, ptp): allocates as
     /// <see cref="AddAsync"/> does, requires at least one address, and adds the addresses — each attributed to
     /// <paramref name="interfaceIndex"/> in <paramref name="result"/>'s interfaces — and the routes to
-    /// <paramref name="result"/>. The IPAM result's DNS is not copied: plugins answer with the config's.
+    /// <paramref name="result"/>. The IPAM result's DNS is not copied: take it from the returned IPAM result if the plugin answers with it.
     /// </summary>
     /// <param name="request">The plugin's request.</param>
     /// <param name="result">The result being built; its IPs and routes are appended to.</param>

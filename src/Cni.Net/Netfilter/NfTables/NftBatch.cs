@@ -149,37 +149,14 @@ internal sealed class NftBatch : INetfilterPlanSink
     /// </summary>
     /// <exception cref="NetfilterException">The kernel refused the batch; nothing was applied.</exception>
     public bool Commit(NetlinkSocket socket, uint generation) =>
-        NftBatchSender.Send(socket, _operations.Count,
-            (Span<byte> buffer, uint first, out int length) => TryWrite(buffer, first, generation, out length), Describe, generationChecked: true);
+        NftBatchSender.Send(socket, _operations.Count, generation, WriteChange, Describe);
 
     /// <summary>Writes the whole batch (begin, messages, end); false when <paramref name="buffer"/> is too small.</summary>
-    internal bool TryWrite(Span<byte> buffer, uint firstSequence, uint generation, out int length)
-    {
-        var w = new NetlinkWriter(buffer);
-        length = 0;
-        try
-        {
-            MessageScope begin = w.BeginMessage(NFNL_MSG_BATCH_BEGIN, NetlinkMessageFlags.None, firstSequence);
-            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
-            w.WriteUInt32BigEndian(NFNL_BATCH_GENID, generation);
-            w.EndMessage(begin);
-            byte family = NftTableSnapshot.FamilyOf(_family);
-            bool ipv6 = _family == AddressFamily.InterNetworkV6;
-            for (int i = 0; i < _operations.Count; i++)
-            {
-                WriteOperation(ref w, _operations[i], firstSequence + 1 + (uint)i, family, ipv6);
-            }
-            MessageScope end = w.BeginMessage(NFNL_MSG_BATCH_END, NetlinkMessageFlags.None, firstSequence + 1 + (uint)_operations.Count);
-            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
-            w.EndMessage(end);
-        }
-        catch (InvalidOperationException) when (w.BytesRemaining < 4096)
-        {
-            return false;
-        }
-        length = w.BytesWritten;
-        return true;
-    }
+    internal bool TryWrite(Span<byte> buffer, uint firstSequence, uint generation, out int length) =>
+        NftBatchSender.TryWrite(buffer, firstSequence, _operations.Count, generation, WriteChange, out length);
+
+    private void WriteChange(ref NetlinkWriter w, int index, uint sequence) =>
+        WriteOperation(ref w, _operations[index], sequence, NftTableSnapshot.FamilyOf(_family), _family == AddressFamily.InterNetworkV6);
 
     private const NetlinkMessageFlags Create = (NetlinkMessageFlags)0x400;
     private const NetlinkMessageFlags Exclusive = (NetlinkMessageFlags)0x200;

@@ -4,8 +4,8 @@ using static Cni.Net.Netfilter.NfTables.NfTablesProtocol;
 
 namespace Cni.Net.Netfilter.NfTables;
 
-/// <summary>Writes a whole batch (begin, one message per change, end) from <paramref name="firstSequence"/> on; false when <paramref name="buffer"/> is too small.</summary>
-internal delegate bool NftBatchWriter(Span<byte> buffer, uint firstSequence, out int length);
+/// <summary>Writes change <paramref name="index"/> of a batch as one message with <paramref name="sequence"/>.</summary>
+internal delegate void NftChangeWriter(ref NetlinkWriter writer, int index, uint sequence);
 
 /// <summary>
 /// Sends an nfnetlink batch — one kernel transaction, all of it or none — and reads the kernel's answers: an ACK per
@@ -18,15 +18,15 @@ internal static class NftBatchSender
     /// </summary>
     /// <param name="socket">A NETLINK_NETFILTER socket.</param>
     /// <param name="changes">How many changes are between the batch's begin and end.</param>
-    /// <param name="write">Writes the batch.</param>
-    /// <param name="describe">Names change <c>i</c> (or the batch itself for an index out of range) in errors.</param>
-    /// <param name="generationChecked">
-    /// The batch carries NFNL_BATCH_GENID: a refusal of the batch itself with ERESTART means another writer changed the
-    /// ruleset since, and is answered with false instead of an exception.
+    /// <param name="generation">
+    /// The ruleset generation the changes were planned against (NFNL_BATCH_GENID), or null for none. When another
+    /// writer changed the ruleset since, the kernel refuses the batch with ERESTART, answered here with false.
     /// </param>
+    /// <param name="writeChange">Writes one change.</param>
+    /// <param name="describe">Names change <c>i</c> (or the batch itself for an index out of range) in errors.</param>
     /// <returns>True when every change was acknowledged; false only for a generation change (nothing was applied).</returns>
     /// <exception cref="NetfilterException">The kernel refused the batch (nothing was applied), or not every change was acknowledged.</exception>
-    public static bool Send(NetlinkSocket socket, int changes, NftBatchWriter write, Func<int, string> describe, bool generationChecked)
+    public static bool Send(NetlinkSocket socket, int changes, uint? generation, NftChangeWriter writeChange, Func<int, string> describe)
     {
         int size = 16 * 1024;
         while (true)
@@ -35,19 +35,50 @@ internal static class NftBatchSender
             try
             {
                 uint first = socket.ReserveSequences(changes + 2);
-                if (!write(buffer, first, out int length))
+                if (!TryWrite(buffer, first, changes, generation, writeChange, out int length))
                 {
                     size = buffer.Length * 2;
                     continue;
                 }
                 socket.SendMessages(buffer.AsSpan(0, length));
-                return ReadReplies(socket, first, changes, describe, generationChecked);
+                return ReadReplies(socket, first, changes, describe, generationChecked: generation.HasValue);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>Writes the whole batch (begin, one message per change, end); false when <paramref name="buffer"/> is too small.</summary>
+    public static bool TryWrite(Span<byte> buffer, uint firstSequence, int changes, uint? generation, NftChangeWriter writeChange,
+        out int length)
+    {
+        var w = new NetlinkWriter(buffer);
+        length = 0;
+        try
+        {
+            MessageScope begin = w.BeginMessage(NFNL_MSG_BATCH_BEGIN, NetlinkMessageFlags.None, firstSequence);
+            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
+            if (generation is uint g)
+            {
+                w.WriteUInt32BigEndian(NFNL_BATCH_GENID, g);
+            }
+            w.EndMessage(begin);
+            for (int i = 0; i < changes; i++)
+            {
+                writeChange(ref w, i, firstSequence + 1 + (uint)i);
+            }
+            MessageScope end = w.BeginMessage(NFNL_MSG_BATCH_END, NetlinkMessageFlags.None, firstSequence + 1 + (uint)changes);
+            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
+            w.EndMessage(end);
+        }
+        catch (InvalidOperationException) when (w.BytesRemaining < 4096)
+        {
+            return false;
+        }
+        length = w.BytesWritten;
+        return true;
     }
 
     private static bool ReadReplies(NetlinkSocket socket, uint first, int changes, Func<int, string> describe, bool generationChecked)

@@ -105,34 +105,13 @@ internal sealed class NftNativeTransaction
         {
             return;
         }
-        _ = NftBatchSender.Send(socket, _operations.Count, TryWrite, Describe, generationChecked: false);
+        _ = NftBatchSender.Send(socket, _operations.Count, generation: null, WriteChange, Describe);
     }
 
-    internal bool TryWrite(Span<byte> buffer, uint firstSequence, out int length)
-    {
-        var w = new NetlinkWriter(buffer);
-        length = 0;
-        try
-        {
-            MessageScope begin = w.BeginMessage(NFNL_MSG_BATCH_BEGIN, NetlinkMessageFlags.None, firstSequence);
-            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
-            w.EndMessage(begin);
-            byte family = FamilyOf(Family);
-            for (int i = 0; i < _operations.Count; i++)
-            {
-                Write(ref w, _operations[i], firstSequence + 1 + (uint)i, family);
-            }
-            MessageScope end = w.BeginMessage(NFNL_MSG_BATCH_END, NetlinkMessageFlags.None, firstSequence + 1 + (uint)_operations.Count);
-            w.WriteFamilyHeader(NfGenMsg.For(0, NFNL_SUBSYS_NFTABLES));
-            w.EndMessage(end);
-        }
-        catch (InvalidOperationException) when (w.BytesRemaining < 4096)
-        {
-            return false;
-        }
-        length = w.BytesWritten;
-        return true;
-    }
+    internal bool TryWrite(Span<byte> buffer, uint firstSequence, out int length) =>
+        NftBatchSender.TryWrite(buffer, firstSequence, _operations.Count, generation: null, WriteChange, out length);
+
+    private void WriteChange(ref NetlinkWriter w, int index, uint sequence) => Write(ref w, _operations[index], sequence, FamilyOf(Family));
 
     private void Write(ref NetlinkWriter w, in Operation op, uint sequence, byte family)
     {

@@ -32,10 +32,14 @@ internal enum ChildOutcome
 /// <see cref="TryStart"/>, optionally <see cref="FeedStdin"/> and other work, <see cref="Pump"/>, then always
 /// <see cref="Finish"/> (closes the pipes, kills the group unless it finished, reaps the process).
 /// </remarks>
-internal sealed unsafe class ChildProcess
+internal sealed unsafe class ChildProcess : IDisposable
 {
     private const int CancellationPollMs = 100;
     private const int SYS_pidfd_open = 434;
+
+    // Not ArrayPool<byte>.Shared: its arrays are cached per thread, and a runtime pumps each child on a thread of its
+    // own that ends with the run — what it returned there would never be rented again.
+    private static readonly ArrayPool<byte> s_outputPool = ArrayPool<byte>.Create(maxArrayLength: 1024 * 1024, maxArraysPerBucket: 32);
 
     private readonly ReadOnlyMemory<byte> _stdin;
     private readonly int _maxStdoutBytes;
@@ -46,6 +50,8 @@ internal sealed unsafe class ChildProcess
     private int _stdinWritten;
     private bool _exited;
     private ChildExit? _exit;
+    private byte[] _stdout = [];
+    private int _stdoutLength;
 
     private ChildProcess(int pid, int stdinFd, int stdoutFd, int stderrFd, ReadOnlyMemory<byte> stdin, int maxStdoutBytes, int maxStderrBytes)
     {
@@ -67,8 +73,8 @@ internal sealed unsafe class ChildProcess
     /// <summary>When the process was started (<see cref="Stopwatch.GetTimestamp"/>).</summary>
     public long StartedTimestamp { get; }
 
-    /// <summary>What the process wrote to stdout so far.</summary>
-    public ArrayBufferWriter<byte> Stdout { get; } = new(4096);
+    /// <summary>What the process wrote to stdout so far (in a pooled buffer: valid until <see cref="Dispose"/>).</summary>
+    public ReadOnlyMemory<byte> Stdout => _stdout.AsMemory(0, _stdoutLength);
 
     /// <summary>What the process wrote to stderr (its first bytes, up to the limit).</summary>
     public BoundedTextCollector Stderr { get; }
@@ -225,12 +231,11 @@ internal sealed unsafe class ChildProcess
             }
             if (stdoutSlot >= 0 && fds[stdoutSlot].revents != 0)
             {
-                Span<byte> target = Stdout.GetSpan(16 * 1024);
-                int n = ReadSome(ref _stdoutFd, target);
+                int n = ReadSome(ref _stdoutFd, StdoutSpace());
                 if (n > 0)
                 {
-                    Stdout.Advance(n);
-                    if (Stdout.WrittenCount > _maxStdoutBytes)
+                    _stdoutLength += n;
+                    if (_stdoutLength > _maxStdoutBytes)
                     {
                         return ChildOutcome.TooLarge;
                     }
@@ -295,6 +300,34 @@ internal sealed unsafe class ChildProcess
             exit = Finish(outcome);
         }
         return outcome;
+    }
+
+    /// <summary>Returns the stdout buffer to the pool; <see cref="Stdout"/> is empty after.</summary>
+    public void Dispose()
+    {
+        byte[] buffer = _stdout;
+        _stdout = [];
+        _stdoutLength = 0;
+        if (buffer.Length > 0)
+        {
+            s_outputPool.Return(buffer);
+        }
+    }
+
+    /// <summary>Room for the next read of stdout: at least 4 KiB, in a pooled buffer that doubles as output arrives.</summary>
+    private Span<byte> StdoutSpace()
+    {
+        if (_stdout.Length - _stdoutLength < 4096)
+        {
+            byte[] larger = s_outputPool.Rent(Math.Max(16 * 1024, _stdout.Length * 2));
+            _stdout.AsSpan(0, _stdoutLength).CopyTo(larger);
+            if (_stdout.Length > 0)
+            {
+                s_outputPool.Return(_stdout);
+            }
+            _stdout = larger;
+        }
+        return _stdout.AsSpan(_stdoutLength);
     }
 
     // The process leads its own process group (POSIX_SPAWN_SETPGROUP), so -pid reaches everything it started. A group

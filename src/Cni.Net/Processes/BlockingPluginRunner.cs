@@ -110,6 +110,11 @@ internal static class BlockingPluginRunner
             {
                 _failure = ExceptionDispatchInfo.Capture(e);
             }
+            finally
+            {
+                // The handler has parsed stdout; its buffer goes back to the pool.
+                _process.Dispose();
+            }
         }
 
         private T Complete()
@@ -137,7 +142,7 @@ internal static class BlockingPluginRunner
             {
                 ProcessLog.PluginStderr(_logger, _launch.PluginType, errText);
             }
-            return _handler(exit, new ReadOnlySequence<byte>(_process.Stdout.WrittenMemory), errText);
+            return _handler(exit, new ReadOnlySequence<byte>(_process.Stdout), errText);
         }
     }
 

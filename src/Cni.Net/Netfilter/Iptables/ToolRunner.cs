@@ -26,7 +26,7 @@ internal static class ToolRunner
         cancellationToken.ThrowIfCancellationRequested();
         byte[] input = stdin is null ? [] : Encoding.UTF8.GetBytes(stdin);
         // Spawned here, on the calling thread: the tool must start in this thread's network namespace.
-        ChildProcess process = ChildProcess.TryStart(Resolve(file), args, CurrentEnvironment(), input, MaxStdoutBytes, MaxStderrBytes,
+        using ChildProcess process = ChildProcess.TryStart(Resolve(file), args, CurrentEnvironment(), input, MaxStdoutBytes, MaxStderrBytes,
             out int error) ?? throw new NetfilterException(
                 $"could not start {file}: {Marshal.GetPInvokeErrorMessage(error)} (is the iptables package installed?)");
         (ChildOutcome outcome, ChildExit exit) = await Task.Factory.StartNew(static state =>
@@ -44,7 +44,7 @@ internal static class ToolRunner
         }
         // A tool killed by a signal reports as a shell would: 128 + the signal.
         int exitCode = exit.Signal != 0 ? 128 + exit.Signal : exit.ExitCode;
-        return new Result(exitCode, Encoding.UTF8.GetString(process.Stdout.WrittenSpan), process.Stderr.ToString());
+        return new Result(exitCode, Encoding.UTF8.GetString(process.Stdout.Span), process.Stderr.ToString());
     }
 
     /// <summary>A name without a slash is looked up on PATH (as execvp does); anything else is used as given.</summary>

@@ -148,6 +148,9 @@ public sealed partial class DocSnippetTests
     [GeneratedRegex(@"^\s*(?:(?:public|internal|private)\s+)?static\s+[^=;]*?\b(?<name>\w+)\(")]
     private static partial Regex StaticMethod();
 
+    [GeneratedRegex(@"^\s*//.*$", RegexOptions.Multiline)]
+    private static partial Regex CommentLine();
+
     [GeneratedRegex(@"\b(?:class|record|struct)\s+(?<name>\w+)")]
     private static partial Regex TypeDeclaration();
 
@@ -194,7 +197,7 @@ public sealed partial class DocSnippetTests
         string tests = string.Concat(Directory.EnumerateFiles(Path.Combine(root, "tests"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && Path.GetFileName(f) != nameof(DocSnippetTests) + ".cs")
-            .Select(File.ReadAllText));
+            .Select(f => CommentLine().Replace(File.ReadAllText(f), "")));
         IEnumerable<string> files = Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md")
             .Append(Path.Combine(root, "docs", "nuget", "README.md"))
             .Append(Path.Combine(root, "README.md"));

@@ -4,6 +4,9 @@ does (libcni injection of name, cniVersion, runtimeConfig and prevResult), ours 
 plus ours in-process: a long-lived .NET runtime process (Cni.Net.Benchmarks pod-chain-driver) running the same chain
 through CniChainExecutor with the sample handlers registered in-process (host-local too: bridge's IPAM
 delegation stays in-process; CNI_BENCH_EXEC_IPAM=1 execs it as before). INPROC=0 leaves that side out.
+And ours through the resident plugin server: artifacts/bin/cni-server serves the same handlers over a unix socket and
+the runtime execs artifacts/bin/cni-shim under each plugin's name, exactly as a node with the server installed does.
+SERVER=0 leaves that side out.
 
 Run through benchmarks/pod-chain-bench.sh, which puts it in a private network namespace (the "node")."""
 import json, os, shutil, statistics, subprocess, sys, tempfile, time
@@ -16,6 +19,9 @@ VERSION_RUNS = int(os.environ.get("VERSION_RUNS", "200"))
 DRIVER = os.path.join(ROOT, "artifacts", "build", "bin", "Cni.Net.Benchmarks", "release", "Cni.Net.Benchmarks")
 INPROC = os.environ.get("INPROC", "1") != "0"
 INPROC_WARMUP = 3
+SERVER = os.environ.get("SERVER", "1") != "0"
+SERVER_BIN = os.path.join(ROOT, "artifacts", "bin", "cni-server")
+SHIM_BIN = os.path.join(ROOT, "artifacts", "bin", "cni-shim")
 
 
 def plugin_dir(kind):
@@ -26,6 +32,9 @@ def plugin_dir(kind):
     for name in ("bridge", "host-local", "portmap", "bandwidth", "loopback"):
         ours = os.path.join(OURS_BIN, name)
         src = ours if kind in ("ours", "inproc") and os.path.exists(ours) else os.path.join(REF_BIN, name)
+        if kind == "server":
+            # The shim takes the plugin type from the name it is invoked under; the server has every handler.
+            src = ours = SHIM_BIN
         os.symlink(src, os.path.join(d, name))
         chosen[name] = "ours" if src == ours else "reference"
     return d, chosen
@@ -47,6 +56,7 @@ class Side:
             {"type": "bandwidth", "capabilities": {"bandwidth": True}},
         ]
         self.results = {}
+        self.extra_env = {}
         self.add_ms, self.del_ms = [], []
         self.per_plugin = {"ADD": {p["type"]: [] for p in self.plugins}, "DEL": {p["type"]: [] for p in self.plugins}}
 
@@ -72,7 +82,8 @@ class Side:
 
     def exec(self, plugin, command, pod, netns, prev):
         env = {"CNI_COMMAND": command, "CNI_CONTAINERID": f"{self.kind}-pod-{pod}", "CNI_NETNS": netns,
-               "CNI_IFNAME": "eth0", "CNI_PATH": self.dir, "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+               "CNI_IFNAME": "eth0", "CNI_PATH": self.dir, "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+               **self.extra_env}
         t = time.perf_counter()
         r = subprocess.run([os.path.join(self.dir, plugin["type"])], input=self.config(plugin, pod, prev), env=env,
                            capture_output=True)
@@ -100,6 +111,42 @@ class Side:
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(self.data, ignore_errors=True)
+
+
+class ServerSide(Side):
+    """Ours through the resident plugin server: the runtime execs the shim under each plugin's name, and the shim
+    forwards the invocation to cni-server over its unix socket (host-local delegation stays inside the server)."""
+
+    def __init__(self, index):
+        super().__init__("server", index)
+        self.socket_dir = tempfile.mkdtemp(prefix="cni-bench-server-")
+        self.socket = os.path.join(self.socket_dir, "plugin-server.sock")
+        self.extra_env = {"CNI_NET_PLUGIN_SERVER": self.socket}
+        self.server = subprocess.Popen([SERVER_BIN, self.socket], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.socket):
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                self.cleanup()
+                sys.exit(f"cni-server did not start: {self.server.stderr.read().decode()}")
+            time.sleep(0.01)
+
+    def warm_up(self, names):
+        """As for the in-process side: a long-lived server has its paths warm (NativeAOT: page cache, first sockets)."""
+        for i in range(INPROC_WARMUP):
+            name = f"cnt-bench-srw-{i}"
+            names.append(name)
+            self.add(2000 + i, netns(name))
+            self.delete(2000 + i, f"/run/netns/{name}")
+        self.add_ms, self.del_ms = [], []
+        self.per_plugin = {c: {p: [] for p in v} for c, v in self.per_plugin.items()}
+
+    def cleanup(self):
+        if self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(timeout=60)
+        self.server.stderr.close()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+        super().cleanup()
 
 
 class InProcessSide(Side):
@@ -190,7 +237,7 @@ def main():
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         forward = f.read().strip()
     sides, names = [], []
-    inproc = None
+    inproc = server = None
     try:
         ours = Side("ours", 0)
         sides.append(ours)
@@ -201,8 +248,15 @@ def main():
         elif INPROC:
             inproc = InProcessSide(2)
             sides.append(inproc)
+        if SERVER and not (os.path.exists(SERVER_BIN) and os.path.exists(SHIM_BIN)):
+            print(f"plugin-server side skipped: {SERVER_BIN} or {SHIM_BIN} is not published (eng/publish.sh)")
+        elif SERVER:
+            server = ServerSide(3)
+            sides.append(server)
         if inproc:
             inproc.warm_up(names)
+        if server:
+            server.warm_up(names)
         # Interleaved, so all sides see the same machine load; each pod has its own namespace.
         for pod in range(PODS):
             for side in sides:
@@ -254,6 +308,28 @@ def main():
         print()
         print(f"in-process first pod (cold JIT, not counted above): ADD {inproc.cold[0]:.1f} ms, DEL {inproc.cold[1]:.1f} ms;"
               f" {INPROC_WARMUP} warm-up pods before the {PODS} measured")
+    if server:
+        print()
+        print("ours through the resident plugin server (the runtime execs cni-shim under each plugin's name; the"
+              " handlers run in cni-server) against ours exec'd and the reference:")
+        print()
+        print("| per pod | via server median | via server p90 | exec'd median | reference median | via server / reference |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, a, b, c in (("ADD (chain)", server.add_ms, ours.add_ms, ref.add_ms),
+                               ("DEL (chain)", server.del_ms, ours.del_ms, ref.del_ms)):
+            (sm, s9, _), (om, _, _), (rm, _, _) = stats(a), stats(b), stats(c)
+            print(f"| {label} | {sm:.1f} ms | {s9:.1f} ms | {om:.1f} ms | {rm:.1f} ms | {sm / rm:.3f}x |")
+        for command in ("ADD", "DEL"):
+            for plugin in ("bridge", "portmap", "bandwidth"):
+                sm = statistics.median(server.per_plugin[command][plugin])
+                om = statistics.median(ours.per_plugin[command][plugin])
+                rm = statistics.median(ref.per_plugin[command][plugin])
+                print(f"| {command} {plugin} (shim exec + server) | {sm:.1f} ms | | {om:.1f} ms | {rm:.1f} ms | {sm / rm:.3f}x |")
+    print()
+    print("ratios to the reference (median per pod, this run): " + ", ".join(
+        f"{label} {stats(getattr(side, attr))[0] / stats(getattr(ref, attr))[0]:.3f}x"
+        for side, name in ((ours, "exec'd"), (server, "via server"), (inproc, "in-process")) if side
+        for attr, label in (("add_ms", f"{name} ADD"), ("del_ms", f"{name} DEL"))))
     print()
     print(f"VERSION start-up (median of {VERSION_RUNS} execs):")
     print("| plugin | ours | reference (Go) | ratio |")

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -26,13 +25,7 @@ namespace Cni.Net.Benchmarks.Plugins;
 /// </summary>
 internal static class PodChainInProcessDriver
 {
-    // The sample plugins are separate executables whose handler classes are internal: create them by name.
-    private static readonly (string Type, string ClassName)[] s_plugins =
-    [
-        ("bridge", "Cni.Samples.Bridge.BridgePlugin, bridge"),
-        ("portmap", "Cni.Net.Samples.PortMap.PortMapPlugin, portmap"),
-        ("bandwidth", "Cni.Net.Samples.Bandwidth.BandwidthPlugin, bandwidth"),
-    ];
+    private static readonly (string Type, string ClassName)[] s_plugins = SampleHandlers.Chain;
 
     public static async Task<int> RunAsync()
     {
@@ -47,14 +40,14 @@ internal static class PodChainInProcessDriver
         var timed = new List<TimedPlugin>();
         foreach (var (type, className) in s_plugins)
         {
-            var plugin = new TimedPlugin(type, Create(className));
+            var plugin = new TimedPlugin(type, SampleHandlers.Create(className));
             timed.Add(plugin);
             executor.RegisterPlugin(type, plugin);
         }
         if (Environment.GetEnvironmentVariable("CNI_BENCH_EXEC_IPAM") != "1")
         {
             // Not timed on its own: its time is inside bridge's.
-            executor.RegisterPlugin("host-local", Create("Cni.Net.Samples.HostLocal.HostLocalPlugin, host-local"));
+            executor.RegisterPlugin("host-local", SampleHandlers.Create(SampleHandlers.HostLocal));
         }
         await output.WriteLineAsync("{\"ok\":true}").ConfigureAwait(false);
 
@@ -98,17 +91,6 @@ internal static class PodChainInProcessDriver
             await output.WriteLineAsync(answer.ToJsonString()).ConfigureAwait(false);
         }
         return 0;
-    }
-
-    /// <summary>Creates a handler as its Program.cs does: the constructor with every parameter at its default.</summary>
-    private static ICniPlugin Create(string className)
-    {
-        Type handler = Type.GetType(className, throwOnError: true)!;
-        ConstructorInfo constructor = handler.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-            .Where(c => c.GetParameters().All(p => p.HasDefaultValue))
-            .OrderBy(c => c.GetParameters().Length)
-            .First();
-        return (ICniPlugin)constructor.Invoke([.. constructor.GetParameters().Select(p => p.DefaultValue)]);
     }
 
     /// <summary>Measures the time spent inside a handler (what the executor and host add around it is not counted).</summary>

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
 using Cni.Net.Netfilter.Conntrack;
 using Cni.Net.Netfilter.NfTables;
+using Cni.Net.Netlink.Route;
 using Cni.Net.TrafficControl;
 
 namespace Cni.Net.Examples.Guides;
@@ -42,6 +42,7 @@ public static class NetfilterAndTcExamples
         return tx;
     }
 
+    /// <summary>Applies <paramref name="tx"/> in the calling thread's namespace (a throwaway one in the tests).</summary>
     public static async Task NativeAsync(NetfilterTransaction tx)
     {
         #region native
@@ -50,23 +51,26 @@ public static class NetfilterAndTcExamples
         #endregion
     }
 
-    public static IReadOnlyList<ConntrackFlow> Conntrack(NetworkNamespace nodeNamespace)
+    /// <summary>Forgets the UDP flows to host ports 8053 and 8054 in the calling thread's namespace (a throwaway one in the tests).</summary>
+    public static IReadOnlyList<ConntrackFlow> Conntrack()
     {
         #region conntrack
-        using var table = ConntrackTable.Open(nodeNamespace);       // or new ConntrackTable() for the calling thread's
+        using var table = new ConntrackTable();              // the calling thread's namespace; ConntrackTable.Open(netns) for another
         table.DeleteFlows(AddressFamily.InterNetwork, ProtocolType.Udp, [8053, 8054]);
         IReadOnlyList<ConntrackFlow> flows = table.ListFlows(AddressFamily.InterNetwork);   // what `conntrack -L` lists
         #endregion
         return flows;
     }
 
-    /// <summary>The bandwidth layout on links <paramref name="veth"/> and <paramref name="ifb"/> of the namespace named pod1.</summary>
-    public static void TrafficControl(int veth, int ifb, ulong rate, ulong burst)
+    /// <summary>The bandwidth layout on links veth0 and bwp0 of the calling thread's namespace (a throwaway one in the tests).</summary>
+    public static void TrafficControl()
     {
         #region tc
-        using var netns = NetworkNamespace.OpenNamed("pod1");
-        using var tc = TcNetlink.Open(netns);
-        // the bandwidth plugin's layout for a host veth `veth0` and its ifb `bwp…`
+        using var rtnl = new RouteNetlink();                  // both in the calling thread's namespace; .Open(netns) for another
+        using var tc = new TcNetlink();
+        // the bandwidth plugin's layout for a host veth `veth0` and its ifb `bwp0`, at 10 Mbit/s with a 1 Mbit burst
+        int veth = rtnl.GetLinkIndex("veth0"), ifb = rtnl.GetLinkIndex("bwp0");
+        ulong rate = 10_000_000, burst = 1_000_000;           // bits per second, bits
         tc.AddQdisc(veth, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(TbfParameters.FromBandwidth(rate, burst)));   // ingress shaping
         tc.AddQdisc(veth, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc());                                        // egress shaping:
         tc.AddFilter(veth, TcHandle.IngressQdisc, 1, new U32Filter(U32Filter.MatchAll, TcHandle.Create(1, 1),

@@ -1,7 +1,25 @@
-// Runs the snippets of docs/getting-started.md on sample data: `dotnet run` in this directory.
+// Runs the snippets of docs/getting-started.md on sample data: `dotnet run` in this directory. With the name of a
+// snippet that reads the node's /etc/cni/net.d (`dotnet SpecModel.dll ReadList`) it runs that one and prints what it
+// returns; the integration tests run them so over a private /etc/cni/net.d (DocExampleKernelTests).
 using System.Text;
+using Cni.Net.Configuration;
 using Cni.Net.Examples.SpecModel;
 using Cni.Net.Spec;
+
+switch (args)
+{
+    case [nameof(SpecModelExamples.ReadList)]:
+        (NetworkConfigList read, CniVersion negotiated) = SpecModelExamples.ReadList();
+        Console.WriteLine($"list {read.Name} {negotiated}");
+        return 0;
+    case [nameof(SpecModelExamples.ConfDir)]:
+        CniConfigDirectory conf = SpecModelExamples.ConfDir(Console.Error);
+        Console.WriteLine($"default {conf.Default?.Path} {conf.Default?.Config.Name} {conf.Default?.Version}");
+        return 0;
+    case [_, ..]:
+        Console.Error.WriteLine("usage: SpecModel [" + nameof(SpecModelExamples.ReadList) + "|" + nameof(SpecModelExamples.ConfDir) + "]");
+        return 2;
+}
 
 Console.WriteLine(SpecModelExamples.Versions());
 NetworkConfigList list = SpecModelExamples.Lift(Encoding.UTF8.GetBytes(
@@ -15,3 +33,4 @@ TextWriter console = Console.Out;
     Encoding.UTF8.GetBytes("""{"cniVersion":"1.0.0","code":7,"msg":"bad"}"""), CniVersion.V1_0_0, new StringWriter());
 Console.SetOut(console);
 Console.WriteLine($"{printed} / {raised.Code}");
+return 0;

@@ -18,7 +18,10 @@ public static class SpecModelExamples
         return (canCheck, canGc);
     }
 
-    /// <summary>Reads the node's kubenet conflist (compiled, not run by the tests: the file is the node's).</summary>
+    /// <summary>
+    /// Reads the node's kubenet conflist: the integration tests run it as <c>dotnet SpecModel.dll ReadList</c> over a
+    /// private /etc/cni/net.d (DocExampleKernelTests).
+    /// </summary>
     public static (NetworkConfigList List, CniVersion Version) ReadList()
     {
         #region read-list
@@ -89,6 +92,7 @@ public static class SpecModelExamples
         return (fromPlugin, console.ToString() ?? "");
     }
 
+    /// <summary>Scans the node's /etc/cni/net.d (run like <see cref="ReadList"/>), warnings to <paramref name="stderr"/>.</summary>
     public static CniConfigDirectory ConfDir(TextWriter stderr)
     {
         Console.SetError(stderr);

@@ -134,13 +134,12 @@ public sealed class DhcpClient
         CancellationToken cancellationToken)
     {
         TimeProvider clock = _options.TimeProvider;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         TimeSpan limit = _options.ResendTimeout;
         if (until is { } end && end - clock.GetUtcNow() < limit)
         {
             limit = end - clock.GetUtcNow() > TimeSpan.Zero ? end - clock.GetUtcNow() : TimeSpan.FromMilliseconds(1);
         }
-        deadline.CancelAfter(limit);
+        using var deadline = new ClockDeadline(clock, limit, cancellationToken);
         TimeSpan delay = s_firstDelay;
         int fast = FastRetries;
         string? failure = null;
@@ -261,8 +260,7 @@ public sealed class DhcpClient
     /// <summary>Waits up to the per-answer timeout for a reply to <paramref name="xid"/> of type <paramref name="expected"/> (or a NAK).</summary>
     private async Task<T> WaitAsync<T>(uint xid, DhcpMessageType expected, DhcpReplyReader<T> read, CancellationToken cancellationToken)
     {
-        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        answer.CancelAfter(_options.Timeout);
+        using var answer = new ClockDeadline(_options.TimeProvider, _options.Timeout, cancellationToken);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
@@ -296,6 +294,43 @@ public sealed class DhcpClient
     private static uint NewTransactionId() => (uint)RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
 
     private delegate T DhcpReplyReader<T>(DhcpMessageReader reply);
+
+    /// <summary>
+    /// A token cancelled with the caller's or after a delay on the client's clock: every wait of the client (T1, T2,
+    /// resends, answer timeouts) runs on <see cref="DhcpClientOptions.TimeProvider"/>, so they keep their order on any clock.
+    /// </summary>
+    private sealed class ClockDeadline : IDisposable
+    {
+        private readonly CancellationTokenSource _source;
+        private readonly ITimer _timer;
+
+        public ClockDeadline(TimeProvider clock, TimeSpan delay, CancellationToken outer)
+        {
+            _source = CancellationTokenSource.CreateLinkedTokenSource(outer);
+            CancellationTokenSource source = _source;
+            _timer = clock.CreateTimer(static s => Cancel((CancellationTokenSource)s!), source, delay, Timeout.InfiniteTimeSpan);
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        private static void Cancel(CancellationTokenSource source)
+        {
+            try
+            {
+                source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The wait ended just as the timer fired.
+            }
+        }
+
+        public void Dispose()
+        {
+            _timer.Dispose();
+            _source.Dispose();
+        }
+    }
 
     /// <summary>One exchange failed in a way the next attempt may not (no answer, a NAK).</summary>
     private sealed class DhcpAttemptException(string message) : Exception(message);

@@ -166,7 +166,8 @@ public sealed class HostLocalStore : IDisposable
     /// <summary>
     /// Releases every address held by the attachment (container id + interface name); when none matches, releases
     /// the addresses of files holding only the container id, as the reference plugin does for its old format.
-    /// Releasing nothing is not an error: DEL must be repeatable.
+    /// Empty reservation files (left by an ADD killed mid-write) are removed too. Releasing nothing is not an error:
+    /// DEL must be repeatable.
     /// </summary>
     /// <returns>The released addresses.</returns>
     public IReadOnlyList<IPAddress> Release(string containerId, string ifName)
@@ -176,9 +177,16 @@ public sealed class HostLocalStore : IDisposable
         byte[] owner = OwnerBytes(containerId, ifName);
         byte[] legacy = Encoding.UTF8.GetBytes(containerId.Trim());
         List<(string Path, IPAddress Address)>? exact = null, old = null;
+        List<string>? stale = null;
         Scan((path, value, isIPv6, content) =>
         {
-            if (content.SequenceEqual(owner))
+            if (content.IsEmpty)
+            {
+                // A reservation whose writer was killed between creating the file and writing its owner: every writer
+                // holds the store's lock, which this caller holds now, so it is nobody's (and no DEL could match it).
+                (stale ??= []).Add(path);
+            }
+            else if (content.SequenceEqual(owner))
             {
                 (exact ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
             }
@@ -187,6 +195,10 @@ public sealed class HostLocalStore : IDisposable
                 (old ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
             }
         });
+        foreach (string path in stale ?? [])
+        {
+            _ = PosixFile.Unlink(path);
+        }
         var released = new List<IPAddress>();
         foreach ((string path, IPAddress address) in exact ?? old ?? [])
         {

@@ -31,9 +31,11 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
 
     private readonly SafeFdHandle _handle;
     // Not zeroed: every request writes all the bytes it sends (padding included) and replies are read only as far as
-    // the kernel wrote them, so clearing 128 KiB would only touch pages a short-lived plugin never uses.
-    private readonly byte[] _send = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-    private readonly byte[] _receive = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+    // the kernel wrote them, so clearing 128 KiB would only touch pages a short-lived plugin never uses. Pooled: a
+    // long-lived host opens sockets per pod.
+    private readonly byte[] _send = NetlinkBufferPool.Rent();
+    private readonly byte[] _receive = NetlinkBufferPool.Rent();
+    private int _disposed;
     private uint _sequence;
     private uint _batchFirstSequence;
     private int _batchCount;
@@ -303,7 +305,17 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     }
 
     /// <summary>Closes the socket.</summary>
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _handle.Dispose();
+        // Every use checks the handle first, so nothing reads or writes these after this point.
+        NetlinkBufferPool.Return(_send);
+        NetlinkBufferPool.Return(_receive);
+    }
 
     private int Transact<THandler>(ref NetlinkWriter request, string operation, ReadOnlySpan<int> toleratedErrors,
         ref THandler handler, NetlinkMessageFlags addFlags)

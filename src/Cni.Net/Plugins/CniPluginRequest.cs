@@ -40,6 +40,7 @@ public class CniPluginRequest
         DelegationTimeout = request.DelegationTimeout;
         Logger = request.Logger;
         BlockingDelegation = request.BlockingDelegation;
+        HostOptions = request.HostOptions;
         _delegation = request._delegation;
     }
 

@@ -10,11 +10,13 @@ using Cni.Net.TrafficControl;
 namespace Cni.Net.IntegrationTests.Docs;
 
 /// <summary>
-/// The guides' code that changes the kernel, run as the guides show it: regions of docs/examples/Guides in throwaway
-/// namespaces, and the whole programs docs/examples/NetlinkQuickStart and RuntimeExecutor in a private network and
-/// mount namespace (a tmpfs over /run/netns, /etc/cni/net.d and /var/lib/cni), which vanishes with the process.
+/// The guides' code that changes the kernel or reads the node's files, run as the guides show it: regions of
+/// docs/examples/Guides in throwaway namespaces, and whole programs (docs/examples/NetlinkQuickStart, RuntimeExecutor,
+/// AttachContainer, MyPlugin, and the Guides and SpecModel programs that run one snippet each) in a private network
+/// and mount namespace (a tmpfs over /run/netns, /etc/cni/net.d and /var/lib/cni), which vanishes with the process.
+/// DocSnippetTests.EveryExample_RunsInSomeTest keeps every example of the guides in some test.
 /// </summary>
-public sealed class DocExampleKernelTests
+public sealed partial class DocExampleKernelTests
 {
     private static string RepositoryRoot()
     {

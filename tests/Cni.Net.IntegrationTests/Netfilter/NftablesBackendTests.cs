@@ -165,6 +165,35 @@ public partial class NftablesBackendTests
         Assert.Contains("[ match name comment rev 0 ]", expressions, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Backend_HoldsNoSocketBetweenCalls()
+    {
+        // A long-lived host makes a backend per pod and never disposes it (the type is not IDisposable): a socket kept
+        // for the backend's life was a descriptor held until the GC found the backend.
+        Require.NotInRootNamespace();
+        using var ns = new TestNamespace("nftfd");
+        NetfilterTransaction tx = new(AddressFamily.InterNetwork);
+        tx.EnsureChain(NetfilterTable.Nat, "CNI-FD-TEST");
+        int before = SocketDescriptors();
+        var backends = new List<NftablesBackend>();
+        for (int i = 0; i < 8; i++)
+        {
+            var backend = new NftablesBackend();
+            backends.Add(backend);
+            ApplyNative(ns, backend, tx);
+            InNamespace(ns, () => backend.ReadTableAsync(AddressFamily.InterNetwork, NetfilterTable.Nat, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+        }
+        Assert.Equal(before, SocketDescriptors());
+        Assert.Contains(":CNI-FD-TEST -", Save(ns, "nat", v6: false), StringComparison.Ordinal);
+        GC.KeepAlive(backends);
+    }
+
+    // Sockets this process holds (the backend's are netlink sockets in the test namespace, which /proc/self/net of this
+    // thread's namespace would not list, so every socket descriptor counts).
+    private static int SocketDescriptors() => Directory.EnumerateFileSystemEntries("/proc/self/fd")
+        .Select(fd => { try { return File.ResolveLinkTarget(fd, false)?.FullName ?? ""; } catch (IOException) { return ""; } })
+        .Count(target => target.Contains("socket:[", StringComparison.Ordinal));
+
     /// <summary>
     /// An <see cref="IptablesNftBackend"/> whose tools run inside <paramref name="ns"/> (through <c>ip netns exec</c>
     /// wrappers: the backend's awaits may move it off any thread that entered the namespace). The wrappers live in the

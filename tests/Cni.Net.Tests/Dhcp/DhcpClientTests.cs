@@ -207,18 +207,49 @@ public class DhcpClientTests
     [Fact]
     public async Task MaintainAsync_ServerGone_RebindsThenExpires()
     {
+        // On a fake clock, as above: T1 = 1 s, T2 = 1.75 s, expiry at 2 s of the client's time, whatever the load.
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         bool up = true;
-        using var server = new FakeServer { Answer = (s, x) => up ? Serve(s, x, leaseSeconds: 2) : null };
+        using var server = new FakeServer { Answer = (s, x) => Volatile.Read(ref up) ? Serve(s, x, leaseSeconds: 2) : null };
         DhcpClientOptions options = Options();
+        options.TimeProvider = clock;
         options.ResendTimeout = TimeSpan.FromMilliseconds(700);
         var client = new DhcpClient(server, options);
-        await client.AcquireAsync(TestContext.Current.CancellationToken);
-        up = false;
-        DhcpMaintenanceEnd end = await client.MaintainAsync(null, TestContext.Current.CancellationToken);
-        Assert.Equal(DhcpMaintenanceEnd.Expired, end);
+        await client.AcquireAsync(ct);
+        Volatile.Write(ref up, false);
+        Task<DhcpMaintenanceEnd> maintaining = client.MaintainAsync(null, ct);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        // The renewal at T1 is sent before the clock moves on: renewing (ciaddr set) is what T1 starts.
+        await WaitUntilAsync(() => Snapshot(server).Any(s => s.Type == DhcpMessageType.Request && !s.ClientAddress.Equals(IPAddress.Any)), ct);
+        for (int step = 0; !maintaining.IsCompleted && step < 400; step++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(25));
+            await Task.Delay(2, ct);
+        }
+
+        Assert.Equal(DhcpMaintenanceEnd.Expired, await maintaining.WaitAsync(TimeSpan.FromSeconds(10), ct));
         Assert.Null(client.Lease);
+        Assert.True(clock.GetUtcNow() >= DateTimeOffset.UnixEpoch.AddSeconds(2), "expired before the lease ran out");
         // Renewals (ciaddr set) came first, then rebinding from T2 by DISCOVER.
-        Assert.Contains(server.Sent, s => s.Type == DhcpMessageType.Request && !s.ClientAddress.Equals(IPAddress.Any));
-        Assert.Equal(DhcpMessageType.Discover, server.Sent[^1].Type);
+        Assert.Equal(DhcpMessageType.Discover, Snapshot(server)[^1].Type);
+    }
+
+    private static List<Sent> Snapshot(FakeServer server)
+    {
+        lock (server.Sent)
+        {
+            return [.. server.Sent];
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        for (int i = 0; !condition(); i++)
+        {
+            Assert.True(i < 1000, "timed out waiting for the client");
+            await Task.Delay(10, ct);
+        }
     }
 }

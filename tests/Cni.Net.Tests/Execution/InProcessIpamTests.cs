@@ -2,6 +2,7 @@ using System.Text;
 using Cni.Net.Execution;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
+using Cni.Net.Tests.Plugins.Sdk;
 
 namespace Cni.Net.Tests.Execution;
 
@@ -42,6 +43,19 @@ public sealed class InProcessIpamTests : IDisposable
             await CniIpam.DelAsync(request, cancellationToken);
 
         public async ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+            await CniIpam.CheckAsync(request, cancellationToken);
+    }
+
+    /// <summary>The same delegation from a plugin on the typed-config SDK, as the bridge sample is.</summary>
+    private sealed class TypedDelegating() : CniPlugin<SdkTestConfig>(SdkTestJsonContext.Default.SdkTestConfig)
+    {
+        protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) =>
+            await CniIpam.AddAsync(request, cancellationToken);
+
+        protected override async ValueTask DelAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) =>
+            await CniIpam.DelAsync(request, cancellationToken);
+
+        protected override async ValueTask CheckAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) =>
             await CniIpam.CheckAsync(request, cancellationToken);
     }
 
@@ -132,6 +146,21 @@ public sealed class InProcessIpamTests : IDisposable
         Assert.Equal(_plugins.Stdin(2), ipam.Calls[1].Stdin);
         Assert.Equal(_plugins.Env(1), ipam.Calls[0].Env);
         Assert.Equal(_plugins.Env(2), ipam.Calls[1].Env);
+    }
+
+    [Fact]
+    public async Task TypedConfigPlugin_KeepsItsDelegationInProcess()
+    {
+        // No "ipam" binary on CNI_PATH: an exec would fail with "failed to find plugin".
+        var ipam = new Ipam();
+        CniChainExecutor inProcess = Executor(new TypedDelegating(), ipam);
+        CniResult result = await inProcess.AddAsync(Network(), Request());
+        await inProcess.CheckAsync(Network(), Request());
+        await inProcess.DelAsync(Network(), Request());
+
+        Assert.Equal(["ADD", "CHECK", "DEL"], ipam.Calls.Select(c => c.Command));
+        Assert.Empty(_plugins.Order());
+        Assert.Equal("10.0.0.2/24", result.IPs[0].Address.ToString());
     }
 
     [Fact]

@@ -52,6 +52,20 @@ public sealed class HostLocalStoreTests : IDisposable
     }
 
     [Fact]
+    public void Release_RemovesEmptyReservations_ThatAKilledAddLeft()
+    {
+        // SIGKILL between creating the address file and writing its owner leaves an empty file no DEL can match.
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0);
+        store.TryReserve(IPAddress.Parse("10.0.0.4"), "b", "eth0", 0);
+        File.WriteAllBytes(Path.Combine(store.Directory, "10.0.0.3"), []);
+        Assert.Equal([IPAddress.Parse("10.0.0.2")], store.Release("a", "eth0"));
+        Assert.Equal(["10.0.0.4", "last_reserved_ip.0", "lock"],
+            Directory.GetFiles(store.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.3"), "c", "eth0", 0));
+    }
+
+    [Fact]
     public void Release_LegacyFileWithOnlyContainerId_IsReleased()
     {
         using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);

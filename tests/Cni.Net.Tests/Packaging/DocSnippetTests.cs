@@ -145,6 +145,82 @@ public sealed partial class DocSnippetTests
         Assert.True(problems.Count == 0, string.Join("\n\n", problems));
     }
 
+    [GeneratedRegex(@"^\s*(?:(?:public|internal|private)\s+)?static\s+[^=;]*?\b(?<name>\w+)\(")]
+    private static partial Regex StaticMethod();
+
+    [GeneratedRegex(@"^\s*//.*$", RegexOptions.Multiline)]
+    private static partial Regex CommentLine();
+
+    [GeneratedRegex(@"\b(?:class|record|struct)\s+(?<name>\w+)")]
+    private static partial Regex TypeDeclaration();
+
+    [GeneratedRegex(@"\bstatic\s+(?:partial\s+)?class\s+(?<name>\w+)")]
+    private static partial Regex StaticClass();
+
+    /// <summary>
+    /// What a test must name to run an example: <c>ExampleDll("Project")</c> for a whole program, else
+    /// <c>Class.Method</c> of the static method the region sits in (called in-process, or passed to the examples
+    /// project's program as <c>nameof(Class.Method)</c>); null for a region outside any method (type declarations).
+    /// </summary>
+    internal static string? Entry(string path, string source, string? region)
+    {
+        if (region is null)
+        {
+            return $"ExampleDll(\"{Path.GetFileName(Path.GetDirectoryName(path))}\")";
+        }
+        string[] lines = source.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        int open = Array.FindIndex(lines, l => l.Trim() == "#region " + region);
+        string? method = null;
+        for (int i = open - 1; i >= 0; i--)
+        {
+            Match m = StaticMethod().Match(lines[i]);
+            if (m.Success && !lines[i].Contains(" class ", StringComparison.Ordinal))
+            {
+                // The nearest method above encloses the region only when its braces are still open there.
+                int depth = lines[i..open].Sum(l => l.Count(c => c == '{') - l.Count(c => c == '}'));
+                method = depth > 0 ? m.Groups["name"].Value : null;
+                break;
+            }
+        }
+        Match type = lines.Take(open).Select(l => StaticClass().Match(l)).LastOrDefault(m => m.Success) ?? Match.Empty;
+        return method is null || !type.Success ? null : type.Groups["name"].Value + "." + method;
+    }
+
+    /// <summary>
+    /// Every example a guide shows runs in a test: the test sources (both suites) name its entry (see
+    /// <see cref="Entry"/>). A region that only declares types counts as run when a region that runs uses one of them.
+    /// </summary>
+    [Fact]
+    public void EveryExample_RunsInSomeTest()
+    {
+        string root = RepositoryRoot();
+        string tests = string.Concat(Directory.EnumerateFiles(Path.Combine(root, "tests"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && Path.GetFileName(f) != nameof(DocSnippetTests) + ".cs")
+            .Select(f => CommentLine().Replace(File.ReadAllText(f), "")));
+        IEnumerable<string> files = Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md")
+            .Append(Path.Combine(root, "docs", "nuget", "README.md"))
+            .Append(Path.Combine(root, "README.md"));
+        var examples = files.SelectMany(f => CSharpBlocks(Path.GetRelativePath(root, f), File.ReadAllText(f)))
+            .Select(s => (Snippet: s, Match: ExampleMarker().Match(s.Marker)))
+            .Where(e => e.Match.Success)
+            .Select(e =>
+            {
+                string path = e.Match.Groups["path"].Value;
+                string? region = e.Match.Groups["region"].Success ? e.Match.Groups["region"].Value : null;
+                string entry = Entry(path, File.ReadAllText(Path.Combine(root, path)), region) ?? "";
+                return (e.Snippet, Path: path, Entry: entry, Runs: entry.Length > 0 && tests.Contains(entry, StringComparison.Ordinal));
+            })
+            .ToList();
+        Assert.True(examples.Count >= 20, $"only {examples.Count} examples found: the scan is broken");
+        var notRun = examples.Where(e => !e.Runs && !(e.Entry.Length == 0 && examples.Any(r => r.Runs
+                && Path.GetDirectoryName(r.Path) == Path.GetDirectoryName(e.Path)
+                && TypeDeclaration().Matches(e.Snippet.Code).Any(t => r.Snippet.Code.Contains(t.Groups["name"].Value, StringComparison.Ordinal)))))
+            .Select(e => $"{e.Snippet.File}:{e.Snippet.Line}: {e.Snippet.Marker} runs in no test" + (e.Entry.Length > 0 ? $" (none names {e.Entry})" : ""))
+            .ToList();
+        Assert.True(notRun.Count == 0, string.Join("\n", notRun));
+    }
+
     [Fact]
     public void TheScanner_FindsBlocksMarkersAndRegions()
     {
@@ -157,5 +233,9 @@ public sealed partial class DocSnippetTests
         Assert.Null(Region("#region other\n#endregion\n", "r"));
         Assert.Matches(ExampleMarker(), "<!-- example: docs/examples/X/Program.cs -->");
         Assert.DoesNotMatch(FragmentMarker(), "<!-- fragment: -->");
+        const string Source = "public static class G\n{\n    public static Task<(int A, int B)> RunAsync(int x)\n    {\n        #region r\n        a();\n        #endregion\n    }\n}\n#region t\nclass T;\n#endregion\n";
+        Assert.Equal("G.RunAsync", Entry("docs/examples/P/G.cs", Source, "r"));
+        Assert.Equal("ExampleDll(\"P\")", Entry("docs/examples/P/Program.cs", Source, null));
+        Assert.Null(Entry("docs/examples/P/G.cs", Source, "t"));
     }
 }

@@ -117,14 +117,15 @@ public sealed class PackAndConsumeTests : IDisposable
 
         // The package's buildTransitive switch is on by default and gives the samples' settings.
         var props = Run("dotnet", ["msbuild", "passthrough.csproj", "-nologo", "-getProperty:CniNetFastStartup",
-            "-getProperty:IlcDehydrate", "-getProperty:InvariantGlobalization", "-getItem:DirectPInvoke"], app, TimeSpan.FromMinutes(3));
+            "-getProperty:IlcDehydrate", "-getProperty:InvariantGlobalization", "-getProperty:ConcurrentGarbageCollection", "-getItem:DirectPInvoke"], app, TimeSpan.FromMinutes(3));
         Assert.True(props.Exit == 0, props.Output);
         string json = props.Output[props.Output.IndexOf('{', StringComparison.Ordinal)..];
         using (JsonDocument d = JsonDocument.Parse(json))
         {
             JsonElement p = d.RootElement.GetProperty("Properties");
-            Assert.Equal(("true", "false", "true"), (p.GetProperty("CniNetFastStartup").GetString(),
-                p.GetProperty("IlcDehydrate").GetString(), p.GetProperty("InvariantGlobalization").GetString()));
+            Assert.Equal(("true", "false", "true", "false"), (p.GetProperty("CniNetFastStartup").GetString(),
+                p.GetProperty("IlcDehydrate").GetString(), p.GetProperty("InvariantGlobalization").GetString(),
+                p.GetProperty("ConcurrentGarbageCollection").GetString()));
             Assert.Equal(["libc", "libc.so.6"], d.RootElement.GetProperty("Items").GetProperty("DirectPInvoke")
                 .EnumerateArray().Select(i => i.GetProperty("Identity").GetString()).Order(StringComparer.Ordinal));
         }

@@ -33,10 +33,7 @@ public sealed class NftablesBackend : INetfilterBackend
     private const string XtablesLockPath = "/run/xtables.lock";
     internal const int MaxAttempts = 5;
 
-    private readonly Lock _gate = new();
     private volatile bool _checkedLegacy;
-    private NetlinkSocket? _socket;
-    private string? _socketNamespace;
 
     /// <summary>Called after planning, before the batch is sent, with the attempt number (tests race a writer here).</summary>
     internal Action<int>? BeforeCommit { get; set; }
@@ -162,38 +159,12 @@ public sealed class NftablesBackend : INetfilterBackend
 
     // A socket is bound to the namespace it was opened in and owns 128 KiB of pinned buffers: keep one for the
     // namespace this instance is used in most, and open a throwaway one for calls from any other namespace.
-    private void WithSocket(Action<NetlinkSocket> action)
+    // A socket per call, never kept: it is bound to the calling thread's namespace, and a kept one would hold a
+    // descriptor for as long as anyone holds the backend (a long-lived host makes one per pod). Its buffers are pooled.
+    private static void WithSocket(Action<NetlinkSocket> action)
     {
-        string? current = CurrentNamespace();
-        lock (_gate)
-        {
-            if (current is not null && current == _socketNamespace && _socket is not null)
-            {
-                action(_socket);
-                return;
-            }
-            if (_socket is null && current is not null)
-            {
-                _socket = Open();
-                _socketNamespace = current;
-                action(_socket);
-                return;
-            }
-        }
         using NetlinkSocket socket = Open();
         action(socket);
-    }
-
-    private static string? CurrentNamespace()
-    {
-        try
-        {
-            return File.ResolveLinkTarget("/proc/thread-self/ns/net", returnFinalTarget: false)?.Name;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     private static T Read<T>(Func<T> read)

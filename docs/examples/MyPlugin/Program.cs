@@ -14,7 +14,7 @@ internal sealed record MyConfig
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class MyJsonContext : JsonSerializerContext;
 
-internal sealed class MyPlugin() : CniPlugin<MyConfig>(MyJsonContext.Default.MyConfig)
+internal sealed class MyPlugin() : CniPlugin<MyConfig>(() => MyJsonContext.Default.MyConfig)
 {
     protected override void Validate(MyConfig config, CniPluginRequest request)
     {

@@ -25,7 +25,7 @@ namespace Cni.Net.Plugins;
 /// [JsonSerializable(typeof(MyConfig))]
 /// internal sealed partial class MyJsonContext : JsonSerializerContext;
 ///
-/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(MyJsonContext.Default.MyConfig)
+/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(() =&gt; MyJsonContext.Default.MyConfig)
 /// {
 ///     protected override ValueTask&lt;CniResult&gt; AddAsync(CniPluginRequest&lt;MyConfig&gt; request, CancellationToken ct) =>
 ///         ValueTask.FromResult(request.PrevResult ?? new CniResult());
@@ -36,11 +36,14 @@ namespace Cni.Net.Plugins;
 public abstract class CniPlugin<TConfig> : ICniPlugin
     where TConfig : class
 {
-    private readonly JsonTypeInfo<TConfig> _configType;
+    private readonly Func<JsonTypeInfo<TConfig>> _configType;
 
     /// <summary>Creates the plugin.</summary>
-    /// <param name="configType">The source-generated metadata of <typeparamref name="TConfig"/>.</param>
-    protected CniPlugin(JsonTypeInfo<TConfig> configType)
+    /// <param name="configType">Returns the source-generated metadata of <typeparamref name="TConfig"/>
+    /// (<c>() =&gt; MyJsonContext.Default.MyConfig</c>). Called when a configuration is first read, not here: getting
+    /// the metadata configures it (property names escaped, attributes read), which VERSION never needs and which was
+    /// a fifth of a plugin's start-up.</param>
+    protected CniPlugin(Func<JsonTypeInfo<TConfig>> configType)
     {
         ArgumentNullException.ThrowIfNull(configType);
         _configType = configType;
@@ -83,7 +86,7 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
         {
             return typed;
         }
-        TConfig config = request.Config.As(_configType);
+        TConfig config = request.Config.As(_configType());
         Validate(config, request);
         return new CniPluginRequest<TConfig>(request, config);
     }

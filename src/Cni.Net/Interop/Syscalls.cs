@@ -32,6 +32,9 @@ internal static partial class Syscalls
     [LibraryImport("libc.so.6", EntryPoint = "close", SetLastError = true)]
     public static partial int close(int fd);
 
+    [LibraryImport("libc.so.6", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int link(string oldpath, string newpath);
+
     [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 

@@ -71,7 +71,22 @@ public sealed class HostLocalStore : IDisposable
             // .NET says "The file '…' already exists"; say what is wrong with the store.
             throw new IOException($"the host-local store {directory} is a file, not a directory", e);
         }
-        return new HostLocalStore(directory, FileLock.Acquire(Path.Combine(directory, "lock")));
+        var store = new HostLocalStore(directory, FileLock.Acquire(Path.Combine(directory, "lock")));
+        store.RemoveTemporaries();
+        return store;
+    }
+
+    // A reservation's temporary (PosixFile.TryCreateExclusive) outlives only a writer killed before linking it; every
+    // writer holds the lock, which this store now holds, so any found here is such a leftover.
+    private void RemoveTemporaries()
+    {
+        foreach (string path in System.IO.Directory.EnumerateFiles(Directory, ".*"))
+        {
+            if (PosixFile.IsTemporary(Path.GetFileName(path.AsSpan())))
+            {
+                _ = PosixFile.Unlink(path);
+            }
+        }
     }
 
     /// <summary>
@@ -166,8 +181,7 @@ public sealed class HostLocalStore : IDisposable
     /// <summary>
     /// Releases every address held by the attachment (container id + interface name); when none matches, releases
     /// the addresses of files holding only the container id, as the reference plugin does for its old format.
-    /// Empty reservation files (left by an ADD killed mid-write) are removed too. Releasing nothing is not an error:
-    /// DEL must be repeatable.
+    /// Releasing nothing is not an error: DEL must be repeatable.
     /// </summary>
     /// <returns>The released addresses.</returns>
     public IReadOnlyList<IPAddress> Release(string containerId, string ifName)
@@ -177,16 +191,9 @@ public sealed class HostLocalStore : IDisposable
         byte[] owner = OwnerBytes(containerId, ifName);
         byte[] legacy = Encoding.UTF8.GetBytes(containerId.Trim());
         List<(string Path, IPAddress Address)>? exact = null, old = null;
-        List<string>? stale = null;
         Scan((path, value, isIPv6, content) =>
         {
-            if (content.IsEmpty)
-            {
-                // A reservation whose writer was killed between creating the file and writing its owner: every writer
-                // holds the store's lock, which this caller holds now, so it is nobody's (and no DEL could match it).
-                (stale ??= []).Add(path);
-            }
-            else if (content.SequenceEqual(owner))
+            if (content.SequenceEqual(owner))
             {
                 (exact ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
             }
@@ -195,10 +202,6 @@ public sealed class HostLocalStore : IDisposable
                 (old ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
             }
         });
-        foreach (string path in stale ?? [])
-        {
-            _ = PosixFile.Unlink(path);
-        }
         var released = new List<IPAddress>();
         foreach ((string path, IPAddress address) in exact ?? old ?? [])
         {

@@ -13,30 +13,52 @@ internal static unsafe class PosixFile
 {
     public const int Mode0644 = 0x1A4;
 
-    /// <summary>Creates a file that must not exist (<c>O_EXCL</c>) and writes <paramref name="content"/>.</summary>
+    /// <summary>Creates a file that must not exist, with <paramref name="content"/>.</summary>
+    /// <remarks>
+    /// The content is written under a temporary name (<see cref="IsTemporary"/>) and linked in place: <c>link</c> fails
+    /// with EEXIST as <c>O_EXCL</c> does, and the file appears with its content or not at all. With create-then-write, a
+    /// writer killed in between left an empty reservation that blocked its address and that no DEL matched. A
+    /// temporary a killed writer leaves is the next store user's to remove (<see cref="HostLocalStore"/>).
+    /// </remarks>
     /// <returns>false when the file already exists.</returns>
     public static bool TryCreateExclusive(string path, ReadOnlySpan<byte> content)
     {
-        int fd = Open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, Mode0644);
+        string temp = TemporaryName(path);
+        int fd = Open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, Mode0644);
         if (fd < 0)
         {
-            int error = errno;
-            if (error == EEXIST)
-            {
-                return false;
-            }
-            throw Failure("create", path, error);
+            throw Failure("create", temp, errno);
         }
         int writeError = WriteAll(fd, content);
         _ = close(fd);
         if (writeError != 0)
         {
-            // A half-written reservation would block the address for good; the reference removes it too.
-            _ = Unlink(path);
-            throw Failure("write", path, writeError);
+            _ = Unlink(temp);
+            throw Failure("write", temp, writeError);
         }
-        return true;
+        int rc = Cni.Net.Interop.Syscalls.link(temp, path);
+        int error = rc == 0 ? 0 : Marshal.GetLastPInvokeError();
+        _ = Unlink(temp);
+        if (rc == 0)
+        {
+            return true;
+        }
+        if (error == EEXIST)
+        {
+            return false;
+        }
+        throw Failure("create", path, error);
     }
+
+    /// <summary>Whether a file name is one of <see cref="TryCreateExclusive"/>'s temporaries.</summary>
+    public static bool IsTemporary(ReadOnlySpan<char> fileName) =>
+        fileName.StartsWith('.') && fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal);
+
+    // A suffix no other writer of the store uses (a ".tmp" file there may be anybody's and is left alone).
+    private const string TemporarySuffix = ".cni-net-reserving";
+
+    private static string TemporaryName(string path) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? ".", $".{Path.GetFileName(path)}.{Environment.ProcessId}{TemporarySuffix}");
 
     /// <summary>Creates or truncates a file and writes <paramref name="content"/> (as Go's os.WriteFile).</summary>
     public static void Write(string path, ReadOnlySpan<byte> content)

@@ -41,25 +41,25 @@ public sealed partial class DocExampleKernelTests
     {
         // The reference plugins (/usr/lib/cni; /opt/cni/bin is hidden). Monitors record what happens between the
         // snippet's SetUpPodAsync and TearDownPodAsync: the pod's address, the host veth on cbr0, the ingress tbf.
-        // A tmpfs over /tmp keeps their files in the mount namespace.
+        // Their files go to the private /var/lib/cni of this mount namespace (not /tmp: CI's checkout may live there).
         Shell.Output r = Isolated($$"""
             {{NodePaths}}
-            mount -t tmpfs tmpfs /tmp
+            mkdir /var/lib/cni/doc-monitors && cd /var/lib/cni/doc-monitors
             ip netns add cni-1234
-            ip -o monitor link > /tmp/host 2>&1 & m1=$!
-            ip -n cni-1234 -o monitor link address > /tmp/pod 2>&1 & m2=$!
-            tc monitor > /tmp/tc 2>&1 & m3=$!
+            ip -o monitor link > host 2>&1 & m1=$!
+            ip -n cni-1234 -o monitor link address > pod 2>&1 & m2=$!
+            tc monitor > tc 2>&1 & m3=$!
             trap "kill $m1 $m2 $m3" EXIT
             # Each monitor listens once it has reported a change made for the purpose (up to 10 s under load).
             ready() { for i in $(seq 200); do grep -q "$2" "$1" && return 0; sleep 0.05; done; echo "monitor $1 not listening:" >&2; cat "$1" >&2; return 1; }
-            ip link set lo mtu 65535; ready /tmp/host 'lo: .*mtu 65535'
-            ip -n cni-1234 link set lo mtu 65535; ready /tmp/pod 'lo: .*mtu 65535'
-            tc qdisc add dev lo root pfifo; ready /tmp/tc 'qdisc pfifo'; tc qdisc del dev lo root
+            ip link set lo mtu 65535; ready host 'lo: .*mtu 65535'
+            ip -n cni-1234 link set lo mtu 65535; ready pod 'lo: .*mtu 65535'
+            tc qdisc add dev lo root pfifo; ready tc 'qdisc pfifo'; tc qdisc del dev lo root
             dotnet {{ExampleDll("Guides")}} {{nameof(KubenetExamples.ContractAsync)}}
             sleep 0.3
-            echo '---'; cat /tmp/pod
-            echo '---'; cat /tmp/host
-            echo '---'; cat /tmp/tc
+            echo '---'; cat pod
+            echo '---'; cat host
+            echo '---'; cat tc
             echo '---'; ip -j addr show cbr0
             echo '---'; ip -n cni-1234 -j link show
             echo '---'; ls /var/lib/cni/networks/kubenet; cat /var/lib/cni/networks/kubenet/last_reserved_ip.0; echo

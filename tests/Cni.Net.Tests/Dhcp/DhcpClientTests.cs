@@ -140,7 +140,10 @@ public class DhcpClientTests
             Answer = (s, x) => s.Type == DhcpMessageType.Discover ? Grant(DhcpMessageType.Offer, x + 1) : null,
         };
         DhcpClientOptions options = Options();
-        options.ResendTimeout = TimeSpan.FromMilliseconds(900);
+        // The first answer wait (100 ms) must end before the whole attempt does (3 s) for its reason to be reported; with
+        // 300 ms against 900 ms a CI stall once let the attempt's deadline come first ("no answer").
+        options.Timeout = TimeSpan.FromMilliseconds(100);
+        options.ResendTimeout = TimeSpan.FromSeconds(3);
         var e = await Assert.ThrowsAsync<TimeoutException>(() => new DhcpClient(server, options).AcquireAsync(TestContext.Current.CancellationToken));
         Assert.Contains("no DHCPOFFER", e.Message, StringComparison.Ordinal);
         Assert.Null(server.Sent.FirstOrDefault(s => s.Type == DhcpMessageType.Request));

@@ -52,17 +52,26 @@ public sealed class HostLocalStoreTests : IDisposable
     }
 
     [Fact]
-    public void Release_RemovesEmptyReservations_ThatAKilledAddLeft()
+    public void TryReserve_WritesThroughATemporary_AndOpenRemovesOnesAKilledWriterLeft()
     {
-        // SIGKILL between creating the address file and writing its owner leaves an empty file no DEL can match.
-        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
-        store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0);
-        store.TryReserve(IPAddress.Parse("10.0.0.4"), "b", "eth0", 0);
-        File.WriteAllBytes(Path.Combine(store.Directory, "10.0.0.3"), []);
-        Assert.Equal([IPAddress.Parse("10.0.0.2")], store.Release("a", "eth0"));
-        Assert.Equal(["10.0.0.4", "last_reserved_ip.0", "lock"],
-            Directory.GetFiles(store.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.3"), "c", "eth0", 0));
+        // A writer killed between creating and filling a reservation left an empty file that blocked the address and
+        // that no DEL matched; now the content goes to a temporary linked in place, and leftovers go with the next user.
+        string dir;
+        using (HostLocalStore store = HostLocalStore.Open("net1", _data.Path))
+        {
+            dir = store.Directory;
+            Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0));
+            Assert.Equal(["10.0.0.2", "last_reserved_ip.0", "lock"], Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
+        File.WriteAllText(Path.Combine(dir, ".10.0.0.3.4242.cni-net-reserving"), "b\r\neth0");
+        File.WriteAllText(Path.Combine(dir, ".keep.tmp"), "not ours");
+        using (HostLocalStore store = HostLocalStore.Open("net1", _data.Path))
+        {
+            Assert.Equal([".keep.tmp", "10.0.0.2", "last_reserved_ip.0", "lock"],
+                Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.3"), "c", "eth0", 0));
+            Assert.Equal("c\r\neth0", File.ReadAllText(Path.Combine(dir, "10.0.0.3")));
+        }
     }
 
     [Fact]

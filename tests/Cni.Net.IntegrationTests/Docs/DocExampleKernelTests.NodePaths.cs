@@ -50,11 +50,15 @@ public sealed partial class DocExampleKernelTests
             ip -n cni-1234 -o monitor link address > pod 2>&1 & m2=$!
             tc monitor > tc 2>&1 & m3=$!
             trap "kill $m1 $m2 $m3" EXIT
-            # Each monitor listens once it has reported a change made for the purpose (up to 10 s under load).
-            ready() { for i in $(seq 200); do grep -q "$2" "$1" && return 0; sleep 0.05; done; echo "monitor $1 not listening:" >&2; cat "$1" >&2; return 1; }
-            ip link set lo mtu 65535; ready host 'lo: .*mtu 65535'
-            ip -n cni-1234 link set lo mtu 65535; ready pod 'lo: .*mtu 65535'
-            tc qdisc add dev lo root pfifo; ready tc 'qdisc pfifo'; tc qdisc del dev lo root
+            # A monitor listens once it reports a change made for the purpose. It may subscribe after the first change,
+            # so the change is repeated (a new value each time) until it is seen, for up to 10 s under load.
+            ready() { f=$1; p=$2; shift 2; for i in $(seq 200); do "$@" $i; grep -q "$p" "$f" && return 0; sleep 0.05; done; echo "monitor $f not listening:" >&2; cat "$f" >&2; return 1; }
+            host_poke() { ip link set lo mtu $((65530 + $1 % 2)); }
+            pod_poke() { ip -n cni-1234 link set lo mtu $((65530 + $1 % 2)); }
+            tc_poke() { tc qdisc replace dev lo root pfifo; tc qdisc del dev lo root; }
+            ready host 'lo: .*mtu 6553[01]' host_poke
+            ready pod 'lo: .*mtu 6553[01]' pod_poke
+            ready tc 'qdisc pfifo' tc_poke
             dotnet {{ExampleDll("Guides")}} {{nameof(KubenetExamples.ContractAsync)}}
             sleep 0.3
             echo '---'; cat pod

@@ -22,5 +22,5 @@ internal sealed record BandwidthNetConf
 }
 
 [JsonSerializable(typeof(BandwidthNetConf))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class BandwidthJsonContext : JsonSerializerContext;

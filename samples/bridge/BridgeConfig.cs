@@ -152,5 +152,5 @@ internal sealed record BridgeCniArgs
 }
 
 [JsonSerializable(typeof(BridgeConfig))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class BridgeJsonContext : JsonSerializerContext;

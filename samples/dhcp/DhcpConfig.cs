@@ -55,4 +55,5 @@ internal sealed record DhcpRequestOption
 }
 
 [JsonSerializable(typeof(DhcpConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class DhcpJsonContext : JsonSerializerContext;

@@ -23,4 +23,5 @@ internal sealed record FirewallConfig
 }
 
 [JsonSerializable(typeof(FirewallConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class FirewallJsonContext : JsonSerializerContext;

@@ -42,5 +42,5 @@ internal sealed record HostDeviceRuntimeConfig
 }
 
 [JsonSerializable(typeof(HostDeviceConfig))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class HostDeviceJsonContext : JsonSerializerContext;

@@ -88,5 +88,5 @@ internal sealed record HostLocalCniArgsConf
 }
 
 [JsonSerializable(typeof(HostLocalNetConf))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class HostLocalJsonContext : JsonSerializerContext;

@@ -38,4 +38,5 @@ internal sealed record MacvlanRuntimeConfig
 }
 
 [JsonSerializable(typeof(MacvlanConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class MacvlanJsonContext : JsonSerializerContext;

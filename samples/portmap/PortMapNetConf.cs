@@ -28,4 +28,5 @@ internal sealed record PortMapNetConf
 }
 
 [JsonSerializable(typeof(PortMapNetConf))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class PortMapJsonContext : JsonSerializerContext;

@@ -23,4 +23,5 @@ internal sealed record PtpConfig
 }
 
 [JsonSerializable(typeof(PtpConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class PtpJsonContext : JsonSerializerContext;

@@ -16,7 +16,7 @@ namespace Cni.Net.Samples.Ptp;
 /// host route back to the pod, and optional IP masquerade. DEL also removes the masquerade rules when the pod's
 /// namespace is already gone; GC removes those of containers that are no longer attachments.
 /// </summary>
-internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(() => PtpJsonContext.Default.PtpConfig)
+internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(() => PtpJsonContext.Default)
 {
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken)
     {

@@ -11,4 +11,5 @@ internal sealed record SbrConfig
 }
 
 [JsonSerializable(typeof(SbrConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class SbrJsonContext : JsonSerializerContext;

@@ -56,4 +56,5 @@ internal sealed record StaticArgs
 }
 
 [JsonSerializable(typeof(StaticConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class StaticJsonContext : JsonSerializerContext;

@@ -47,5 +47,5 @@ internal sealed record TapRuntimeConfig
 }
 
 [JsonSerializable(typeof(TapConfig))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class TapJsonContext : JsonSerializerContext;

@@ -13,7 +13,7 @@ namespace Cni.Net.Samples.Tap;
 /// (<see cref="TunTap"/>) as CNI_IFNAME, with its MTU, MAC and owner/group, optionally a port of a bridge that lives
 /// in the pod, and the IPAM plugin's addresses when there is one (else it is only brought up). DEL deletes it.
 /// </summary>
-internal sealed class TapPlugin() : CniPlugin<TapConfig>(() => TapJsonContext.Default.TapConfig)
+internal sealed class TapPlugin() : CniPlugin<TapConfig>(() => TapJsonContext.Default)
 {
     protected override void Validate(TapConfig config, CniPluginRequest request)
     {

@@ -70,4 +70,5 @@ internal sealed record TuningOverrides
 }
 
 [JsonSerializable(typeof(TuningConfig))]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
 internal sealed partial class TuningJsonContext : JsonSerializerContext;

@@ -11,10 +11,10 @@ internal sealed record MyConfig
 }
 
 [JsonSerializable(typeof(MyConfig))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class MyJsonContext : JsonSerializerContext;
 
-internal sealed class MyPlugin() : CniPlugin<MyConfig>(() => MyJsonContext.Default.MyConfig)
+internal sealed class MyPlugin() : CniPlugin<MyConfig>(() => MyJsonContext.Default)
 {
     protected override void Validate(MyConfig config, CniPluginRequest request)
     {

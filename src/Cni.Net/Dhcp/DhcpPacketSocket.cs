@@ -58,7 +58,7 @@ public sealed class DhcpPacketSocket : IDhcpTransport
 
     private static unsafe DhcpPacketSocket OpenHere(string interfaceName, bool bringUp)
     {
-        int fd = PacketSocketInterop.socket(PacketSocketInterop.AF_PACKET, PacketSocketInterop.SOCK_DGRAM | PacketSocketInterop.SOCK_CLOEXEC, BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP));
+        int fd = Tmds.Linux.LibC.socket(Tmds.Linux.LibC.AF_PACKET, Tmds.Linux.LibC.SOCK_DGRAM | Tmds.Linux.LibC.SOCK_CLOEXEC, BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP));
         if (fd < 0)
         {
             throw Failure("socket(AF_PACKET)", interfaceName);
@@ -83,7 +83,7 @@ public sealed class DhcpPacketSocket : IDhcpTransport
                 }
             }
             PacketSocketInterop.sockaddr_ll address = default;
-            address.sll_family = PacketSocketInterop.AF_PACKET;
+            address.sll_family = (ushort)Tmds.Linux.LibC.AF_PACKET;
             address.sll_protocol = BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP);
             address.sll_ifindex = index;
             if (PacketSocketInterop.bind(fd, &address, (uint)sizeof(PacketSocketInterop.sockaddr_ll)) != 0)
@@ -127,7 +127,7 @@ public sealed class DhcpPacketSocket : IDhcpTransport
         ArgumentNullException.ThrowIfNull(destination);
         int length = Frame(message, source, destination, _send);
         PacketSocketInterop.sockaddr_ll address = default;
-        address.sll_family = PacketSocketInterop.AF_PACKET;
+        address.sll_family = (ushort)Tmds.Linux.LibC.AF_PACKET;
         address.sll_protocol = BinaryPrimitives.ReverseEndianness(PacketSocketInterop.ETH_P_IP);
         address.sll_ifindex = InterfaceIndex;
         address.sll_halen = 6;

@@ -8,9 +8,6 @@ namespace Cni.Net.Interop;
 /// </summary>
 internal static unsafe partial class PacketSocketInterop
 {
-    public const int AF_PACKET = 17;
-    public const int SOCK_DGRAM = 2;
-    public const int SOCK_CLOEXEC = 0x80000;
     public const ushort ETH_P_IP = 0x0800;
     public const uint SIOCGIFFLAGS = 0x8913;
     public const uint SIOCSIFFLAGS = 0x8914;
@@ -35,8 +32,6 @@ internal static unsafe partial class PacketSocketInterop
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int ioctl(int fd, nuint request, void* argp);
 
-    [LibraryImport("libc.so.6", SetLastError = true)]
-    public static partial int socket(int domain, int type, int protocol);
 
     [LibraryImport("libc.so.6", SetLastError = true)]
     public static partial int bind(int fd, void* address, uint length);

@@ -34,9 +34,6 @@ internal static unsafe partial class ProcessInterop
 
     internal const int SIGKILL = 9;
     internal const int O_CLOEXEC = 0x80000;
-    internal const int AF_UNIX = 1;
-    internal const int SOCK_STREAM = 1;
-    internal const int SOCK_CLOEXEC = 0x80000;
 
     [LibraryImport("libc.so.6", SetLastError = true)]
     internal static partial int pipe2(int* fds, int flags);

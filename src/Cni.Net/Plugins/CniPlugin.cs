@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Cni.Net.Spec;
 
@@ -25,7 +27,7 @@ namespace Cni.Net.Plugins;
 /// [JsonSerializable(typeof(MyConfig))]
 /// internal sealed partial class MyJsonContext : JsonSerializerContext;
 ///
-/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(() =&gt; MyJsonContext.Default.MyConfig)
+/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(() =&gt; MyJsonContext.Default)
 /// {
 ///     protected override ValueTask&lt;CniResult&gt; AddAsync(CniPluginRequest&lt;MyConfig&gt; request, CancellationToken ct) =>
 ///         ValueTask.FromResult(request.PrevResult ?? new CniResult());
@@ -36,17 +38,18 @@ namespace Cni.Net.Plugins;
 public abstract class CniPlugin<TConfig> : ICniPlugin
     where TConfig : class
 {
-    private readonly Func<JsonTypeInfo<TConfig>> _configType;
+    private readonly Func<JsonSerializerContext> _context;
+    private JsonTypeInfo<TConfig>? _configType;
 
     /// <summary>Creates the plugin.</summary>
-    /// <param name="configType">Returns the source-generated metadata of <typeparamref name="TConfig"/>
-    /// (<c>() =&gt; MyJsonContext.Default.MyConfig</c>). Called when a configuration is first read, not here: getting
-    /// the metadata configures it (property names escaped, attributes read), which VERSION never needs and which was
-    /// a fifth of a plugin's start-up.</param>
-    protected CniPlugin(Func<JsonTypeInfo<TConfig>> configType)
+    /// <param name="context">Returns the source-generated context that declares <typeparamref name="TConfig"/>
+    /// (<c>() =&gt; MyJsonContext.Default</c>). Called when a configuration is first read, not here: VERSION never
+    /// needs it. The host reads with the context's contract (names, naming policy, converters) under options of its
+    /// own, whose encoder does not build the Unicode tables the default one needs for escaping property names.</param>
+    protected CniPlugin(Func<JsonSerializerContext> context)
     {
-        ArgumentNullException.ThrowIfNull(configType);
-        _configType = configType;
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
     }
 
     /// <inheritdoc/>
@@ -86,9 +89,22 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
         {
             return typed;
         }
-        TConfig config = request.Config.As(_configType());
+        TConfig config = request.Config.As(_configType ??= ConfigType());
         Validate(config, request);
         return new CniPluginRequest<TConfig>(request, config);
+    }
+
+    private JsonTypeInfo<TConfig> ConfigType()
+    {
+        // The serializer asks reflection for each type's JsonDerivedTypeAttribute[]; naming that array type here makes
+        // NativeAOT compile it, where it would otherwise be built at run time on every plugin start.
+        GC.KeepAlive(Array.Empty<JsonDerivedTypeAttribute>());
+        JsonSerializerContext context = _context() ?? throw new InvalidOperationException($"{GetType().Name}: the context factory returned null.");
+        var options = new JsonSerializerOptions(context.Options) { Encoder = CniJsonEncoder.Instance };
+        return options.TryGetTypeInfo(typeof(TConfig), out JsonTypeInfo? info) && info is JsonTypeInfo<TConfig> typed
+            ? typed
+            : throw new InvalidOperationException(
+                $"{GetType().Name}: {context.GetType().Name} does not declare {typeof(TConfig).Name}; add [JsonSerializable(typeof({typeof(TConfig).Name}))] to it.");
     }
 
     ValueTask<CniResult> ICniPlugin.AddAsync(CniPluginRequest request, CancellationToken cancellationToken) =>

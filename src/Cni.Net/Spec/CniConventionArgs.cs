@@ -22,7 +22,7 @@ public sealed class CniConventionArgs
     {
         try
         {
-            return JsonSerializer.Deserialize(json, CniJsonContext.Default.CniConventionArgs) ?? new CniConventionArgs();
+            return JsonSerializer.Deserialize(json, CniJsonContext.Plain.CniConventionArgs) ?? new CniConventionArgs();
         }
         catch (JsonException e)
         {

@@ -53,7 +53,7 @@ public sealed class CniRuntimeConfig
     /// <summary>The capability arguments as JSON, exactly as a runtime sends them (null members left out).</summary>
     /// <returns>A new object with one key per capability that is set.</returns>
     public JsonObject ToJsonObject() =>
-        JsonSerializer.SerializeToNode(this, CniJsonContext.Default.CniRuntimeConfig)!.AsObject();
+        JsonSerializer.SerializeToNode(this, CniJsonContext.Plain.CniRuntimeConfig)!.AsObject();
 
     /// <summary>Reads capability arguments (a <c>runtimeConfig</c> object, or what a runtime passes), with Go's key rules.</summary>
     /// <param name="json">The object.</param>
@@ -66,5 +66,5 @@ public sealed class CniRuntimeConfig
     }
 
     internal static CniRuntimeConfig FromJson(JsonObject json) =>
-        CniConfigReader.Read(json, CniJsonContext.Default.CniRuntimeConfig, "runtimeConfig");
+        CniConfigReader.Read(json, CniJsonContext.Plain.CniRuntimeConfig, "runtimeConfig");
 }

@@ -47,7 +47,7 @@ public sealed class InProcessIpamTests : IDisposable
     }
 
     /// <summary>The same delegation from a plugin on the typed-config SDK, as the bridge sample is.</summary>
-    private sealed class TypedDelegating() : CniPlugin<SdkTestConfig>(() => SdkTestJsonContext.Default.SdkTestConfig)
+    private sealed class TypedDelegating() : CniPlugin<SdkTestConfig>(() => SdkTestJsonContext.Default)
     {
         protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) =>
             await CniIpam.AddAsync(request, cancellationToken);

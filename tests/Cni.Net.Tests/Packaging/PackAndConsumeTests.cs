@@ -117,15 +117,15 @@ public sealed class PackAndConsumeTests : IDisposable
 
         // The package's buildTransitive switch is on by default and gives the samples' settings.
         var props = Run("dotnet", ["msbuild", "passthrough.csproj", "-nologo", "-getProperty:CniNetFastStartup",
-            "-getProperty:IlcDehydrate", "-getProperty:InvariantGlobalization", "-getProperty:ConcurrentGarbageCollection", "-getItem:DirectPInvoke"], app, TimeSpan.FromMinutes(3));
+            "-getProperty:IlcDehydrate", "-getProperty:InvariantGlobalization", "-getProperty:ConcurrentGarbageCollection", "-getProperty:PositionIndependentExecutable", "-getItem:DirectPInvoke"], app, TimeSpan.FromMinutes(3));
         Assert.True(props.Exit == 0, props.Output);
         string json = props.Output[props.Output.IndexOf('{', StringComparison.Ordinal)..];
         using (JsonDocument d = JsonDocument.Parse(json))
         {
             JsonElement p = d.RootElement.GetProperty("Properties");
-            Assert.Equal(("true", "false", "true", "false"), (p.GetProperty("CniNetFastStartup").GetString(),
+            Assert.Equal(("true", "false", "true", "false", "false"), (p.GetProperty("CniNetFastStartup").GetString(),
                 p.GetProperty("IlcDehydrate").GetString(), p.GetProperty("InvariantGlobalization").GetString(),
-                p.GetProperty("ConcurrentGarbageCollection").GetString()));
+                p.GetProperty("ConcurrentGarbageCollection").GetString(), p.GetProperty("PositionIndependentExecutable").GetString()));
             Assert.Equal(["libc", "libc.so.6"], d.RootElement.GetProperty("Items").GetProperty("DirectPInvoke")
                 .EnumerateArray().Select(i => i.GetProperty("Identity").GetString()).Order(StringComparer.Ordinal));
         }
@@ -137,6 +137,13 @@ public sealed class PackAndConsumeTests : IDisposable
         Assert.DoesNotContain(": warning ", publish.Output, StringComparison.OrdinalIgnoreCase);
 
         string plugin = Path.Combine(app, "out", "passthrough");
+        // Linked at a fixed address: the ELF header's e_type is ET_EXEC (2), not ET_DYN (3) as a PIE's is.
+        byte[] header = new byte[18];
+        using (FileStream f = File.OpenRead(plugin))
+        {
+            f.ReadExactly(header);
+        }
+        Assert.Equal(2, BitConverter.ToUInt16(header, 16));
         var version = Run(plugin, [], app, TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["CNI_COMMAND"] = "VERSION" },
             """{"cniVersion":"1.0.0"}""");
         Assert.Equal(0, version.Exit);

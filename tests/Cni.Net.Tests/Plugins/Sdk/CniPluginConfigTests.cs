@@ -53,10 +53,13 @@ internal sealed record SdkTestCniArgs
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class SdkTestJsonContext : JsonSerializerContext;
 
+[JsonSerializable(typeof(SdkTestRange))]
+internal sealed partial class SdkOtherJsonContext : JsonSerializerContext;
+
 /// <summary>The typed-config SDK: what reaches a handler, and the one error policy for what cannot.</summary>
 public class CniPluginConfigTests
 {
-    private sealed class TypedPlugin() : CniPlugin<SdkTestConfig>(() => SdkTestJsonContext.Default.SdkTestConfig)
+    private sealed class TypedPlugin() : CniPlugin<SdkTestConfig>(() => SdkTestJsonContext.Default)
     {
         public CniPluginRequest<SdkTestConfig>? Seen { get; private set; }
 
@@ -123,7 +126,7 @@ public class CniPluginConfigTests
     private sealed class CountingPlugin() : CniPlugin<SdkTestConfig>(() =>
     {
         Interlocked.Increment(ref s_metadataAsked);
-        return SdkTestJsonContext.Default.SdkTestConfig;
+        return SdkTestJsonContext.Default;
     })
     {
         protected override ValueTask<CniResult> AddAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) =>
@@ -151,6 +154,32 @@ public class CniPluginConfigTests
             TestContext.Current.CancellationToken);
         Assert.Equal(0, add.ExitCode);
         Assert.Equal(1, Volatile.Read(ref s_metadataAsked));
+        // A long-lived host (the plugin server) reads many configs with the metadata made once.
+        CniPluginOutcome again = await CniPluginHost.InvokeAsync(plugin, Env("ADD"), stdin, new CniPluginHostOptions(),
+            TestContext.Current.CancellationToken);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(1, Volatile.Read(ref s_metadataAsked));
+    }
+
+    private sealed class WrongContextPlugin() : CniPlugin<SdkTestConfig>(() => SdkOtherJsonContext.Default)
+    {
+        protected override ValueTask<CniResult> AddAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new CniResult(request.CniVersion));
+
+        protected override ValueTask DelAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        protected override ValueTask CheckAsync(CniPluginRequest<SdkTestConfig> request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task AContextWithoutTheConfigType_IsNamedInTheError()
+    {
+        byte[] stdin = """{"cniVersion":"1.0.0","name":"n","type":"t"}"""u8.ToArray();
+        CniPluginOutcome add = await CniPluginHost.InvokeAsync(new WrongContextPlugin(), Env("ADD"), stdin, new CniPluginHostOptions(),
+            TestContext.Current.CancellationToken);
+        Assert.Equal(1, add.ExitCode);
+        using var doc = JsonDocument.Parse(add.Stdout);
+        Assert.Contains("SdkOtherJsonContext does not declare SdkTestConfig", doc.RootElement.GetProperty("msg").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

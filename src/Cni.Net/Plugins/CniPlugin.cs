@@ -14,7 +14,7 @@ namespace Cni.Net.Plugins;
 /// </summary>
 /// <typeparam name="TConfig">The configuration record; give it a source-generated <c>JsonSerializerContext</c>
 /// (<c>[JsonSerializable(typeof(MyConfig))]</c>, camel-case naming) so reading it stays reflection-free and
-/// NativeAOT-safe. A member whose default is not zero needs a <c>set</c> accessor: for a missing <c>init</c>-only
+/// NativeAOT-safe; <c>GenerationMode = Metadata</c> spares every plugin process the fast-path writers' start-up. A member whose default is not zero needs a <c>set</c> accessor: for a missing <c>init</c>-only
 /// member the source generator's constructor passes zero, losing the initializer's value.</typeparam>
 /// <example>
 /// <code>
@@ -25,6 +25,7 @@ namespace Cni.Net.Plugins;
 /// }
 ///
 /// [JsonSerializable(typeof(MyConfig))]
+/// [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 /// internal sealed partial class MyJsonContext : JsonSerializerContext;
 ///
 /// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(() =&gt; MyJsonContext.Default)

@@ -24,7 +24,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(() => BridgeJsonC
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {
         BridgeConfig config = request.NetConf;
-        PhysicalAddress? mac = ContainerMac(request, config);
+        PhysicalAddress? mac = RequestedMac.Choose(request.Args, argsCni: config.Args?.Cni?.Mac, runtime: config.RuntimeConfig?.Mac);
         bool isGateway = config.IsGateway || config.IsDefaultGateway;
 
         // The namespace first: when it is missing nothing is created on the node.
@@ -236,28 +236,6 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(() => BridgeJsonC
     }
 
     protected override void Validate(BridgeConfig config, CniPluginRequest request) => config.Validate();
-
-    private static PhysicalAddress? ContainerMac(CniPluginRequest request, BridgeConfig config)
-    {
-        string? text = config.RuntimeConfig?.Mac;
-        if (string.IsNullOrEmpty(text))
-        {
-            text = config.Args?.Cni?.Mac;
-        }
-        if (string.IsNullOrEmpty(text) && request.Args.TryGetValue("MAC", out string? fromArgs))
-        {
-            text = fromArgs;
-        }
-        if (string.IsNullOrEmpty(text))
-        {
-            return null;
-        }
-        if (!PhysicalAddress.TryParse(text.Replace(':', '-'), out PhysicalAddress? mac) || mac.GetAddressBytes().Length != 6)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid MAC address \"{text}\"");
-        }
-        return mac;
-    }
 
     /// <summary>
     /// GC: the IPAM plugin collects its reservations (in a chain, host-local is reached only through bridge), then

@@ -143,21 +143,7 @@ internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(() => MacvlanJs
             "passthru" => MacvlanMode.Passthru,
             _ => throw new CniException(CniErrorCode.InvalidNetworkConfig, $"unknown macvlan mode: \"{config.Mode}\""),
         };
-        string? mac = config.Mac;
-        if (request.Args.TryGetValue("MAC", out string? fromArgs) && fromArgs.Length > 0)
-        {
-            mac = fromArgs;
-        }
-        if (config.RuntimeConfig?.Mac is { Length: > 0 } fromRuntime)
-        {
-            mac = fromRuntime;
-        }
-        PhysicalAddress? parsed = null;
-        if (!string.IsNullOrEmpty(mac) &&
-            (!PhysicalAddress.TryParse(mac.Replace(':', '-'), out parsed) || parsed.GetAddressBytes().Length != 6))
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid args {mac} for MAC addr");
-        }
+        PhysicalAddress? parsed = RequestedMac.Choose(request.Args, config.Mac, runtime: config.RuntimeConfig?.Mac);
         return (config, parent, mode, parsed);
     }
 

@@ -1,4 +1,5 @@
 using System.Net.NetworkInformation;
+using Cni.Net.Conventions;
 using Cni.Net.Conventions.Links;
 using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
@@ -21,13 +22,13 @@ internal sealed class TapPlugin() : CniPlugin<TapConfig>(() => TapJsonContext.De
         {
             throw CniException.InvalidConfig("mtu", $"{config.Mtu} is out of range (0 to 65535)");
         }
-        _ = Mac(config, request);
+        _ = RequestedMac.Choose(request.Args, config.Mac, runtime: config.RuntimeConfig?.Mac);
     }
 
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<TapConfig> request, CancellationToken cancellationToken)
     {
         TapConfig config = request.NetConf;
-        PhysicalAddress? mac = Mac(config, request);
+        PhysicalAddress? mac = RequestedMac.Choose(request.Args, config.Mac, runtime: config.RuntimeConfig?.Mac);
         using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs!);
         using RouteNetlink pod = RouteNetlink.Open(podNamespace);
         if (pod.TryGetLink(request.IfName, out _))
@@ -131,32 +132,6 @@ internal sealed class TapPlugin() : CniPlugin<TapConfig>(() => TapJsonContext.De
 
     protected override ValueTask GCAsync(CniPluginRequest<TapConfig> request, CancellationToken cancellationToken) =>
         request.NetConf.HasIpam ? CniIpam.GCAsync(request, cancellationToken) : ValueTask.CompletedTask;
-
-    /// <summary>The MAC as the reference picks it: <c>mac</c>, then CNI_ARGS <c>MAC</c>, then the <c>mac</c> capability.</summary>
-    private static PhysicalAddress? Mac(TapConfig config, CniPluginRequest request)
-    {
-        string? mac = config.Mac;
-        if (request.Args.TryGetValue("MAC", out string? fromArgs) && fromArgs.Length > 0)
-        {
-            mac = fromArgs;
-        }
-        if (config.RuntimeConfig?.Mac is { Length: > 0 } fromRuntime)
-        {
-            mac = fromRuntime;
-        }
-        if (string.IsNullOrEmpty(mac))
-        {
-            return null;
-        }
-        try
-        {
-            return HostDeviceLookup.ParseMac(mac);
-        }
-        catch (CniException)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid args {mac} for MAC addr");
-        }
-    }
 
     private static void TryArpNotify(string ifName, NetworkNamespace podNamespace)
     {

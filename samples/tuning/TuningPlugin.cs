@@ -178,16 +178,7 @@ internal sealed class TuningPlugin() : CniPlugin<TuningConfig>(() => TuningJsonC
                 throw new CniException(CniErrorCode.InvalidNetworkConfig, e.Message.Split(" (Parameter", 2)[0], null, e);
             }
         }
-        string? mac = c.Mac;
-        if (request.Args.TryGetValue("MAC", out string? fromArgs) && fromArgs.Length > 0)
-        {
-            mac = fromArgs;
-        }
-        if (c.RuntimeConfig?.Mac is { Length: > 0 } fromRuntime)
-        {
-            mac = fromRuntime;
-        }
-        mac = o.Mac ?? mac;
+        string? mac = o.Mac ?? RequestedMac.Pick(request.Args, c.Mac, runtime: c.RuntimeConfig?.Mac);
         int mtu = o.Mtu ?? c.Mtu;
         if (mtu is < 0 or > 65535)
         {
@@ -198,13 +189,8 @@ internal sealed class TuningPlugin() : CniPlugin<TuningConfig>(() => TuningJsonC
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid txQLen {o.TxQLen ?? c.TxQLen}");
         }
         return new Settings(string.IsNullOrEmpty(c.DataDir) ? LinkSettingsBackup.DefaultDataDirectory : c.DataDir, sysctls,
-            string.IsNullOrEmpty(mac) ? null : ParseMac(mac), o.Promisc ?? c.Promisc, mtu, o.Allmulti ?? c.Allmulti, o.TxQLen ?? c.TxQLen);
+            RequestedMac.Parse(mac), o.Promisc ?? c.Promisc, mtu, o.Allmulti ?? c.Allmulti, o.TxQLen ?? c.TxQLen);
     }
-
-    private static PhysicalAddress ParseMac(string text) =>
-        PhysicalAddress.TryParse(text.Replace(':', '-'), out PhysicalAddress? mac) && mac.GetAddressBytes().Length == 6
-            ? mac
-            : throw new CniException(CniErrorCode.InvalidNetworkConfig, $"invalid args {text} for MAC addr");
 
     private static CniException CheckFailed(string message) => new(PodInterface.CheckFailedCode, message);
 }

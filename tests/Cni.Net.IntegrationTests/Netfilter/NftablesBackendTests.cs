@@ -166,25 +166,37 @@ public partial class NftablesBackendTests
     }
 
     [Fact]
-    public void Backend_HoldsNoSocketBetweenCalls()
+    public void Backends_ShareAFewKeptSockets_AndPinNoNamespaceForLong()
     {
-        // A long-lived host makes a backend per pod and never disposes it (the type is not IDisposable): a socket kept
-        // for the backend's life was a descriptor held until the GC found the backend.
+        // A long-lived host makes a backend per pod and never disposes it (the type is not IDisposable): sockets are
+        // the process's, kept between calls (closing one after a delete waits for nf_tables' grace period), a few per
+        // namespace for the last few namespaces used, so neither descriptors nor dead namespaces pile up.
         Require.NotInRootNamespace();
-        using var ns = new TestNamespace("nftfd");
         NetfilterTransaction tx = new(AddressFamily.InterNetwork);
         tx.EnsureChain(NetfilterTable.Nat, "CNI-FD-TEST");
-        int before = SocketDescriptors();
+        NetfilterTransaction delete = new(AddressFamily.InterNetwork);
+        delete.DeleteChain(NetfilterTable.Nat, "CNI-FD-TEST");
         var backends = new List<NftablesBackend>();
-        for (int i = 0; i < 8; i++)
+        int before = SocketDescriptors();
+        for (int n = 0; n < NfnetlinkSocketPool.MaxNamespaces + 2; n++)
         {
-            var backend = new NftablesBackend();
-            backends.Add(backend);
-            ApplyNative(ns, backend, tx);
-            InNamespace(ns, () => backend.ReadTableAsync(AddressFamily.InterNetwork, NetfilterTable.Nat, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+            using var ns = new TestNamespace($"nftfd{n}");
+            for (int i = 0; i < 8; i++)
+            {
+                var backend = new NftablesBackend();
+                backends.Add(backend);
+                ApplyNative(ns, backend, tx);
+                InNamespace(ns, () => backend.ReadTableAsync(AddressFamily.InterNetwork, NetfilterTable.Nat, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Assert.Contains(":CNI-FD-TEST -", Save(ns, "nat", v6: false), StringComparison.Ordinal);
+                ApplyNative(ns, backend, delete);
+                Assert.DoesNotContain("CNI-FD-TEST", Save(ns, "nat", v6: false), StringComparison.Ordinal);
+            }
+            // One call at a time in a namespace: one socket serves them all.
+            (int sockets, int namespaces) = NfnetlinkSocketPool.Count();
+            Assert.True(namespaces <= NfnetlinkSocketPool.MaxNamespaces, $"{namespaces} namespaces keep sockets");
+            Assert.True(SocketDescriptors() - before <= Math.Min(n + 1, NfnetlinkSocketPool.MaxNamespaces),
+                $"{SocketDescriptors() - before} more socket descriptors after {n + 1} namespaces ({sockets} kept)");
         }
-        Assert.Equal(before, SocketDescriptors());
-        Assert.Contains(":CNI-FD-TEST -", Save(ns, "nat", v6: false), StringComparison.Ordinal);
         GC.KeepAlive(backends);
     }
 

@@ -36,14 +36,18 @@ public sealed class ConntrackTable : IDisposable
     private const string CountPath = "/proc/sys/net/netfilter/nf_conntrack_count";
 
     private readonly NetlinkSocket _socket;
+    private readonly (ulong, ulong) _namespace;
     private readonly SafeFileHandle? _count;
+    private bool _faulted;
+    private bool _disposed;
     private readonly List<ConntrackEntry> _matches = [];
 
     /// <summary>Opens the table of the calling thread's network namespace.</summary>
     /// <exception cref="NetlinkException">The kernel has no NETLINK_NETFILTER (EPROTONOSUPPORT), or the socket failed.</exception>
     public ConntrackTable()
     {
-        _socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
+        // A kept socket when there is one: closing a NETLINK_NETFILTER socket waits for nf_tables' pending grace period.
+        (_socket, _namespace) = NfnetlinkSocketPool.Rent(static () => new NetlinkSocket(NetlinkProtocol.Netfilter));
         // A network sysctl file shows the namespace of the thread that opened it, for as long as it stays open.
         try
         {
@@ -85,6 +89,21 @@ public sealed class ConntrackTable : IDisposable
     /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
     public void DeleteFlows(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            DeleteFlowsCore(family, protocol, destinationPorts);
+        }
+        catch (Exception e) when (e is NetlinkException or NetlinkProtocolException)
+        {
+            // Replies may be left unread: the socket is not given back for reuse.
+            _faulted = true;
+            throw;
+        }
+    }
+
+    private void DeleteFlowsCore(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
+    {
         byte af = FamilyByte(family);
         if ((uint)protocol > byte.MaxValue || !ConntrackMessages.HasPorts((byte)protocol))
         {
@@ -118,21 +137,43 @@ public sealed class ConntrackTable : IDisposable
     /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
     public IReadOnlyList<ConntrackFlow> ListFlows(AddressFamily family)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         byte af = FamilyByte(family);
-        NetlinkWriter request = _socket.BeginRequest(ConntrackLayout.GetMessageType, NetlinkMessageFlags.Dump);
-        ConntrackMessages.WriteDumpBody(ref request, af);
-        return _socket.Dump(ref request, "dump conntrack table", static (NetlinkMessage message, out ConntrackFlow flow) =>
+        try
         {
-            bool entry = ConntrackMessages.TryDecode(message, out ConntrackEntry decoded);
-            flow = entry ? decoded.ToFlow() : default;
-            return entry;
-        });
+            NetlinkWriter request = _socket.BeginRequest(ConntrackLayout.GetMessageType, NetlinkMessageFlags.Dump);
+            ConntrackMessages.WriteDumpBody(ref request, af);
+            return _socket.Dump(ref request, "dump conntrack table", static (NetlinkMessage message, out ConntrackFlow flow) =>
+            {
+                bool entry = ConntrackMessages.TryDecode(message, out ConntrackEntry decoded);
+                flow = entry ? decoded.ToFlow() : default;
+                return entry;
+            });
+        }
+        catch (Exception e) when (e is NetlinkException or NetlinkProtocolException)
+        {
+            _faulted = true;
+            throw;
+        }
     }
 
-    /// <summary>Closes the netlink socket.</summary>
+    /// <summary>Gives the netlink socket back to the process's pool of NETLINK_NETFILTER sockets (closes it after a
+    /// failed request) and closes the count file.</summary>
     public void Dispose()
     {
-        _socket.Dispose();
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        if (_faulted)
+        {
+            _socket.Dispose();
+        }
+        else
+        {
+            NfnetlinkSocketPool.Return(_namespace, _socket);
+        }
         _count?.Dispose();
     }
 

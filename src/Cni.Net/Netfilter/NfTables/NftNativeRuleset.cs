@@ -24,12 +24,9 @@ internal static class NftNativeRuleset
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on a socket from <see cref="OpenSocket"/>, closing it after.</summary>
-    public static void Run(Action<NetlinkSocket> action)
-    {
-        using NetlinkSocket socket = OpenSocket();
-        action(socket);
-    }
+    /// <summary>Runs <paramref name="action"/> on a socket of the calling thread's namespace, kept open for the next
+    /// call (<see cref="NfnetlinkSocketPool"/>: a socket closed after a delete waits for a grace period).</summary>
+    public static void Run(Action<NetlinkSocket> action) => NfnetlinkSocketPool.Run(OpenSocket, action);
 
     /// <summary>
     /// Removes, in one transaction, the rules of the table that <paramref name="stale"/> picks. Returns how many; 0 when

@@ -157,15 +157,9 @@ public sealed class NftablesBackend : INetfilterBackend
         }
     }
 
-    // A socket is bound to the namespace it was opened in and owns 128 KiB of pinned buffers: keep one for the
-    // namespace this instance is used in most, and open a throwaway one for calls from any other namespace.
-    // A socket per call, never kept: it is bound to the calling thread's namespace, and a kept one would hold a
-    // descriptor for as long as anyone holds the backend (a long-lived host makes one per pod). Its buffers are pooled.
-    private static void WithSocket(Action<NetlinkSocket> action)
-    {
-        using NetlinkSocket socket = Open();
-        action(socket);
-    }
+    // Sockets come from the process-wide pool, not from the instance: a long-lived host makes a backend per pod, and
+    // a socket closed after a delete waits for nf_tables' grace period.
+    private static void WithSocket(Action<NetlinkSocket> action) => NftNativeRuleset.Run(action);
 
     private static T Read<T>(Func<T> read)
     {

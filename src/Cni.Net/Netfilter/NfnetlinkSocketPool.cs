@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+using Cni.Net.Interop;
+using Cni.Net.Netlink;
+
+namespace Cni.Net.Netfilter;
+
+/// <summary>
+/// NETLINK_NETFILTER sockets (nf_tables and conntrack alike) kept open between calls, a few per network namespace, for the last few namespaces used.
+/// </summary>
+/// <remarks>
+/// When a bound NETLINK_NETFILTER socket is released, nf_tables flushes its pending destroy work (the objects of
+/// deleted rules and chains, freed after an RCU grace period): closing a socket right after a delete waits for that
+/// grace period, 8 ms in a portmap DEL here. A long-lived host (the plugin server, an in-process executor) keeps its
+/// sockets and never waits; a plugin process closes them once, when it exits. A socket holds a reference to its
+/// namespace, so only the <see cref="MaxNamespaces"/> most recently used namespaces keep sockets: a host that works in
+/// many short-lived namespaces (tests do) does not keep them alive.
+/// </remarks>
+internal static class NfnetlinkSocketPool
+{
+    internal const int MaxNamespaces = 4;
+    private const int MaxIdlePerNamespace = 4;
+
+    private static readonly Lock s_lock = new();
+
+    // Most recently used last.
+    private static readonly List<Idle> s_idle = [];
+
+    /// <summary>Runs <paramref name="action"/> on a socket of the calling thread's namespace, kept for the next call
+    /// when it returns normally (after an exception the socket is closed: it may hold unread replies).</summary>
+    /// <param name="open">Opens a socket when none is kept for the namespace (and says how a failure reads).</param>
+    /// <param name="action">The work.</param>
+    public static void Run(Func<NetlinkSocket> open, Action<NetlinkSocket> action)
+    {
+        (NetlinkSocket socket, (ulong, ulong) key) = Rent(open);
+        bool healthy = false;
+        try
+        {
+            action(socket);
+            healthy = true;
+        }
+        finally
+        {
+            if (healthy)
+            {
+                Return(key, socket);
+            }
+            else
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    /// <summary>How many sockets are kept, in how many namespaces (for tests).</summary>
+    internal static (int Sockets, int Namespaces) Count()
+    {
+        lock (s_lock)
+        {
+            return (s_idle.Sum(i => i.Sockets.Count), s_idle.Count);
+        }
+    }
+
+    /// <summary>A kept socket of the calling thread's namespace, or a new one from <paramref name="open"/>; give it
+    /// back with <see cref="Return"/> (or dispose of it if a request on it failed).</summary>
+    public static (NetlinkSocket Socket, (ulong, ulong) Namespace) Rent(Func<NetlinkSocket> open)
+    {
+        (ulong, ulong) key = CurrentNamespace();
+        lock (s_lock)
+        {
+            int at = s_idle.FindIndex(i => i.Namespace == key);
+            if (at >= 0 && s_idle[at].Sockets.TryPop(out NetlinkSocket? kept))
+            {
+                return (kept, key);
+            }
+        }
+        return (open(), key);
+    }
+
+    /// <summary>Keeps <paramref name="socket"/>, rented for <paramref name="key"/>, for the next call.</summary>
+    public static void Return((ulong, ulong) key, NetlinkSocket socket)
+    {
+        List<NetlinkSocket> surplus = [];
+        lock (s_lock)
+        {
+            int at = s_idle.FindIndex(i => i.Namespace == key);
+            Idle idle = at >= 0 ? s_idle[at] : new Idle(key, new Stack<NetlinkSocket>());
+            if (at >= 0)
+            {
+                s_idle.RemoveAt(at);
+            }
+            s_idle.Add(idle);
+            if (idle.Sockets.Count < MaxIdlePerNamespace)
+            {
+                idle.Sockets.Push(socket);
+            }
+            else
+            {
+                surplus.Add(socket);
+            }
+            while (s_idle.Count > MaxNamespaces)
+            {
+                surplus.AddRange(s_idle[0].Sockets);
+                s_idle.RemoveAt(0);
+            }
+        }
+        // Outside the lock: a close may wait for a grace period.
+        foreach (NetlinkSocket s in surplus)
+        {
+            s.Dispose();
+        }
+    }
+
+    private static unsafe (ulong Device, ulong Inode) CurrentNamespace()
+    {
+        byte* buffer = stackalloc byte[Syscalls.StatxSize];
+        if (Syscalls.statx(AtFdCwd, "/proc/thread-self/ns/net", 0, Syscalls.STATX_INO, buffer) != 0)
+        {
+            throw new NetlinkException("identify the network namespace (statx /proc/thread-self/ns/net)", Marshal.GetLastPInvokeError());
+        }
+        uint major = *(uint*)(buffer + Syscalls.StatxDevMajorOffset);
+        uint minor = *(uint*)(buffer + Syscalls.StatxDevMinorOffset);
+        return (((ulong)major << 32) | minor, *(ulong*)(buffer + Syscalls.StatxInoOffset));
+    }
+
+    private const int AtFdCwd = -100;
+
+    private sealed record Idle((ulong, ulong) Namespace, Stack<NetlinkSocket> Sockets);
+}

@@ -5,7 +5,8 @@ using Cni.Net.Netlink;
 namespace Cni.Net.Netfilter;
 
 /// <summary>
-/// NETLINK_NETFILTER sockets (nf_tables and conntrack alike) kept open between calls, a few per network namespace, for the last few namespaces used.
+/// NETLINK_NETFILTER sockets (nf_tables and conntrack alike) kept open between calls: a few per network namespace,
+/// for the last few namespaces used.
 /// </summary>
 /// <remarks>
 /// When a bound NETLINK_NETFILTER socket is released, nf_tables flushes its pending destroy work (the objects of
@@ -19,6 +20,7 @@ internal static class NfnetlinkSocketPool
 {
     internal const int MaxNamespaces = 4;
     private const int MaxIdlePerNamespace = 4;
+    private const int AtFdCwd = -100;
 
     private static readonly Lock s_lock = new();
 
@@ -67,7 +69,7 @@ internal static class NfnetlinkSocketPool
         (ulong, ulong) key = CurrentNamespace();
         lock (s_lock)
         {
-            int at = s_idle.FindIndex(i => i.Namespace == key);
+            int at = IndexOf(key);
             if (at >= 0 && s_idle[at].Sockets.TryPop(out NetlinkSocket? kept))
             {
                 return (kept, key);
@@ -79,13 +81,19 @@ internal static class NfnetlinkSocketPool
     /// <summary>Keeps <paramref name="socket"/>, rented for <paramref name="key"/>, for the next call.</summary>
     public static void Return((ulong, ulong) key, NetlinkSocket socket)
     {
-        List<NetlinkSocket> surplus = [];
+        NetlinkSocket? extra = null;
+        Idle? evicted = null;
         lock (s_lock)
         {
-            int at = s_idle.FindIndex(i => i.Namespace == key);
-            Idle idle = at >= 0 ? s_idle[at] : new Idle(key, new Stack<NetlinkSocket>());
-            if (at >= 0)
+            int at = IndexOf(key);
+            Idle idle;
+            if (at < 0)
             {
+                idle = new Idle(key, new Stack<NetlinkSocket>(MaxIdlePerNamespace));
+            }
+            else
+            {
+                idle = s_idle[at];
                 s_idle.RemoveAt(at);
             }
             s_idle.Add(idle);
@@ -95,18 +103,19 @@ internal static class NfnetlinkSocketPool
             }
             else
             {
-                surplus.Add(socket);
+                extra = socket;
             }
-            while (s_idle.Count > MaxNamespaces)
+            if (s_idle.Count > MaxNamespaces)
             {
-                surplus.AddRange(s_idle[0].Sockets);
+                evicted = s_idle[0];
                 s_idle.RemoveAt(0);
             }
         }
         // Outside the lock: a close may wait for a grace period.
-        foreach (NetlinkSocket s in surplus)
+        extra?.Dispose();
+        while (evicted is not null && evicted.Sockets.TryPop(out NetlinkSocket? old))
         {
-            s.Dispose();
+            old.Dispose();
         }
     }
 
@@ -122,7 +131,17 @@ internal static class NfnetlinkSocketPool
         return (((ulong)major << 32) | minor, *(ulong*)(buffer + Syscalls.StatxInoOffset));
     }
 
-    private const int AtFdCwd = -100;
+    private static int IndexOf((ulong, ulong) key)
+    {
+        for (int i = 0; i < s_idle.Count; i++)
+        {
+            if (s_idle[i].Namespace == key)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     private sealed record Idle((ulong, ulong) Namespace, Stack<NetlinkSocket> Sockets);
 }

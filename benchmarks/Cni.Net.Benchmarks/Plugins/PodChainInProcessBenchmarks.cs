@@ -29,35 +29,44 @@ public class PodChainInProcessBenchmarks
     {
         PrivateNetworkNamespace.Require("links, addresses, nat rules and qdiscs of a pod chain");
         _root = Directory.CreateTempSubdirectory("cni-bench-chain-").FullName;
-        var options = new CniExecutorOptions { CacheDirectory = Path.Combine(_root, "cache") };
-        options.PluginDirectories.Clear();
-        options.PluginDirectories.Add(Path.Combine(_root, "bin"));
-        _executor = new CniChainExecutor(options);
-        foreach (var (type, className) in SampleHandlers.Chain)
+        try
         {
-            _executor.RegisterPlugin(type, SampleHandlers.Create(className));
+            var options = new CniExecutorOptions { CacheDirectory = Path.Combine(_root, "cache") };
+            options.PluginDirectories.Clear();
+            options.PluginDirectories.Add(Path.Combine(_root, "bin"));
+            _executor = new CniChainExecutor(options);
+            foreach (var (type, className) in SampleHandlers.Chain)
+            {
+                _executor.RegisterPlugin(type, SampleHandlers.Create(className));
+            }
+            _executor.RegisterPlugin("host-local", SampleHandlers.Create(SampleHandlers.HostLocal));
+            string dataDir = Path.Combine(_root, "ipam");
+            _network = NetworkConfigList.Parse(Encoding.UTF8.GetBytes($$$"""
+                {"cniVersion":"1.0.0","name":"bench-mem","plugins":[
+                  {"type":"bridge","bridge":"{{{Bridge}}}","isGateway":true,"ipMasq":true,
+                   "ipam":{"type":"host-local","subnet":"10.97.0.0/16","dataDir":"{{{dataDir}}}"}},
+                  {"type":"portmap","capabilities":{"portMappings":true}},
+                  {"type":"bandwidth","capabilities":{"bandwidth":true}}]}
+                """));
+            NetworkNamespace.Delete(_pod); // left by a benchmark of this process whose setup failed
+            NetworkNamespace.Create(_pod).Dispose();
+            _request = new CniRuntimeRequest("bench-mem-pod", $"/run/netns/{_pod}")
+            {
+                CapabilityArgs = JsonNode.Parse("""
+                    {"portMappings":[{"hostPort":30080,"containerPort":80,"protocol":"tcp"},{"hostPort":30080,"containerPort":53,"protocol":"udp"}],
+                     "bandwidth":{"ingressRate":10000000,"ingressBurst":1000000,"egressRate":10000000,"egressBurst":1000000}}
+                    """)!.AsObject(),
+            };
+            // The first pod compiles the paths a long-lived runtime has warm.
+            Add();
+            Del();
         }
-        _executor.RegisterPlugin("host-local", SampleHandlers.Create(SampleHandlers.HostLocal));
-        string dataDir = Path.Combine(_root, "ipam");
-        _network = NetworkConfigList.Parse(Encoding.UTF8.GetBytes($$$"""
-            {"cniVersion":"1.0.0","name":"bench-mem","plugins":[
-              {"type":"bridge","bridge":"{{{Bridge}}}","isGateway":true,"ipMasq":true,
-               "ipam":{"type":"host-local","subnet":"10.97.0.0/16","dataDir":"{{{dataDir}}}"}},
-              {"type":"portmap","capabilities":{"portMappings":true}},
-              {"type":"bandwidth","capabilities":{"bandwidth":true}}]}
-            """));
-        NetworkNamespace.Delete(_pod); // left by a benchmark of this process whose setup failed
-        NetworkNamespace.Create(_pod).Dispose();
-        _request = new CniRuntimeRequest("bench-mem-pod", $"/run/netns/{_pod}")
+        catch
         {
-            CapabilityArgs = JsonNode.Parse("""
-                {"portMappings":[{"hostPort":30080,"containerPort":80,"protocol":"tcp"},{"hostPort":30080,"containerPort":53,"protocol":"udp"}],
-                 "bandwidth":{"ingressRate":10000000,"ingressBurst":1000000,"egressRate":10000000,"egressBurst":1000000}}
-                """)!.AsObject(),
-        };
-        // The first pod compiles the paths a long-lived runtime has warm.
-        Add();
-        Del();
+            // BenchmarkDotNet runs no cleanup after a failed setup: the namespace, the bridge and the directory go here.
+            Cleanup();
+            throw;
+        }
     }
 
     [GlobalCleanup]

@@ -79,7 +79,7 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
 
     /// <summary>Opens the network namespace of the calling thread.</summary>
     /// <exception cref="IOException">The namespace file cannot be opened.</exception>
-    public static NetworkNamespace OpenCurrent() => Open("/proc/thread-self/ns/net");
+    public static NetworkNamespace OpenCurrent() => Open(CurrentPath);
 
     /// <summary>Opens the named namespace <c>/run/netns/<paramref name="name"/></c>.</summary>
     /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
@@ -292,17 +292,33 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         }
     }
 
-    private static unsafe (ulong Device, ulong Inode) Identify(int fd, string path)
+    private static (ulong Device, ulong Inode) Identify(int fd, string path) =>
+        TryIdentify(fd, "", Syscalls.AT_EMPTY_PATH, out (ulong, ulong) identity) ? identity : throw NamespaceErrors.Last("statx", path);
+
+    /// <summary>
+    /// The identity (<see cref="Device"/>, <see cref="Inode"/>) of the calling thread's network namespace, without
+    /// opening it: one <c>statx</c> of <c>/proc/thread-self/ns/net</c>.
+    /// </summary>
+    /// <exception cref="IOException">statx failed (no /proc).</exception>
+    internal static (ulong Device, ulong Inode) IdentifyCurrent() =>
+        TryIdentify(AtFdCwd, CurrentPath, 0, out (ulong, ulong) identity) ? identity : throw NamespaceErrors.Last("statx", CurrentPath);
+
+    private const int AtFdCwd = -100;
+    private const string CurrentPath = "/proc/thread-self/ns/net";
+
+    private static unsafe bool TryIdentify(int dirfd, string path, int flags, out (ulong Device, ulong Inode) identity)
     {
         byte* buffer = stackalloc byte[Syscalls.StatxSize];
-        if (Syscalls.statx(fd, "", Syscalls.AT_EMPTY_PATH, Syscalls.STATX_INO, buffer) != 0)
+        if (Syscalls.statx(dirfd, path, flags, Syscalls.STATX_INO, buffer) != 0)
         {
-            throw NamespaceErrors.Last("statx", path);
+            identity = default;
+            return false;
         }
         ulong inode = *(ulong*)(buffer + Syscalls.StatxInoOffset);
         uint major = *(uint*)(buffer + Syscalls.StatxDevMajorOffset);
         uint minor = *(uint*)(buffer + Syscalls.StatxDevMinorOffset);
-        return (((ulong)major << 32) | minor, inode);
+        identity = (((ulong)major << 32) | minor, inode);
+        return true;
     }
 
     private static void MakeRunDirectoryShared()

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using Cni.Net.Interop;
+using Cni.Net.Namespaces;
 using Cni.Net.Netlink;
 
 namespace Cni.Net.Netfilter;
@@ -20,7 +19,6 @@ internal static class NfnetlinkSocketPool
 {
     internal const int MaxNamespaces = 4;
     private const int MaxIdlePerNamespace = 4;
-    private const int AtFdCwd = -100;
 
     private static readonly Lock s_lock = new();
 
@@ -119,16 +117,16 @@ internal static class NfnetlinkSocketPool
         }
     }
 
-    private static unsafe (ulong Device, ulong Inode) CurrentNamespace()
+    private static (ulong Device, ulong Inode) CurrentNamespace()
     {
-        byte* buffer = stackalloc byte[Syscalls.StatxSize];
-        if (Syscalls.statx(AtFdCwd, "/proc/thread-self/ns/net", 0, Syscalls.STATX_INO, buffer) != 0)
+        try
         {
-            throw new NetlinkException("identify the network namespace (statx /proc/thread-self/ns/net)", Marshal.GetLastPInvokeError());
+            return NetworkNamespace.IdentifyCurrent();
         }
-        uint major = *(uint*)(buffer + Syscalls.StatxDevMajorOffset);
-        uint minor = *(uint*)(buffer + Syscalls.StatxDevMinorOffset);
-        return (((ulong)major << 32) | minor, *(ulong*)(buffer + Syscalls.StatxInoOffset));
+        catch (IOException e)
+        {
+            throw new NetlinkException($"identify the network namespace: {e.Message}", e);
+        }
     }
 
     private static int IndexOf((ulong, ulong) key)

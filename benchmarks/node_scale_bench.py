@@ -9,7 +9,8 @@ reference interleaved. Writes results.json and SVG charts into OUT and prints Ma
 Run through benchmarks/node-scale-bench.sh, which puts it in a private network namespace (the "node").
 Environment: PODS (250), PARALLEL (8), RULES (5000), CONNTRACK (10000), ALLOC (1000), OUT (benchmarks/figures),
 BEFORE_BIN (a directory of older builds of our plugins: measured as a third side, "before"), PHASES (seq,par),
-SIDES (which of ours,reference,before to run; default all available), TAG (pod namespace prefix, so two runs can share
+SIDES (which of ours,reference,before,ours-nft to run; default ours,reference,before as available; ours-nft is ours
+with the native nf_tables layouts, bridge ipMasqBackend and portmap backend "nftables"), TAG (pod namespace prefix, so two runs can share
 the machine)."""
 import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -40,8 +41,9 @@ def sh(*args, stdin=None):
 class Side:
     """One set of plugins with its own bridge, subnet, host-local store and port range."""
 
-    def __init__(self, kind, binaries, index):
+    def __init__(self, kind, binaries, index, nftables=False):
         self.kind = kind
+        self.short = "nft" if nftables else kind[:3]
         self.dir = tempfile.mkdtemp(prefix=f"cni-scale-{kind}-")
         for name in ("bridge", "host-local", "portmap", "bandwidth"):
             src = os.path.join(binaries, name)
@@ -60,6 +62,11 @@ class Side:
             {"type": "portmap", "capabilities": {"portMappings": True}},
             {"type": "bandwidth", "capabilities": {"bandwidth": True}},
         ]
+        if nftables:
+            # The native nf_tables layouts of plugins v1.9.1: bridge's cni_plugins_masquerade and portmap's
+            # cni_hostport tables, apart from the iptables-nft nat table that kube-proxy fills.
+            self.plugins[0]["ipMasqBackend"] = "nftables"
+            self.plugins[1]["backend"] = "nftables"
         self.results = {}
 
     def config(self, plugin, pod, prev):
@@ -87,7 +94,7 @@ class Side:
         return r.stdout
 
     def netns(self, pod):
-        return f"/run/netns/{TAG}-{self.kind[:3]}-{pod}"
+        return f"/run/netns/{TAG}-{self.short}-{pod}"
 
     def add(self, pod):
         """Creates the pod's namespace (not timed), then times the chain's ADD."""
@@ -252,7 +259,7 @@ def charts(raw, results, alloc, kinds):
         return
     matplotlib.rcParams["svg.hashsalt"] = "cni-net"  # stable ids: re-running changes only the data
     os.makedirs(OUT, exist_ok=True)
-    colours = {"ours": "tab:blue", "reference": "tab:red", "before": "tab:gray"}
+    colours = {"ours": "tab:blue", "reference": "tab:red", "before": "tab:gray", "ours-nft": "tab:green"}
     # Latency against the number of pods present, per phase.
     phases = list(raw)
     fig, axes = plt.subplots(2, len(phases), figsize=(4.2 * len(phases), 6.5), squeeze=False, sharey="row")
@@ -365,6 +372,8 @@ def main():
             sides.append(Side("reference", REF_BIN, 1))
         if BEFORE_BIN and "before" in SIDES:
             sides.append(Side("before", BEFORE_BIN, 2))
+        if "ours-nft" in SIDES:
+            sides.append(Side("ours-nft", OURS_BIN, 3, nftables=True))
         kinds = [s.kind for s in sides]
         print(f"{PODS} pods per side; chain bridge(host-local, ipMasq) -> portmap -> bandwidth, cniVersion 1.0.0; "
               f"sides: {', '.join(kinds)}")

@@ -85,6 +85,32 @@ public sealed class NftablesIPMasqueradeTests
     }
 
     [Fact]
+    public void Setup_LeavesTheReferencesSkeletonInPlace_AndRestoresAFlushedOne()
+    {
+        Require.NotInRootNamespace();
+        using var node = new TestNamespace("nftmasqkeep");
+        Shell.Output r = Shell.Run("ip", ["netns", "exec", node.Name, "nft", "-f", "-"],
+            ReferenceTransaction("mynet", "eth0", "ctr-r", ("10.1.2.9", "10.1.2.0/24")));
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        var written = NftablesPortMapTests.RulesOf(node, "inet", "cni_plugins_masquerade", "postrouting");
+        Assert.Equal(3, written.Count);
+        using NetworkNamespace ns = NetworkNamespace.Open(node.Path);
+
+        // The multicast guards hold a bitwise expression, which the kernel dumps with an operation nft leaves out.
+        ns.Run(() => NftablesIPMasquerade.Setup("mynet", "eth0", "ctr-a", [(IPAddress.Parse("10.1.2.3"), 24)]));
+        Assert.Equal(written, NftablesPortMapTests.RulesOf(node, "inet", "cni_plugins_masquerade", "postrouting"));
+
+        node.ExecCheck("nft", "flush", "chain", "inet", "cni_plugins_masquerade", "postrouting");
+        ns.Run(() => NftablesIPMasquerade.Setup("mynet", "eth0", "ctr-b", [(IPAddress.Parse("10.1.2.4"), 24)]));
+        Assert.Equal(written.Select(x => x.Statements), NftablesPortMapTests.RulesOf(node, "inet", "cni_plugins_masquerade", "postrouting").Select(x => x.Statements));
+        ns.Run(() =>
+        {
+            Assert.True(NftablesIPMasquerade.HasRules("mynet", "eth0", "ctr-a", 1));
+            Assert.True(NftablesIPMasquerade.HasRules("mynet", "eth0", "ctr-b", 1));
+        });
+    }
+
+    [Fact]
     public void SetupAgain_Replaces_TeardownAndGC_RemoveByHash_AlsoTheReferencesRules()
     {
         Require.NotInRootNamespace();

@@ -105,6 +105,64 @@ public sealed class NftablesPortMapTests
         Assert.Contains("type nat hook postrouting priority srcnat; policy accept;", listing, StringComparison.Ordinal);
     }
 
+    /// <summary>Each rule of the chains, in order, as (chain, handle, statements) from <c>nft -j</c>.</summary>
+    internal static List<(string Chain, long Handle, string Statements)> RulesOf(TestNamespace ns, string family, string table, params string[] chains)
+    {
+        var rules = new List<(string, long, string)>();
+        foreach (string chain in chains)
+        {
+            JsonNode root = JsonNode.Parse(ns.ExecCheck("nft", "-j", "list", "chain", family, table, chain))!;
+            foreach (JsonNode? item in root["nftables"]!.AsArray())
+            {
+                if (item!["rule"] is JsonObject rule)
+                {
+                    rules.Add((chain, rule["handle"]!.GetValue<long>(), rule["expr"]!.ToJsonString()));
+                }
+            }
+        }
+        return rules;
+    }
+
+    [Fact]
+    public void Add_LeavesASkeletonThatIsInPlace_EvenTheReferencesOwn_AndRestoresAnEditedOne()
+    {
+        // Rewriting the skeleton would change nothing visible but rule handles; it is what made an exec'd ADD wait
+        // for an RCU grace period when it closed its socket (the chain update and the flushed rules are freed
+        // after one). So: left as it is when it is exactly the layout's, restored when it is not.
+        Require.NotInRootNamespace();
+        using var node = new TestNamespace("nftpmkeep");
+        Shell.Output r = Shell.Run("ip", ["netns", "exec", node.Name, "nft", "-f", "-"], ReferenceTransaction("ip", "ctr-r", "10.1.2.9", v6: false));
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        string[] skeleton = ["hostports_all", "prerouting", "output"];
+        List<(string Chain, long Handle, string Statements)> written = RulesOf(node, "ip", "cni_hostport", skeleton);
+        Assert.Equal(4, written.Count);
+        using NetworkNamespace ns = NetworkNamespace.Open(node.Path);
+        IPAddress a = IPAddress.Parse("10.1.2.3"), b = IPAddress.Parse("10.1.2.4");
+
+        ns.Run(() => NftablesPortMap.Add("net", "ctr-a", a, s_mappings, snat: true));
+        Assert.Equal(written, RulesOf(node, "ip", "cni_hostport", skeleton)); // nft's encoding recognised: same handles
+        ns.Run(() => Assert.Null(NftablesPortMap.Check("ctr-a", a, s_mappings, snat: true)));
+
+        // An extra rule in prerouting: the chain is rewritten, the others are left alone.
+        node.ExecCheck("nft", "add", "rule", "ip", "cni_hostport", "prerouting", "counter");
+        ns.Run(() => NftablesPortMap.Add("net", "ctr-b", b, s_mappings, snat: true));
+        List<(string Chain, long Handle, string Statements)> after = RulesOf(node, "ip", "cni_hostport", skeleton);
+        Assert.Equal(written.Select(x => (x.Chain, x.Statements)), after.Select(x => (x.Chain, x.Statements)));
+        Assert.NotEqual(written.Single(x => x.Chain == "prerouting").Handle, after.Single(x => x.Chain == "prerouting").Handle);
+        Assert.Equal(written.Where(x => x.Chain != "prerouting"), after.Where(x => x.Chain != "prerouting"));
+
+        // A skeleton rule deleted: restored.
+        node.ExecCheck("nft", "delete", "rule", "ip", "cni_hostport", "output", "handle",
+            after.Single(x => x.Chain == "output").Handle.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        ns.Run(() => NftablesPortMap.Add("net", "ctr-c", IPAddress.Parse("10.1.2.5"), s_mappings, snat: true));
+        Assert.Equal(written.Select(x => (x.Chain, x.Statements)), RulesOf(node, "ip", "cni_hostport", skeleton).Select(x => (x.Chain, x.Statements)));
+        ns.Run(() =>
+        {
+            Assert.Null(NftablesPortMap.Check("ctr-b", b, s_mappings, snat: true));
+            Assert.Null(NftablesPortMap.Check("ctr-c", IPAddress.Parse("10.1.2.5"), s_mappings, snat: true));
+        });
+    }
+
     [Fact]
     public void CheckDeleteGC_FindRulesByContainerId_IncludingRulesTheReferenceLayoutWrote()
     {

@@ -80,6 +80,7 @@ internal static class NfTablesProtocol
     public const ushort NFTA_BITWISE_LEN = 3;
     public const ushort NFTA_BITWISE_MASK = 4;
     public const ushort NFTA_BITWISE_XOR = 5;
+    public const ushort NFTA_BITWISE_OP = 6;
 
     public const ushort NFTA_META_DREG = 1;
     public const ushort NFTA_META_KEY = 2;

@@ -12,6 +12,13 @@ namespace Cni.Net.Netfilter.NfTables;
 /// Changes to one native nf_tables table (family <c>ip</c>, <c>ip6</c> or <c>inet</c>: see <see cref="NftNativeProtocol.FamilyOf"/>), sent as one nfnetlink batch: the kernel
 /// applies all of it or none. "Add" has <c>nft add</c>'s meaning (create unless it exists); rules are appended.
 /// </summary>
+/// <remarks>
+/// Chains that already exist as asked, and replaced chains that already hold exactly the rules asked for, are left
+/// out of the batch (checked against the ruleset generation the batch carries). Re-sending them would change nothing
+/// visible, but the kernel turns a NEWCHAIN on an existing chain into an update and a flush into rule deletions, whose
+/// memory it frees only after an RCU grace period; the process that then closes its NETLINK_NETFILTER socket waits for
+/// that (about 10 ms), which is most of an exec'd plugin's ADD.
+/// </remarks>
 internal sealed class NftNativeTransaction
 {
     private const NetlinkMessageFlags Create = (NetlinkMessageFlags)0x400;
@@ -30,6 +37,8 @@ internal sealed class NftNativeTransaction
     private readonly record struct Operation(Kind Kind, NftNativeChain? Chain = null, NftNativeRule? Rule = null, ulong Handle = 0, string? ChainName = null, string? Comment = null);
 
     private readonly List<Operation> _operations = [];
+    private List<Operation> _sending;
+    private readonly List<string> _replaced = [];
 
     /// <summary>The longest comment nft accepts (NFTNL_UDATA_COMMENT_MAXLEN; knftables' CommentLengthMax).</summary>
     public const int MaxCommentBytes = 128;
@@ -38,6 +47,7 @@ internal sealed class NftNativeTransaction
     {
         Family = family;
         Table = table;
+        _sending = _operations;
     }
 
     public AddressFamily Family { get; }
@@ -77,6 +87,7 @@ internal sealed class NftNativeTransaction
     public NftNativeTransaction ReplaceChain(NftNativeChain chain, params ReadOnlySpan<IReadOnlyList<NftExpression>> rules)
     {
         AddChain(chain).FlushChain(chain.Name);
+        _replaced.Add(chain.Name);
         foreach (IReadOnlyList<NftExpression> statements in rules)
         {
             AddRule(new NftNativeRule(chain.Name, statements));
@@ -105,13 +116,137 @@ internal sealed class NftNativeTransaction
         {
             return;
         }
-        _ = NftBatchSender.Send(socket, _operations.Count, generation: null, WriteChange, Describe);
+        if (_operations.Exists(op => op.Kind == Kind.AddChain))
+        {
+            uint generation = NftTableSnapshot.ReadGeneration(socket);
+            List<Operation> needed = LeaveOutWhatExists(socket);
+            if (needed.Count == 0)
+            {
+                return;
+            }
+            if (needed.Count < _operations.Count && Send(socket, needed, generation))
+            {
+                return;
+            }
+            // Another writer changed the ruleset since it was read: send everything, as nft would.
+        }
+        Send(socket, _operations, generation: null);
+    }
+
+    private bool Send(NetlinkSocket socket, List<Operation> operations, uint? generation)
+    {
+        _sending = operations;
+        try
+        {
+            return NftBatchSender.Send(socket, operations.Count, generation, WriteChange, Describe);
+        }
+        finally
+        {
+            _sending = _operations;
+        }
+    }
+
+    /// <summary>
+    /// The operations without the chains that exist as asked and without the replacement of chains whose rules are
+    /// already the ones asked for (no userdata, the same expressions in the same order).
+    /// </summary>
+    private List<Operation> LeaveOutWhatExists(NetlinkSocket socket)
+    {
+        byte family = FamilyOf(Family);
+        var unchanged = new HashSet<string>(StringComparer.Ordinal);
+        var inPlace = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Operation op in _operations)
+        {
+            if (op.Kind == Kind.AddChain && NftNativeTableReader.GetChain(socket, family, Table, op.Chain!.Name) is { } existing
+                && existing.Matches(op.Chain))
+            {
+                unchanged.Add(op.Chain.Name);
+            }
+        }
+        foreach (string chain in _replaced)
+        {
+            if (unchanged.Contains(chain) && HoldsExactly(socket, family, chain))
+            {
+                inPlace.Add(chain);
+            }
+        }
+        var needed = new List<Operation>(_operations.Count);
+        foreach (Operation op in _operations)
+        {
+            bool leaveOut = op.Kind switch
+            {
+                Kind.AddTable => unchanged.Count > 0, // a chain of it exists, so the table does
+                Kind.AddChain => unchanged.Contains(op.Chain!.Name),
+                Kind.FlushChain => inPlace.Contains(op.ChainName!),
+                Kind.AddRule => op.Rule!.Comment is null && op.Rule.Owner is null && inPlace.Contains(op.Rule.Chain),
+                _ => false,
+            };
+            if (!leaveOut)
+            {
+                needed.Add(op);
+            }
+        }
+        return needed;
+    }
+
+    /// <summary>Whether a replaced chain holds exactly the rules this transaction would write into it.</summary>
+    private bool HoldsExactly(NetlinkSocket socket, byte family, string chain)
+    {
+        List<NftDumpedRule> present = NftNativeTableReader.ListRules(socket, family, Table, chain);
+        int index = 0;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            foreach (Operation op in _operations)
+            {
+                if (op.Kind != Kind.AddRule || op.Rule!.Chain != chain)
+                {
+                    continue;
+                }
+                if (index >= present.Count || present[index].HasUserdata
+                    || !NftExpressionListComparer.Same(present[index].Expressions, EncodeExpressions(op.Rule, buffer)))
+                {
+                    return false;
+                }
+                index++;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // a rule too large for the buffer: not worth comparing
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return index == present.Count;
+    }
+
+    /// <summary>The rule's NFTA_RULE_EXPRESSIONS value as this transaction writes it.</summary>
+    private ReadOnlySpan<byte> EncodeExpressions(NftNativeRule rule, byte[] buffer)
+    {
+        const int headers = 16 + 4; // nlmsghdr, nfgenmsg
+        var w = new NetlinkWriter(buffer);
+        MessageScope m = w.BeginMessage(0, NetlinkMessageFlags.None, 0);
+        w.WriteFamilyHeader(NfGenMsg.For(FamilyOf(Family)));
+        NestedScope list = w.BeginNested(NFTA_RULE_EXPRESSIONS);
+        foreach (NftExpression statement in rule.Statements)
+        {
+            statement.Write(ref w, Family);
+        }
+        w.EndNested(list);
+        int length = w.EndMessage(m);
+        foreach (NetlinkAttr attr in new NetlinkAttributeEnumerator(buffer.AsSpan(headers, length - headers)))
+        {
+            return attr.Value;
+        }
+        return default;
     }
 
     internal bool TryWrite(Span<byte> buffer, uint firstSequence, out int length) =>
         NftBatchSender.TryWrite(buffer, firstSequence, _operations.Count, generation: null, WriteChange, out length);
 
-    private void WriteChange(ref NetlinkWriter w, int index, uint sequence) => Write(ref w, _operations[index], sequence, FamilyOf(Family));
+    private void WriteChange(ref NetlinkWriter w, int index, uint sequence) => Write(ref w, _sending[index], sequence, FamilyOf(Family));
 
     private void Write(ref NetlinkWriter w, in Operation op, uint sequence, byte family)
     {
@@ -256,11 +391,11 @@ internal sealed class NftNativeTransaction
     private string Describe(int index)
     {
         string family = FamilyName(Family);
-        if ((uint)index >= (uint)_operations.Count)
+        if ((uint)index >= (uint)_sending.Count)
         {
             return "nf_tables batch";
         }
-        Operation op = _operations[index];
+        Operation op = _sending[index];
         return op.Kind switch
         {
             Kind.AddTable => $"add table {family} {Table}",

@@ -148,6 +148,14 @@ public sealed class PackAndConsumeTests : IDisposable
             """{"cniVersion":"1.0.0"}""");
         Assert.Equal(0, version.Exit);
         Assert.Contains("\"supportedVersions\"", version.Output, StringComparison.Ordinal);
+        // No cgroup probe at start (CniNetNoCgroupProbe, on by default): the runtime never opens /proc/self/mountinfo.
+        string trace = Path.Combine(_work, "version.trace");
+        var traced = Run("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", trace, plugin], app, TimeSpan.FromSeconds(30),
+            new Dictionary<string, string> { ["CNI_COMMAND"] = "VERSION" }, """{"cniVersion":"1.0.0"}""");
+        Assert.True(traced.Exit == 0, traced.Output);
+        string opened = File.ReadAllText(trace);
+        Assert.DoesNotContain("/proc/self/mountinfo", opened, StringComparison.Ordinal);
+        Assert.Contains("openat(", opened, StringComparison.Ordinal);
 
         // DEL needs no namespace: a full round trip through the host, with the exit code and empty stdout of success.
         var del = Run(plugin, [], app, TimeSpan.FromSeconds(30), new Dictionary<string, string>

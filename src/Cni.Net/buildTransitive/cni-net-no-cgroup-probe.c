@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__GLIBC__) && !defined(fopen64)
+/* glibc only: there fopen64 is a function of its own. musl spells it as a macro for fopen (or not at all), and the
+ * runtime built for musl calls fopen: defining fopen here would replace every fopen of the process. */
 FILE *fopen64(const char *restrict path, const char *restrict mode)
 {
     if (path != NULL && strcmp(path, "/proc/self/mountinfo") == 0)
@@ -25,3 +28,6 @@ FILE *fopen64(const char *restrict path, const char *restrict mode)
     }
     return fopen(path, mode);
 }
+#else
+typedef int cni_net_no_cgroup_probe_not_on_this_libc;
+#endif

@@ -6,6 +6,7 @@ using Cni.Net.IntegrationTests.Netfilter;
 using Cni.Net.IntegrationTests.Plugins.PortMap;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
+using Cni.Net.Netfilter.NfTables;
 
 namespace Cni.Net.IntegrationTests.Conventions;
 
@@ -161,6 +162,34 @@ public sealed class NftablesPortMapTests
             Assert.Null(NftablesPortMap.Check("ctr-b", b, s_mappings, snat: true));
             Assert.Null(NftablesPortMap.Check("ctr-c", IPAddress.Parse("10.1.2.5"), s_mappings, snat: true));
         });
+    }
+
+    [Fact]
+    public void Add_WhenAnotherWriterChangesTheRulesetAfterTheRead_SendsTheWholeTransaction()
+    {
+        // The batch that leaves out what exists carries the generation it was planned against. Here another writer
+        // empties prerouting in between: the kernel refuses the checked batch (ERESTART), and the whole transaction,
+        // skeleton included, is sent instead, so the skeleton is whole again.
+        Require.NotInRootNamespace();
+        using var node = new TestNamespace("nftpmgen");
+        using NetworkNamespace ns = NetworkNamespace.Open(node.Path);
+        ns.Run(() => NftablesPortMap.Add("net", "ctr-a", IPAddress.Parse("10.1.2.3"), s_mappings, snat: true));
+        List<(string Chain, long Handle, string Statements)> before = RulesOf(node, "ip", "cni_hostport", "hostports_all", "prerouting", "output");
+
+        NftNativeTransaction tx = NftablesPortMap.BuildAdd("net", "ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: true);
+        int interventions = 0;
+        tx.BeforeCheckedSend = () =>
+        {
+            interventions++;
+            node.ExecCheck("nft", "flush", "chain", "ip", "cni_hostport", "prerouting");
+        };
+        ns.Run(() => NftNativeRuleset.Run(socket => tx.Commit(socket)));
+
+        Assert.Equal(1, interventions);
+        List<(string Chain, long Handle, string Statements)> after = RulesOf(node, "ip", "cni_hostport", "hostports_all", "prerouting", "output");
+        Assert.Equal(before.Select(r => (r.Chain, r.Statements)), after.Select(r => (r.Chain, r.Statements)));
+        Assert.All(after, r => Assert.DoesNotContain(r.Handle, before.Select(b => b.Handle))); // rewritten whole
+        ns.Run(() => Assert.Null(NftablesPortMap.Check("ctr-b", IPAddress.Parse("10.1.2.4"), s_mappings, snat: true)));
     }
 
     [Fact]

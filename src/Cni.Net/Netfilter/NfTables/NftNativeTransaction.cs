@@ -37,7 +37,6 @@ internal sealed class NftNativeTransaction
     private readonly record struct Operation(Kind Kind, NftNativeChain? Chain = null, NftNativeRule? Rule = null, ulong Handle = 0, string? ChainName = null, string? Comment = null);
 
     private readonly List<Operation> _operations = [];
-    private List<Operation> _sending;
     private readonly List<string> _replaced = [];
 
     /// <summary>The longest comment nft accepts (NFTNL_UDATA_COMMENT_MAXLEN; knftables' CommentLengthMax).</summary>
@@ -47,7 +46,6 @@ internal sealed class NftNativeTransaction
     {
         Family = family;
         Table = table;
-        _sending = _operations;
     }
 
     public AddressFamily Family { get; }
@@ -118,12 +116,22 @@ internal sealed class NftNativeTransaction
         }
         if (_operations.Exists(op => op.Kind == Kind.AddChain))
         {
-            uint generation = NftTableSnapshot.ReadGeneration(socket);
-            List<Operation> needed = LeaveOutWhatExists(socket);
+            uint generation;
+            List<Operation> needed;
+            try
+            {
+                generation = NftTableSnapshot.ReadGeneration(socket);
+                needed = LeaveOutWhatExists(socket);
+            }
+            catch (Exception e) when (e is NetlinkException or NetlinkProtocolException)
+            {
+                throw new NetfilterException($"reading nf_tables table {Table} failed: {e.Message}", e);
+            }
             if (needed.Count == 0)
             {
                 return;
             }
+            BeforeCheckedSend?.Invoke();
             if (needed.Count < _operations.Count && Send(socket, needed, generation))
             {
                 return;
@@ -133,17 +141,15 @@ internal sealed class NftNativeTransaction
         Send(socket, _operations, generation: null);
     }
 
+    /// <summary>Test hook: runs between reading what exists and sending the batch checked against it.</summary>
+    internal Action? BeforeCheckedSend { get; set; }
+
     private bool Send(NetlinkSocket socket, List<Operation> operations, uint? generation)
     {
-        _sending = operations;
-        try
-        {
-            return NftBatchSender.Send(socket, operations.Count, generation, WriteChange, Describe);
-        }
-        finally
-        {
-            _sending = _operations;
-        }
+        byte family = FamilyOf(Family);
+        return NftBatchSender.Send(socket, operations.Count, generation,
+            (ref NetlinkWriter w, int index, uint sequence) => Write(ref w, operations[index], sequence, family),
+            index => Describe(operations, index));
     }
 
     /// <summary>
@@ -246,7 +252,7 @@ internal sealed class NftNativeTransaction
     internal bool TryWrite(Span<byte> buffer, uint firstSequence, out int length) =>
         NftBatchSender.TryWrite(buffer, firstSequence, _operations.Count, generation: null, WriteChange, out length);
 
-    private void WriteChange(ref NetlinkWriter w, int index, uint sequence) => Write(ref w, _sending[index], sequence, FamilyOf(Family));
+    private void WriteChange(ref NetlinkWriter w, int index, uint sequence) => Write(ref w, _operations[index], sequence, FamilyOf(Family));
 
     private void Write(ref NetlinkWriter w, in Operation op, uint sequence, byte family)
     {
@@ -388,14 +394,14 @@ internal sealed class NftNativeTransaction
         return null;
     }
 
-    private string Describe(int index)
+    private string Describe(List<Operation> operations, int index)
     {
         string family = FamilyName(Family);
-        if ((uint)index >= (uint)_sending.Count)
+        if ((uint)index >= (uint)operations.Count)
         {
             return "nf_tables batch";
         }
-        Operation op = _sending[index];
+        Operation op = operations[index];
         return op.Kind switch
         {
             Kind.AddTable => $"add table {family} {Table}",

@@ -22,12 +22,19 @@ public static class CniIpam
     /// <remarks>
     /// The IPAM plugin is started before this method returns, so a plugin may set up its links while IPAM runs and
     /// await the result afterwards. Always await the returned task, also when that other work fails: in a plugin
-    /// process the delegate is collected (and the allocation recorded for release) only then.
+    /// process the delegate is collected (and the allocation recorded for release) only then. When the plugin had it
+    /// started before its configuration was read (<see cref="CniPlugin{TConfig}.StartsIpamBeforeRead"/>), the first
+    /// call returns that run.
     /// </remarks>
     /// <exception cref="CniException">The config has no <c>ipam.type</c> (code 7), the plugin is missing, fails or times out.</exception>
     public static ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.EarlyIpamAdd is { } early)
+        {
+            request.EarlyIpamAdd = null;
+            return early;
+        }
         string type = IpamType(request);
         CniVersion version = request.CniVersion;
         return RunAsync(request, type, "ADD", (exit, stdout, stderr) =>
@@ -36,6 +43,25 @@ public static class CniIpam
             request.AllocatedIpamType = type;
             return result;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts IPAM ADD ahead of the handler, when the IPAM plugin would be exec'd (an in-process delegate gains nothing
+    /// from starting sooner): the next <see cref="AddAsync"/> for this request returns this run.
+    /// </summary>
+    /// <returns>Whether a run was started (the config names an IPAM type and its plugin is exec'd).</returns>
+    internal static bool TryStartEarly(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        if (request.EarlyIpamAdd is not null || request.Config.Ipam is not { } ipam ||
+            !CniJsonKeys.TryGetString(ipam, "type", out string? type) || type.Length == 0 || InProcess(request, type) is not null)
+        {
+            return false;
+        }
+        // Consumed once: by the handler's AddAsync, or by CniPlugin when the handler never asks.
+#pragma warning disable CA2012
+        request.EarlyIpamAdd = AddAsync(request, cancellationToken);
+#pragma warning restore CA2012
+        return true;
     }
 
     /// <summary>

@@ -81,6 +81,18 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
     {
     }
 
+    /// <summary>
+    /// ADD only, asked before the configuration is read into <typeparamref name="TConfig"/> and only when it names an
+    /// <c>ipam.type</c> whose plugin is exec'd: whether to start that IPAM plugin now, so that its process (milliseconds
+    /// of start-up) runs while the configuration is read and validated. The handler's <see cref="CniIpam.AddAsync"/>
+    /// then returns that run. If reading fails, or the handler never asks for the run, the run is still collected and
+    /// its allocation released before the error is reported. Default: <see langword="false"/>.
+    /// </summary>
+    /// <param name="request">The invocation; only its raw <see cref="CniPluginRequest.Config"/> has been read.</param>
+    /// <returns><see langword="true"/> when the handler would start IPAM anyway; say <see langword="false"/> when it
+    /// might not (an interface name already taken, say), as the run cannot be taken back without releasing.</returns>
+    protected virtual bool StartsIpamBeforeRead(CniPluginRequest request) => false;
+
     /// <summary>Reads and validates the configuration of <paramref name="request"/>.</summary>
     /// <exception cref="CniException">Code 7 naming the key that does not fit.</exception>
     protected CniPluginRequest<TConfig> Read(CniPluginRequest request)
@@ -108,8 +120,54 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
                 $"{GetType().Name}: {context.GetType().Name} does not declare {typeof(TConfig).Name}; add [JsonSerializable(typeof({typeof(TConfig).Name}))] to it.");
     }
 
-    ValueTask<CniResult> ICniPlugin.AddAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
-        AddAsync(Read(request), cancellationToken);
+    ValueTask<CniResult> ICniPlugin.AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request is not CniPluginRequest<TConfig> && request.Config.Ipam is not null && StartsIpamBeforeRead(request) &&
+            CniIpam.TryStartEarly(request, cancellationToken)
+            ? AddWithEarlyIpamAsync(request, cancellationToken)
+            : AddAsync(Read(request), cancellationToken);
+    }
+
+    private async ValueTask<CniResult> AddWithEarlyIpamAsync(CniPluginRequest request, CancellationToken cancellationToken)
+    {
+        CniResult result;
+        try
+        {
+            result = await AddAsync(Read(request), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await CollectUnclaimedIpamAsync(request).ConfigureAwait(false);
+            throw;
+        }
+        if (await CollectUnclaimedIpamAsync(request).ConfigureAwait(false))
+        {
+            // The allocation is in no result: failing the ADD has the host release it.
+            throw new InvalidOperationException($"{GetType().Name} started IPAM before reading its configuration but never asked for its result.");
+        }
+        return result;
+    }
+
+    // Awaits an early IPAM run the handler did not take, so the plugin is reaped and an allocation recorded for release.
+    private static async ValueTask<bool> CollectUnclaimedIpamAsync(CniPluginRequest request)
+    {
+        if (request.EarlyIpamAdd is not { } unclaimed)
+        {
+            return false;
+        }
+        request.EarlyIpamAdd = null;
+        try
+        {
+            await unclaimed.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the ADD's own error is the one reported; an IPAM failure allocated nothing
+        catch
+#pragma warning restore CA1031
+        {
+        }
+        return true;
+    }
 
     ValueTask ICniPlugin.DelAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
         DelAsync(Read(request), cancellationToken);

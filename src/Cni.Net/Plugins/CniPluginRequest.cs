@@ -129,9 +129,17 @@ public class CniPluginRequest
         set => _delegation.AllocatedIpamType = value;
     }
 
+    /// <summary>An IPAM ADD started before the configuration was read (<see cref="CniIpam.TryStartEarly"/>), not yet claimed.</summary>
+    internal ValueTask<CniResult>? EarlyIpamAdd
+    {
+        get => _delegation.EarlyIpamAdd;
+        set => _delegation.EarlyIpamAdd = value;
+    }
+
     /// <summary>What a typed view and the request it was made from must agree on.</summary>
     private sealed class DelegationState
     {
         public string? AllocatedIpamType;
+        public ValueTask<CniResult>? EarlyIpamAdd;
     }
 }

@@ -31,7 +31,7 @@ internal static class CniConfigReader
     public static T Read<T>(JsonObject json, JsonTypeInfo<T> typeInfo, string path = "")
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, MaxDepth = MaxDepth + 1 }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CniJsonEncoder.Instance, SkipValidation = true, MaxDepth = MaxDepth + 1 }))
         {
             Write(writer, json, typeInfo, path, 0);
         }

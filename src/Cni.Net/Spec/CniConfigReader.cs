@@ -28,7 +28,10 @@ internal static class CniConfigReader
     /// <param name="typeInfo">The source-generated metadata of <typeparamref name="T"/>.</param>
     /// <param name="path">Where <paramref name="json"/> sits in the whole config (<c>runtimeConfig</c>), for messages.</param>
     /// <exception cref="CniException">Code 7 naming the key path of the value that does not fit.</exception>
-    public static T Read<T>(JsonObject json, JsonTypeInfo<T> typeInfo, string path = "")
+    public static T Read<T>(JsonObject json, JsonTypeInfo<T> typeInfo, string path = "") => ReadValue(json, typeInfo, path);
+
+    /// <summary>Reads any value (an object, a list, a scalar) into <typeparamref name="T"/>, as <see cref="Read{T}"/> does.</summary>
+    public static T ReadValue<T>(JsonNode json, JsonTypeInfo<T> typeInfo, string path)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CniJsonEncoder.Instance, SkipValidation = true, MaxDepth = MaxDepth + 1 }))

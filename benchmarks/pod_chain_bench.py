@@ -156,8 +156,10 @@ class InProcessSide(Side):
         super().__init__("inproc", index)
         self.cache = tempfile.mkdtemp(prefix="cni-bench-inproc-cache-")
         self.cold = None
+        # Optimised code from the first call, as a long-lived host runs once warm (the plugin server is NativeAOT):
+        # with tiered compilation the few warm-up pods leave most paths at tier 0, unoptimised.
         self.driver = subprocess.Popen([DRIVER, "pod-chain-driver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       text=True, bufsize=1)
+                                       text=True, bufsize=1, env={**os.environ, "DOTNET_TieredCompilation": "0"})
         conflist = {"cniVersion": "1.0.0", "name": self.network, "plugins": self.plugins}
         try:
             self.ask({"conflist": conflist, "cniPath": self.dir, "cacheDir": self.cache})

@@ -156,6 +156,14 @@ public sealed class PackAndConsumeTests : IDisposable
         string opened = File.ReadAllText(trace);
         Assert.DoesNotContain("/proc/self/mountinfo", opened, StringComparison.Ordinal);
         Assert.Contains("openat(", opened, StringComparison.Ordinal);
+        // The GC reserves 1 GiB for its heap (CniNetGCRegionRange, on by default), not the runtime's default range.
+        string maps = Path.Combine(_work, "version-mmap.trace");
+        var mapped = Run("strace", ["-f", "-qq", "-e", "trace=mmap", "-o", maps, plugin], app, TimeSpan.FromSeconds(30),
+            new Dictionary<string, string> { ["CNI_COMMAND"] = "VERSION" }, """{"cniVersion":"1.0.0"}""");
+        Assert.True(mapped.Exit == 0, mapped.Output);
+        long largest = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(maps), @"mmap\(NULL, (\d+), PROT_NONE, MAP_PRIVATE\|MAP_ANONYMOUS")
+            .Select(m => long.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
+        Assert.InRange(largest, 1L << 30, (1L << 30) + (1 << 20));
 
         // DEL needs no namespace: a full round trip through the host, with the exit code and empty stdout of success.
         var del = Run(plugin, [], app, TimeSpan.FromSeconds(30), new Dictionary<string, string>

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Cni.Net.IntegrationTests.Infrastructure;
+using Cni.Net.IntegrationTests.Kubelet;
+
+namespace Cni.Net.IntegrationTests.Plugins.Startup;
+
+/// <summary>
+/// The published plugins' GC reserves 1 GiB for its heap (CniNetGCRegionRange), not the runtime's default of up to
+/// 256 GiB with its bookkeeping set up at every start; the long-lived dhcp daemon keeps the default.
+/// </summary>
+public sealed partial class GcRegionRangeTests
+{
+    private const long OneGiB = 1L << 30;
+
+    [GeneratedRegex(@"mmap\(NULL, (\d+), PROT_NONE, MAP_PRIVATE\|MAP_ANONYMOUS(\|MAP_NORESERVE)?, -1, 0\)")]
+    private static partial Regex AnonymousReservation();
+
+    /// <summary>The largest address range the executable reserved (PROT_NONE, anonymous) while answering VERSION.</summary>
+    private static long LargestReservation(string plugin)
+    {
+        string trace = Path.Combine(Path.GetTempPath(), $"cni-net-gc-range-{Guid.NewGuid():N}.trace");
+        try
+        {
+            Shell.Output r = Shell.Run("strace", ["-f", "-qq", "-e", "trace=mmap", "-o", trace, plugin],
+                """{"cniVersion":"1.0.0"}""", new Dictionary<string, string> { ["CNI_COMMAND"] = "VERSION", ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin" });
+            Assert.True(r.ExitCode == 0, $"{plugin}: {r.StdOut}{r.StdErr}");
+            Assert.Contains("\"supportedVersions\"", r.StdOut, StringComparison.Ordinal);
+            return File.ReadLines(trace).Select(l => AnonymousReservation().Match(l)).Where(m => m.Success)
+                .Select(m => long.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
+    }
+
+    [Fact]
+    public void PublishedPlugins_ReserveOneGiBForTheirHeap_TheDhcpDaemonTheDefault()
+    {
+        string? bin = KubeletTestNode.OurPluginDir();
+        Assert.True(bin is not null && File.Exists(Path.Combine(bin, "bridge")), "artifacts/cni/bin has no published plugins (eng/publish.sh)");
+        string[] plugins = Directory.GetFiles(bin!);
+        Assert.True(plugins.Length >= 14, string.Join(", ", plugins));
+        long largestOfPlugins = 0;
+        foreach (string plugin in plugins.Where(p => Path.GetFileName(p) != "dhcp"))
+        {
+            long reserved = LargestReservation(plugin);
+            // The heap's range plus at most a page of alignment; the other reservations (thread stacks) are smaller.
+            Assert.True(reserved is >= OneGiB and <= OneGiB + (1 << 20), $"{plugin}: largest reservation {reserved} bytes");
+            largestOfPlugins = Math.Max(largestOfPlugins, reserved);
+        }
+        long dhcp = LargestReservation(Path.Combine(bin!, "dhcp"));
+        Assert.True(dhcp > largestOfPlugins, $"dhcp reserved {dhcp} bytes, the plugins {largestOfPlugins}");
+    }
+}

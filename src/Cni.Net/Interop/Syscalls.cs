@@ -56,6 +56,9 @@ internal static partial class Syscalls
     [LibraryImport("libc.so.6", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
 
+    [LibraryImport("libc.so.6", EntryPoint = "openat", SetLastError = true)]
+    public static unsafe partial int openat(int dirfd, byte* path, int flags, int mode);
+
     [LibraryImport("libc.so.6", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
 

@@ -237,19 +237,27 @@ public sealed class HostLocalStore : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Span<byte> buffer = stackalloc byte[MaxOwnerBytes];
-        foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
+        int directory = PosixFile.OpenDirectory(Directory);
+        try
         {
-            if (!TryParseAddressName(path, out UInt128 value, out bool isIPv6))
+            foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
             {
-                continue;
+                if (!TryParseAddressName(path, out UInt128 value, out bool isIPv6))
+                {
+                    continue;
+                }
+                int n = PosixFile.ReadSmallAt(directory, Path.GetFileName(path.AsSpan()), buffer);
+                if (n < 0)
+                {
+                    continue;
+                }
+                ReadOnlySpan<byte> content = n < buffer.Length ? buffer[..n] : File.ReadAllBytes(path);
+                visitor(path, value, isIPv6, content.Trim(" \t\r\n\v\f"u8));
             }
-            int n = PosixFile.Read(path, buffer);
-            if (n < 0)
-            {
-                continue;
-            }
-            ReadOnlySpan<byte> content = n < buffer.Length ? buffer[..n] : File.ReadAllBytes(path);
-            visitor(path, value, isIPv6, content.Trim(" \t\r\n\v\f"u8));
+        }
+        finally
+        {
+            _ = Cni.Net.Interop.Syscalls.close(directory);
         }
     }
 

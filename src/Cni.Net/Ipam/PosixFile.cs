@@ -117,6 +117,69 @@ internal static unsafe class PosixFile
         return total;
     }
 
+    /// <summary>Opens a directory whose small files <see cref="ReadSmallAt"/> reads.</summary>
+    /// <returns>The descriptor; the caller closes it.</returns>
+    public static int OpenDirectory(string path)
+    {
+        int fd = Open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        return fd >= 0 ? fd : throw Failure("open", path, errno);
+    }
+
+    /// <summary>
+    /// Reads a small regular file of <paramref name="directory"/> (from <see cref="OpenDirectory"/>): opened relative
+    /// to it, so the kernel looks up one name rather than every component of the path, and read once, as a short read
+    /// of a regular file is its end. The store's scan reads every reservation this way.
+    /// </summary>
+    /// <returns>The byte count (<c>buffer.Length</c> when the file may be longer), or -1 when it does not exist.</returns>
+    public static int ReadSmallAt(int directory, ReadOnlySpan<char> name, Span<byte> buffer)
+    {
+        Span<byte> utf8 = stackalloc byte[MaxStackPath];
+        int length = Encoding.UTF8.GetByteCount(name);
+        if (length + 1 > utf8.Length)
+        {
+            utf8 = new byte[length + 1];
+        }
+        Encoding.UTF8.GetBytes(name, utf8);
+        utf8[length] = 0;
+        int fd;
+        fixed (byte* p = utf8)
+        {
+            do
+            {
+                fd = Cni.Net.Interop.Syscalls.openat(directory, p, O_RDONLY | O_CLOEXEC, 0);
+            }
+            while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
+        }
+        if (fd < 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            return error == ENOENT ? -1 : throw Failure("open", name.ToString(), error);
+        }
+        try
+        {
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    ssize_t n = read(fd, p, buffer.Length);
+                    if (n >= 0)
+                    {
+                        return (int)n;
+                    }
+                    int error = errno;
+                    if (error != EINTR)
+                    {
+                        throw Failure("read", name.ToString(), error);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
     /// <summary>Removes a file.</summary>
     /// <returns>false when it did not exist.</returns>
     public static bool Unlink(string path)

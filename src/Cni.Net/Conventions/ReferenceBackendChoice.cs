@@ -39,8 +39,9 @@ public static class ReferenceBackendChoice
     {
         foreach (string dir in (path ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
-            string candidate = Path.Combine(dir, "iptables");
-            if (File.Exists(candidate) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0))
+            // One access(2) per directory, the check of Go's exec.LookPath: a path walk is not free on a node whose
+            // dentry cache holds every pod namespace's /proc/sys and /sys entries.
+            if (Cni.Net.Interop.Syscalls.access(Path.Combine(dir, "iptables"), Cni.Net.Interop.Syscalls.X_OK) == 0)
             {
                 return true;
             }

@@ -56,6 +56,11 @@ internal static partial class Syscalls
     [LibraryImport("libc.so.6", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
 
+    public const int X_OK = 1;
+
+    [LibraryImport("libc.so.6", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+
     [LibraryImport("libc.so.6", EntryPoint = "openat", SetLastError = true)]
     public static unsafe partial int openat(int dirfd, byte* path, int flags, int mode);
 

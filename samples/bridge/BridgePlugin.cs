@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Cni.Net.Conventions;
 using Cni.Net.Namespaces;
 using Cni.Net.Netfilter;
-using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
 using Cni.Net.Plugins;
 using Cni.Net.Conventions.Links;
@@ -24,24 +23,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(() => BridgeJsonC
 
     // An exec'd IPAM plugin starts before the configuration is read: its process start-up overlaps the read, then the
     // links. Only when AddAsync would start it too — not when CNI_IFNAME is taken in the pod (see there).
-    protected override bool StartsIpamBeforeRead(CniPluginRequest request)
-    {
-        if (string.IsNullOrEmpty(request.NetNs))
-        {
-            return false;
-        }
-        try
-        {
-            using NetworkNamespace podNamespace = PodNamespace.Open(request.NetNs);
-            using RouteNetlink pod = RouteNetlink.Open(podNamespace);
-            return !pod.TryGetLink(request.IfName, out _);
-        }
-        catch (Exception e) when (e is CniException or NetlinkException or IOException)
-        {
-            // AddAsync meets the same failure and reports it.
-            return false;
-        }
-    }
+    protected override bool StartsIpamBeforeRead(CniPluginRequest request) => PodNamespace.IsInterfaceFree(request.NetNs, request.IfName);
 
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<BridgeConfig> request, CancellationToken cancellationToken)
     {

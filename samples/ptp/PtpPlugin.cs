@@ -18,6 +18,10 @@ namespace Cni.Net.Samples.Ptp;
 /// </summary>
 internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(() => PtpJsonContext.Default)
 {
+    // The IPAM plugin's process starts while the configuration is read; AddAsync refuses a taken CNI_IFNAME before it
+    // delegates, so the early start asks the same.
+    protected override bool StartsIpamBeforeRead(CniPluginRequest request) => PodNamespace.IsInterfaceFree(request.NetNs, request.IfName);
+
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<PtpConfig> request, CancellationToken cancellationToken)
     {
         PtpConfig config = request.NetConf;

@@ -134,15 +134,8 @@ internal static unsafe class PosixFile
     public static int ReadSmallAt(int directory, ReadOnlySpan<char> name, Span<byte> buffer)
     {
         Span<byte> utf8 = stackalloc byte[MaxStackPath];
-        int length = Encoding.UTF8.GetByteCount(name);
-        if (length + 1 > utf8.Length)
-        {
-            utf8 = new byte[length + 1];
-        }
-        Encoding.UTF8.GetBytes(name, utf8);
-        utf8[length] = 0;
         int fd;
-        fixed (byte* p = utf8)
+        fixed (byte* p = ToCString(name, utf8))
         {
             do
             {
@@ -219,7 +212,7 @@ internal static unsafe class PosixFile
         }
     }
 
-    private static Span<byte> ToCString(string path, Span<byte> buffer)
+    private static Span<byte> ToCString(ReadOnlySpan<char> path, Span<byte> buffer)
     {
         int length = Encoding.UTF8.GetByteCount(path);
         if (length + 1 > buffer.Length)

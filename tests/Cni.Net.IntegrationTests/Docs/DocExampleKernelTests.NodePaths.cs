@@ -11,8 +11,11 @@ namespace Cni.Net.IntegrationTests.Docs;
 /// </summary>
 public sealed partial class DocExampleKernelTests
 {
+    // The mount points may not exist yet on a fresh machine (a runtime makes them on first use): an empty directory
+    // is all that is left on the node; everything written goes to the tmpfs of this mount namespace.
     private const string NodePaths = """
         ip link set lo up
+        mkdir -p /run/netns /etc/cni/net.d /var/lib/cni
         mount -t tmpfs tmpfs /run/netns
         mount -t tmpfs tmpfs /etc/cni/net.d
         mount -t tmpfs tmpfs /var/lib/cni

@@ -75,11 +75,7 @@ public sealed partial class DocExampleKernelTests
         // ipv6 dnat"), which runtime.md notes.
         const string Conflist = """{"cniVersion":"1.0.0","name":"docnet","plugins":[{"type":"bridge","bridge":"cnidoc0","isGateway":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.66.0.0/24"}]]}},{"type":"tuning","sysctl":{"net.ipv4.conf.eth0.rp_filter":"2"}}]}""";
         Shell.Output r = Isolated($"""
-            ip link set lo up
-            mount -t tmpfs tmpfs /run/netns
-            mount -t tmpfs tmpfs /etc/cni/net.d
-            mount -t tmpfs tmpfs /var/lib/cni
-            if [ -d /opt/cni/bin ]; then mount -t tmpfs tmpfs /opt/cni/bin; fi
+            {NodePaths}
             echo '{Conflist}' > /etc/cni/net.d/10-docnet.conflist
             ip netns add pod1
             dotnet {dll}
@@ -111,11 +107,7 @@ public sealed partial class DocExampleKernelTests
         // address, then DELs. The host port's DNAT chain is there during the run and gone after it.
         const string Conflist = """{"cniVersion":"1.0.0","name":"pkgnet","plugins":[{"type":"bridge","bridge":"cnipkg0","isGateway":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.67.0.0/24"}]]}},{"type":"portmap","capabilities":{"portMappings":true}}]}""";
         Shell.Output r = Isolated($"""
-            ip link set lo up
-            mount -t tmpfs tmpfs /run/netns
-            mount -t tmpfs tmpfs /etc/cni/net.d
-            mount -t tmpfs tmpfs /var/lib/cni
-            if [ -d /opt/cni/bin ]; then mount -t tmpfs tmpfs /opt/cni/bin; fi
+            {NodePaths}
             echo '{Conflist}' > /etc/cni/net.d/10-pkgnet.conflist
             ip netns add ctr-1
             dotnet {dll}

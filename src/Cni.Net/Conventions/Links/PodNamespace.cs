@@ -1,4 +1,6 @@
 using Cni.Net.Namespaces;
+using Cni.Net.Netlink;
+using Cni.Net.Netlink.Route;
 using Cni.Net.Spec;
 
 namespace Cni.Net.Conventions.Links;
@@ -24,6 +26,32 @@ public static class PodNamespace
         catch (IOException e)
         {
             throw new CniException(CniErrorCode.IOFailure, $"failed to open netns \"{path}\": {e.Message}", null, e);
+        }
+    }
+
+    /// <summary>
+    /// Whether no interface named <paramref name="ifName"/> exists in the pod's namespace — false also when the
+    /// namespace cannot be opened or read, which the plugin's ADD then meets and reports itself. What a plugin asks
+    /// before it has IPAM started early (<see cref="Plugins.CniPlugin{TConfig}.StartsIpamBeforeRead"/>): an allocation
+    /// made for a taken name could only be released by container id and name, releasing the owner's address.
+    /// </summary>
+    /// <param name="path">CNI_NETNS.</param>
+    /// <param name="ifName">CNI_IFNAME.</param>
+    public static bool IsInterfaceFree(string? path, string ifName)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return false;
+        }
+        try
+        {
+            using NetworkNamespace podNamespace = Open(path);
+            using RouteNetlink pod = RouteNetlink.Open(podNamespace);
+            return !pod.TryGetLink(ifName, out _);
+        }
+        catch (Exception e) when (e is CniException or NetlinkException or IOException)
+        {
+            return false;
         }
     }
 

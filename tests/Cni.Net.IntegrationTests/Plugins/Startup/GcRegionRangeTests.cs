@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Cni.Net.IntegrationTests.Infrastructure;
-using Cni.Net.IntegrationTests.Kubelet;
 
 namespace Cni.Net.IntegrationTests.Plugins.Startup;
 
@@ -17,31 +15,14 @@ public sealed partial class GcRegionRangeTests
     private static partial Regex AnonymousReservation();
 
     /// <summary>The largest address range the executable reserved (PROT_NONE, anonymous) while answering VERSION.</summary>
-    private static long LargestReservation(string plugin)
-    {
-        string trace = Path.Combine(Path.GetTempPath(), $"cni-net-gc-range-{Guid.NewGuid():N}.trace");
-        try
-        {
-            Shell.Output r = Shell.Run("strace", ["-f", "-qq", "-e", "trace=mmap", "-o", trace, plugin],
-                """{"cniVersion":"1.0.0"}""", new Dictionary<string, string> { ["CNI_COMMAND"] = "VERSION", ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin" });
-            Assert.True(r.ExitCode == 0, $"{plugin}: {r.StdOut}{r.StdErr}");
-            Assert.Contains("\"supportedVersions\"", r.StdOut, StringComparison.Ordinal);
-            return File.ReadLines(trace).Select(l => AnonymousReservation().Match(l)).Where(m => m.Success)
-                .Select(m => long.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
-        }
-        finally
-        {
-            File.Delete(trace);
-        }
-    }
+    private static long LargestReservation(string plugin) =>
+        StartupTrace.Version(plugin, "trace=mmap").Select(l => AnonymousReservation().Match(l)).Where(m => m.Success)
+            .Select(m => long.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
 
     [Fact]
     public void PublishedPlugins_ReserveOneGiBForTheirHeap_TheDhcpDaemonTheDefault()
     {
-        string? bin = KubeletTestNode.OurPluginDir();
-        Assert.True(bin is not null && File.Exists(Path.Combine(bin, "bridge")), "artifacts/cni/bin has no published plugins (eng/publish.sh)");
-        string[] plugins = Directory.GetFiles(bin!);
-        Assert.True(plugins.Length >= 14, string.Join(", ", plugins));
+        string[] plugins = StartupTrace.PublishedPlugins();
         long largestOfPlugins = 0;
         foreach (string plugin in plugins.Where(p => Path.GetFileName(p) != "dhcp"))
         {
@@ -50,7 +31,7 @@ public sealed partial class GcRegionRangeTests
             Assert.True(reserved is >= OneGiB and <= OneGiB + (1 << 20), $"{plugin}: largest reservation {reserved} bytes");
             largestOfPlugins = Math.Max(largestOfPlugins, reserved);
         }
-        long dhcp = LargestReservation(Path.Combine(bin!, "dhcp"));
+        long dhcp = LargestReservation(plugins.Single(p => Path.GetFileName(p) == "dhcp"));
         Assert.True(dhcp > largestOfPlugins, $"dhcp reserved {dhcp} bytes, the plugins {largestOfPlugins}");
     }
 }

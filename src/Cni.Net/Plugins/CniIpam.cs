@@ -57,10 +57,19 @@ public static class CniIpam
         {
             return false;
         }
-        // Consumed once: by the handler's AddAsync, or by CniPlugin when the handler never asks.
+        try
+        {
+            // Consumed once: by the handler's AddAsync, or by CniPlugin when the handler never asks.
 #pragma warning disable CA2012
-        request.EarlyIpamAdd = AddAsync(request, cancellationToken);
+            request.EarlyIpamAdd = AddAsync(request, cancellationToken);
 #pragma warning restore CA2012
+        }
+        catch (Exception e) when (e is CniException or IOException)
+        {
+            // Not started (no such plugin on CNI_PATH, say): the handler's own AddAsync meets it again, after the
+            // configuration has been read, so a configuration error is still the one reported first.
+            return false;
+        }
         return true;
     }
 

@@ -111,6 +111,18 @@ public sealed class EarlyIpamTests : IDisposable
     }
 
     [Fact]
+    public async Task IpamPluginMissing_TheConfigurationErrorIsStillTheOneReported()
+    {
+        var plugin = new EarlyPlugin(_plugins, startEarly: true, askForIpam: true, waitInValidate: TimeSpan.Zero);
+        string conf = Conf(",\"mtu\":5").Replace("fake-ipam", "no-such-ipam", StringComparison.Ordinal);
+        (int exit, JsonNode output) = await Run(plugin, conf, blocking: true);
+        Assert.Equal(1, exit);
+        Assert.Equal(7, output["code"]!.GetValue<int>());
+        Assert.StartsWith("mtu: 5 is out of range", output["msg"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(_plugins.Order());
+    }
+
+    [Fact]
     public async Task HandlerNeverAsks_AddFails_AndTheAllocationIsReleased()
     {
         var plugin = new EarlyPlugin(_plugins, startEarly: true, askForIpam: false, waitInValidate: TimeSpan.Zero);

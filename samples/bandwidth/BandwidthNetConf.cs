@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Bandwidth;
 
@@ -6,7 +7,8 @@ namespace Cni.Net.Samples.Bandwidth;
 /// The reference plugin's own keys, all in bits (rates per second). <c>runtimeConfig.bandwidth</c>, when the runtime
 /// passes it, replaces them as a whole (read from <see cref="Cni.Net.Plugins.CniPluginRequest.RuntimeConfig"/>).
 /// </summary>
-internal sealed record BandwidthNetConf
+[CniConfig]
+internal sealed partial record BandwidthNetConf
 {
     public ulong IngressRate { get; init; }
 
@@ -20,7 +22,3 @@ internal sealed record BandwidthNetConf
 
     public IReadOnlyList<string?>? UnshapedSubnets { get; init; }
 }
-
-[JsonSerializable(typeof(BandwidthNetConf))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class BandwidthJsonContext : JsonSerializerContext;

@@ -15,7 +15,7 @@ namespace Cni.Net.Samples.Bandwidth;
 /// <see cref="BandwidthShaping"/> layout (tbf at the veth's root; ingress qdisc + one u32/mirred redirect to an ifb
 /// named as the reference names it + tbf at the ifb's root). All over rtnetlink, no tc process.
 /// </summary>
-internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(() => BandwidthJsonContext.Default)
+internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthNetConf.ReadCniConfig)
 {
     private const string ChainedOnly = "bandwidth must be called as a chained plugin (prevResult is missing)";
     protected override ValueTask<CniResult> AddAsync(CniPluginRequest<BandwidthNetConf> request, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 using Cni.Net.Spec;
 using Cni.Net.Conventions;
 using Cni.Net.Conventions.Links;
@@ -6,7 +7,8 @@ using Cni.Net.Conventions.Links;
 namespace Cni.Samples.Bridge;
 
 /// <summary>The reference bridge plugin's configuration keys (unknown keys are ignored, as the reference does).</summary>
-internal sealed record BridgeConfig
+[CniConfig]
+internal sealed partial record BridgeConfig
 {
     public string? Bridge { get; init; }
 
@@ -150,7 +152,3 @@ internal sealed record BridgeCniArgs
 {
     public string? Mac { get; init; }
 }
-
-[JsonSerializable(typeof(BridgeConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class BridgeJsonContext : JsonSerializerContext;

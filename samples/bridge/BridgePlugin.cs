@@ -17,7 +17,7 @@ namespace Cni.Samples.Bridge;
 /// netfilter transaction (iptables or native nftables layout). DEL also removes the masquerade rules when the pod's
 /// namespace is already gone.
 /// </summary>
-internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(() => BridgeJsonContext.Default)
+internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.ReadCniConfig)
 {
     private const int ContainerInterfaceIndex = 2;
 

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Dhcp;
 
 /// <summary>What the reference dhcp plugin reads of the network config (it is passed the calling plugin's whole config).</summary>
-internal sealed record DhcpConfig
+[CniConfig]
+internal sealed partial record DhcpConfig
 {
     [JsonPropertyName("ipam")]
     public DhcpIpamSection? Ipam { get; init; }
@@ -53,7 +55,3 @@ internal sealed record DhcpRequestOption
     [JsonPropertyName("option")]
     public string? Option { get; init; }
 }
-
-[JsonSerializable(typeof(DhcpConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class DhcpJsonContext : JsonSerializerContext;

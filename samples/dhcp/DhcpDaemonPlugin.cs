@@ -16,7 +16,7 @@ internal sealed record DhcpDaemonSettings(string HostPrefix, bool Broadcast, Tim
 /// it until DEL releases it (the reference's DHCP.Allocate and DHCP.Release). CHECK is ADD again, as in the reference: a
 /// held lease is answered, a missing one is acquired. GC releases the leases of attachments that are no longer valid.
 /// </summary>
-internal sealed class DhcpDaemonPlugin(DhcpDaemonSettings settings, ILogger logger) : CniPlugin<DhcpConfig>(() => DhcpJsonContext.Default)
+internal sealed class DhcpDaemonPlugin(DhcpDaemonSettings settings, ILogger logger) : CniPlugin<DhcpConfig>(DhcpConfig.ReadCniConfig)
 {
     private readonly ConcurrentDictionary<string, HeldLease> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);

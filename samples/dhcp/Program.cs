@@ -19,7 +19,7 @@ if (Environment.GetEnvironmentVariable("CNI_COMMAND") is null or "" or "VERSION"
 return CniPluginClient.Run("dhcp", stdin =>
 {
     // Read with the SDK's rules and checked as the daemon will check it, so a bad config is code 7 with or without a daemon.
-    DhcpConfig config = PluginConfig.Parse(stdin).As(DhcpJsonContext.Default.DhcpConfig);
+    DhcpConfig config = DhcpConfig.ReadCniConfig(PluginConfig.Parse(stdin).Json);
     if (config.Ipam is null)
     {
         throw new CniException(CniErrorCode.InvalidNetworkConfig, "IPAM config missing 'ipam' key");

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Firewall;
 
 /// <summary>The reference firewall plugin's keys (name, cniVersion and prevResult come through PluginConfig).</summary>
-internal sealed record FirewallConfig
+[CniConfig]
+internal sealed partial record FirewallConfig
 {
     /// <summary><c>iptables</c>, <c>firewalld</c>, or empty (iptables here: firewalld is not available).</summary>
     [JsonPropertyName("backend")]
@@ -21,7 +23,3 @@ internal sealed record FirewallConfig
     [JsonPropertyName("ingressPolicy")]
     public string? IngressPolicy { get; init; }
 }
-
-[JsonSerializable(typeof(FirewallConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class FirewallJsonContext : JsonSerializerContext;

@@ -15,7 +15,7 @@ namespace Cni.Net.Samples.Firewall;
 /// <c>same-bridge</c>/<c>isolated</c> ingress policies). The firewalld backend is refused: it needs D-Bus and a
 /// running firewalld, which this plugin does not talk to.
 /// </summary>
-internal sealed class FirewallPlugin() : CniPlugin<FirewallConfig>(() => FirewallJsonContext.Default)
+internal sealed class FirewallPlugin() : CniPlugin<FirewallConfig>(FirewallConfig.ReadCniConfig)
 {
     private const string MissingPrevResult = "missing prevResult from earlier plugin";
 

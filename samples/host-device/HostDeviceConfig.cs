@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.HostDevice;
 
 /// <summary>The reference host-device plugin's keys (name, cniVersion, dns and prevResult come through the request).</summary>
-internal sealed record HostDeviceConfig
+[CniConfig]
+internal sealed partial record HostDeviceConfig
 {
     /// <summary>The node link's name.</summary>
     public string? Device { get; init; }
@@ -40,7 +42,3 @@ internal sealed record HostDeviceRuntimeConfig
     [JsonPropertyName("deviceID")]
     public string? DeviceId { get; init; }
 }
-
-[JsonSerializable(typeof(HostDeviceConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class HostDeviceJsonContext : JsonSerializerContext;

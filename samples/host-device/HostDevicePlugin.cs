@@ -13,7 +13,7 @@ namespace Cni.Net.Samples.HostDevice;
 /// gives it the IPAM plugin's addresses; DEL moves it back under its node name (see <see cref="HostDeviceLink"/>).
 /// A PCI function bound to a DPDK driver has no kernel link: only IPAM runs, as in the reference.
 /// </summary>
-internal sealed class HostDevicePlugin() : CniPlugin<HostDeviceConfig>(() => HostDeviceJsonContext.Default)
+internal sealed class HostDevicePlugin() : CniPlugin<HostDeviceConfig>(HostDeviceConfig.ReadCniConfig)
 {
     private readonly HostDeviceLookup _lookup = new();
 

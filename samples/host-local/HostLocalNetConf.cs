@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.HostLocal;
 
@@ -8,7 +9,8 @@ namespace Cni.Net.Samples.HostLocal;
 // it keeps in pooled arrays, and two such records nested (the config and its ipam) make the shared pool set up its
 // per-core lists, timing the CPU-number lookup first: 0.1 ms of every host-local start.
 
-internal sealed record HostLocalNetConf
+[CniConfig]
+internal sealed partial record HostLocalNetConf
 {
     public string? Name { get; set; }
 
@@ -89,7 +91,3 @@ internal sealed record HostLocalCniArgsConf
     [JsonPropertyName("ips")]
     public IReadOnlyList<string?>? IPs { get; set; }
 }
-
-[JsonSerializable(typeof(HostLocalNetConf))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class HostLocalJsonContext : JsonSerializerContext;

@@ -4,7 +4,7 @@ using Cni.Net.Spec;
 namespace Cni.Net.Samples.HostLocal;
 
 /// <summary>host-local as a plugin: every verb, including GC and STATUS which the reference lacks.</summary>
-internal sealed class HostLocalPlugin() : CniPlugin<HostLocalNetConf>(() => HostLocalJsonContext.Default)
+internal sealed class HostLocalPlugin() : CniPlugin<HostLocalNetConf>(HostLocalNetConf.ReadCniConfig)
 {
     protected override ValueTask<CniResult> AddAsync(CniPluginRequest<HostLocalNetConf> request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(HostLocalHandler.Add(request.NetConf, request.ContainerId, request.IfName, request.Args));

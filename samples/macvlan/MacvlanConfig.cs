@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Macvlan;
 
 /// <summary>The reference macvlan plugin's keys (name, cniVersion, ipam, dns and prevResult come through PluginConfig).</summary>
-internal sealed record MacvlanConfig
+[CniConfig]
+internal sealed partial record MacvlanConfig
 {
     /// <summary>The parent interface; empty for the interface of the default route.</summary>
     [JsonPropertyName("master")]
@@ -36,7 +38,3 @@ internal sealed record MacvlanRuntimeConfig
     [JsonPropertyName("mac")]
     public string? Mac { get; init; }
 }
-
-[JsonSerializable(typeof(MacvlanConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class MacvlanJsonContext : JsonSerializerContext;

@@ -14,7 +14,7 @@ namespace Cni.Net.Samples.Macvlan;
 /// the pod's namespace under CNI_IFNAME; addresses from the IPAM plugin when there is one (else the link is only
 /// brought up); DEL deletes it.
 /// </summary>
-internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(() => MacvlanJsonContext.Default)
+internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(MacvlanConfig.ReadCniConfig)
 {
     protected override async ValueTask<CniResult> AddAsync(CniPluginRequest<MacvlanConfig> request, CancellationToken cancellationToken)
     {

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.PortMap;
 
 // The reference plugin's own keys; name, cniVersion, runtimeConfig and prevResult are read through PluginConfig.
-internal sealed record PortMapNetConf
+[CniConfig]
+internal sealed partial record PortMapNetConf
 {
     [JsonPropertyName("backend")]
     public string? Backend { get; init; }
@@ -26,7 +28,3 @@ internal sealed record PortMapNetConf
     [JsonPropertyName("conditionsV6")]
     public List<string>? ConditionsV6 { get; init; }
 }
-
-[JsonSerializable(typeof(PortMapNetConf))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class PortMapJsonContext : JsonSerializerContext;

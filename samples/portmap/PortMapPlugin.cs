@@ -24,7 +24,7 @@ internal sealed class PortMapPlugin : CniPlugin<PortMapNetConf>
     private readonly ConntrackCleaner _conntrack;
 
     public PortMapPlugin(INetfilterBackend? backend = null, ConntrackCleaner? conntrack = null)
-        : base(() => PortMapJsonContext.Default)
+        : base(PortMapNetConf.ReadCniConfig)
     {
         _backend = backend ?? new NftablesBackend();
         _conntrack = conntrack ?? new ConntrackCleaner();

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Ptp;
 
 /// <summary>The reference ptp plugin's own keys (name, cniVersion, ipam, dns and prevResult come through PluginConfig).</summary>
-internal sealed record PtpConfig
+[CniConfig]
+internal sealed partial record PtpConfig
 {
     /// <summary>Masquerade the pod's traffic leaving its subnet.</summary>
     [JsonPropertyName("ipMasq")]
@@ -21,7 +23,3 @@ internal sealed record PtpConfig
     [JsonIgnore]
     public string MasqueradeLayout { get; set; } = Cni.Net.Conventions.ReferenceBackendChoice.Iptables;
 }
-
-[JsonSerializable(typeof(PtpConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class PtpJsonContext : JsonSerializerContext;

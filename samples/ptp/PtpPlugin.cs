@@ -16,7 +16,7 @@ namespace Cni.Net.Samples.Ptp;
 /// host route back to the pod, and optional IP masquerade. DEL also removes the masquerade rules when the pod's
 /// namespace is already gone; GC removes those of containers that are no longer attachments.
 /// </summary>
-internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(() => PtpJsonContext.Default)
+internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(PtpConfig.ReadCniConfig)
 {
     // The IPAM plugin's process starts while the configuration is read; AddAsync refuses a taken CNI_IFNAME before it
     // delegates, so the early start asks the same.

@@ -12,7 +12,7 @@ namespace Cni.Net.Samples.Sbr;
 /// from them to a table of their own (see <see cref="SourceBasedRouting"/>); DEL removes the rules of the
 /// interface's addresses. CHECK has nothing to compare, as in the reference.
 /// </summary>
-internal sealed class SbrPlugin() : CniPlugin<SbrConfig>(() => SbrJsonContext.Default)
+internal sealed class SbrPlugin() : CniPlugin<SbrConfig>(SbrConfig.ReadCniConfig)
 {
     protected override ValueTask<CniResult> AddAsync(CniPluginRequest<SbrConfig> request, CancellationToken cancellationToken)
     {

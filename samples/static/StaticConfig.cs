@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Static;
 
 /// <summary>What the reference static IPAM plugin reads of the network config.</summary>
-internal sealed record StaticConfig
+[CniConfig]
+internal sealed partial record StaticConfig
 {
     [JsonPropertyName("ipam")]
     public StaticIpamSection? Ipam { get; init; }
@@ -54,7 +56,3 @@ internal sealed record StaticArgs
     [JsonPropertyName("cni")]
     public StaticIps? Cni { get; init; }
 }
-
-[JsonSerializable(typeof(StaticConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class StaticJsonContext : JsonSerializerContext;

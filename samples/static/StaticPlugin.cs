@@ -11,7 +11,7 @@ namespace Cni.Net.Samples.Static;
 /// CNI_ARGS, <c>args.cni.ips</c> and the <c>ips</c> capability resolved by <see cref="StaticIpam"/>), routes and DNS;
 /// it holds no state, so DEL has nothing to release; CHECK compares the gateways with prevResult.
 /// </summary>
-internal sealed class StaticPlugin() : CniPlugin<StaticConfig>(() => StaticJsonContext.Default)
+internal sealed class StaticPlugin() : CniPlugin<StaticConfig>(StaticConfig.ReadCniConfig)
 {
     protected override ValueTask<CniResult> AddAsync(CniPluginRequest<StaticConfig> request, CancellationToken cancellationToken)
     {

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Tap;
 
 /// <summary>The reference tap plugin's keys (name, cniVersion, dns and prevResult come through the request).</summary>
-internal sealed record TapConfig
+[CniConfig]
+internal sealed partial record TapConfig
 {
     /// <summary>The tap's MAC address (CNI_ARGS <c>MAC</c> and the <c>mac</c> capability win over it).</summary>
     public string? Mac { get; init; }
@@ -45,7 +47,3 @@ internal sealed record TapRuntimeConfig
 {
     public string? Mac { get; init; }
 }
-
-[JsonSerializable(typeof(TapConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class TapJsonContext : JsonSerializerContext;

@@ -14,7 +14,7 @@ namespace Cni.Net.Samples.Tap;
 /// (<see cref="TunTap"/>) as CNI_IFNAME, with its MTU, MAC and owner/group, optionally a port of a bridge that lives
 /// in the pod, and the IPAM plugin's addresses when there is one (else it is only brought up). DEL deletes it.
 /// </summary>
-internal sealed class TapPlugin() : CniPlugin<TapConfig>(() => TapJsonContext.Default)
+internal sealed class TapPlugin() : CniPlugin<TapConfig>(TapConfig.ReadCniConfig)
 {
     protected override void Validate(TapConfig config, CniPluginRequest request)
     {

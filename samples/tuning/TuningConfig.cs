@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
+using Cni.Net.Plugins;
 
 namespace Cni.Net.Samples.Tuning;
 
 /// <summary>The reference tuning plugin's keys (name, cniVersion and prevResult come through PluginConfig).</summary>
-internal sealed record TuningConfig
+[CniConfig]
+internal sealed partial record TuningConfig
 {
     [JsonPropertyName("dataDir")]
     public string? DataDir { get; init; }
@@ -68,7 +70,3 @@ internal sealed record TuningOverrides
     [JsonPropertyName("txQLen")]
     public int? TxQLen { get; init; }
 }
-
-[JsonSerializable(typeof(TuningConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-internal sealed partial class TuningJsonContext : JsonSerializerContext;

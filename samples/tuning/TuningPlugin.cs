@@ -13,7 +13,7 @@ namespace Cni.Net.Samples.Tuning;
 /// file when it exists) and changes the pod interface's MAC, MTU, promiscuous and all-multicast modes and queue
 /// length, saving what it changes in the reference's backup file so that DEL (ours or the reference's) restores it.
 /// </summary>
-internal sealed class TuningPlugin() : CniPlugin<TuningConfig>(() => TuningJsonContext.Default)
+internal sealed class TuningPlugin() : CniPlugin<TuningConfig>(TuningConfig.ReadCniConfig)
 {
     protected override ValueTask<CniResult> AddAsync(CniPluginRequest<TuningConfig> request, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Cni.Net.Spec;
@@ -39,7 +40,8 @@ namespace Cni.Net.Plugins;
 public abstract class CniPlugin<TConfig> : ICniPlugin
     where TConfig : class
 {
-    private readonly Func<JsonSerializerContext> _context;
+    private readonly Func<JsonSerializerContext>? _context;
+    private readonly Func<JsonObject, TConfig>? _read;
     private JsonTypeInfo<TConfig>? _configType;
 
     /// <summary>Creates the plugin.</summary>
@@ -51,6 +53,16 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
+    }
+
+    /// <summary>Creates the plugin with a reader written at build time: the fastest start for an exec'd plugin.</summary>
+    /// <param name="read">The <c>ReadCniConfig</c> method that <see cref="CniConfigAttribute"/> generates on
+    /// <typeparamref name="TConfig"/> (<c>MyConfig.ReadCniConfig</c>). It reads with the same rules as a
+    /// <see cref="JsonSerializerContext"/> does here, and builds no serializer metadata at run time.</param>
+    protected CniPlugin(Func<JsonObject, TConfig> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        _read = read;
     }
 
     /// <inheritdoc/>
@@ -102,7 +114,7 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
         {
             return typed;
         }
-        TConfig config = request.Config.As(_configType ??= ConfigType());
+        TConfig config = _read is not null ? _read(request.Config.Json) : request.Config.As(_configType ??= ConfigType());
         Validate(config, request);
         return new CniPluginRequest<TConfig>(request, config);
     }
@@ -112,7 +124,7 @@ public abstract class CniPlugin<TConfig> : ICniPlugin
         // The serializer asks reflection for each type's JsonDerivedTypeAttribute[]; naming that array type here makes
         // NativeAOT compile it, where it would otherwise be built at run time on every plugin start.
         GC.KeepAlive(Array.Empty<JsonDerivedTypeAttribute>());
-        JsonSerializerContext context = _context() ?? throw new InvalidOperationException($"{GetType().Name}: the context factory returned null.");
+        JsonSerializerContext context = _context!() ?? throw new InvalidOperationException($"{GetType().Name}: the context factory returned null.");
         var options = new JsonSerializerOptions(context.Options) { Encoder = CniJsonEncoder.Instance };
         return options.TryGetTypeInfo(typeof(TConfig), out JsonTypeInfo? info) && info is JsonTypeInfo<TConfig> typed
             ? typed

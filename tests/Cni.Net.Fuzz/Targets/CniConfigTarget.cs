@@ -54,10 +54,10 @@ internal static class CniConfigTarget
         Guard(config, static c => _ = c.RuntimeConfig);
         Guard(config, static c => _ = c.Dns);
         Guard(config, static c => _ = c.PrevResult);
-        Guard(config, static c => c.As(BridgeJsonContext.Default.BridgeConfig).Validate());
-        Guard(config, static c => _ = c.As(HostLocalJsonContext.Default.HostLocalNetConf));
-        Guard(config, static c => PortMapSettings.Validate(c.As(PortMapJsonContext.Default.PortMapNetConf)));
-        Guard(config, static c => _ = c.As(BandwidthJsonContext.Default.BandwidthNetConf));
+        Guard(config, static c => BridgeConfig.ReadCniConfig(c.Json).Validate());
+        Guard(config, static c => _ = HostLocalNetConf.ReadCniConfig(c.Json));
+        Guard(config, static c => PortMapSettings.Validate(PortMapNetConf.ReadCniConfig(c.Json)));
+        Guard(config, static c => _ = BandwidthNetConf.ReadCniConfig(c.Json));
     }
 
     private static void Guard(PluginConfig config, Action<PluginConfig> read)

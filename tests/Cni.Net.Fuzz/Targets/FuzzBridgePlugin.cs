@@ -9,7 +9,7 @@ namespace Cni.Net.Fuzz.Targets;
 /// The bridge sample's configuration (record, source-generated context, validation) on a plugin that touches no
 /// kernel: ADD answers the previous result (or one address), the other commands read what their real handlers read.
 /// </summary>
-internal sealed class FuzzBridgePlugin() : CniPlugin<BridgeConfig>(() => BridgeJsonContext.Default)
+internal sealed class FuzzBridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.ReadCniConfig)
 {
     protected override void Validate(BridgeConfig config, CniPluginRequest request) => config.Validate();
 

@@ -8,8 +8,7 @@ namespace Cni.Net.Tests.Dhcp;
 public class DhcpSampleTests
 {
     private static DhcpIpamSection Ipam(string json) =>
-        PluginConfig.Parse(System.Text.Encoding.UTF8.GetBytes($$"""{"cniVersion":"1.0.0","name":"n","type":"macvlan","ipam":{{json}}}"""))
-            .As(DhcpJsonContext.Default.DhcpConfig).Ipam!;
+        DhcpConfig.ReadCniConfig(PluginConfig.Parse(System.Text.Encoding.UTF8.GetBytes($$"""{"cniVersion":"1.0.0","name":"n","type":"macvlan","ipam":{{json}}}""")).Json).Ipam!;
 
     [Fact]
     public void Apply_RequestAndProvide_AsTheReferencePreparesThem()

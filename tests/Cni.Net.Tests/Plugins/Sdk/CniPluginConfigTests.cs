@@ -302,7 +302,7 @@ public class CniPluginConfigTests
     public void BridgeDefaults_SurviveReading()
     {
         PluginConfig config = PluginConfig.Parse("""{"cniVersion":"1.0.0","name":"n","type":"bridge"}"""u8);
-        Cni.Samples.Bridge.BridgeConfig c = config.As(Cni.Samples.Bridge.BridgeJsonContext.Default.BridgeConfig);
+        Cni.Samples.Bridge.BridgeConfig c = Cni.Samples.Bridge.BridgeConfig.ReadCniConfig(config.Json);
         Assert.False(c.PreserveDefaultVlan); // false since plugins v1.8
         Assert.Equal("cni0", c.BridgeName);
     }

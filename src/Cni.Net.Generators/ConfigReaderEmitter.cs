@@ -93,6 +93,15 @@ internal sealed class ConfigReaderEmitter
         source.AppendLine("        global::System.ArgumentNullException.ThrowIfNull(json);");
         source.Append("        return ").Append(rootMethod).AppendLine("(json, default);");
         source.AppendLine("    }");
+        source.AppendLine();
+        source.AppendLine("    /// <summary>Reads this type from a value inside a larger configuration, errors naming the key path from its top.</summary>");
+        source.AppendLine("    /// <param name=\"json\">The value (an object, or else the error says what was found).</param>");
+        source.AppendLine("    /// <param name=\"at\">Where <paramref name=\"json\"/> sits (<c>new CniConfigKeyPath(\"\", \"runtimeConfig\")</c>).</param>");
+        source.Append("    internal static ").Append(rootType).Append(" ReadCniConfig(").Append(JsonNode).Append(" json, ").Append(KeyPath).AppendLine(" at)");
+        source.AppendLine("    {");
+        source.AppendLine("        global::System.ArgumentNullException.ThrowIfNull(json);");
+        source.Append("        return ").Append(rootMethod).AppendLine("(json, at);");
+        source.AppendLine("    }");
         source.Append(_body);
         foreach (INamedTypeSymbol _ in containers)
         {

@@ -21,7 +21,9 @@ internal static unsafe class PluginStdio
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
         {
-            Span<byte> free = buffer.GetSpan(16 * 1024);
+            // Whatever room is left: asking for 16 KiB again after a short config's first read would double the
+            // buffer (a second, zeroed allocation and a copy) only to read the end of the stream into it.
+            Span<byte> free = buffer.GetSpan();
             ssize_t n;
             fixed (byte* p = free)
             {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 
 namespace Cni.Net.Spec;
 
@@ -9,7 +8,8 @@ namespace Cni.Net.Spec;
 /// The typed view of a plugin's <c>runtimeConfig</c>: the well-known capability arguments of CONVENTIONS.md.
 /// Capabilities not listed here stay readable in <see cref="PluginConfig.RuntimeConfigJson"/>.
 /// </summary>
-public sealed class CniRuntimeConfig
+[Plugins.CniConfig]
+public sealed partial class CniRuntimeConfig
 {
     /// <summary><c>portMappings</c>.</summary>
     [JsonPropertyName("portMappings")]
@@ -66,35 +66,7 @@ public sealed class CniRuntimeConfig
         return FromJson(json);
     }
 
-    // Each capability present is read under its own type's metadata. The whole record's metadata would make the
-    // serializer build the metadata of every capability type (a converter each, attributes read by reflection): most
-    // of a short-lived plugin process's config-reading time, when the plugin asks for one capability. The key rules
-    // are the record's: a key names the field it folds to, and the last one that is not null wins.
-    internal static CniRuntimeConfig FromJson(JsonObject json) => new()
-    {
-        PortMappings = Read(json, "portMappings", static c => c.IReadOnlyListPortMapping),
-        Bandwidth = Read(json, "bandwidth", static c => c.BandwidthEntry),
-        IpRanges = Read(json, "ipRanges", static c => c.IReadOnlyListIReadOnlyListIpRange),
-        Ips = Read(json, "ips", static c => c.IReadOnlyListString),
-        Mac = Read(json, "mac", static c => c.String),
-        Dns = Read(json, "dns", static c => c.DnsCapability),
-        Aliases = Read(json, "aliases", static c => c.IReadOnlyListString),
-        CgroupPath = Read(json, "cgroupPath", static c => c.String),
-        DeviceId = Read(json, "deviceID", static c => c.String),
-        InfinibandGuid = Read(json, "infinibandGUID", static c => c.String),
-    };
-
-    private static T? Read<T>(JsonObject json, string field, Func<CniJsonContext, JsonTypeInfo<T>> type)
-        where T : class
-    {
-        JsonNode? value = null;
-        foreach (KeyValuePair<string, JsonNode?> pair in json)
-        {
-            if (pair.Value is not null && CniJsonKeys.Matches(pair.Key, field))
-            {
-                value = pair.Value;
-            }
-        }
-        return value is null ? null : CniConfigReader.ReadValue(value, type(CniJsonContext.Plain), "runtimeConfig." + field);
-    }
+    // Read by the reader [CniConfig] generates at build time: the serializer's metadata (a converter per capability
+    // type, attributes read by reflection) was most of a short-lived plugin process's config-reading time.
+    internal static CniRuntimeConfig FromJson(JsonObject json) => ReadCniConfig(json, new Plugins.CniConfigKeyPath("", "runtimeConfig"));
 }

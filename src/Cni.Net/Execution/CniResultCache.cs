@@ -309,8 +309,7 @@ internal sealed class CniResultCache
         {
             foreach (JsonNode? pair in pairs)
             {
-                if (pair is JsonArray { Count: 2 } kv && kv[0] is JsonValue k && kv[1] is JsonValue v &&
-                    k.TryGetValue(out string? key) && v.TryGetValue(out string? value))
+                if (pair is JsonArray { Count: 2 } kv && CniJson.TryGetString(kv[0], out string? key) && CniJson.TryGetString(kv[1], out string? value))
                 {
                     args.Add(new(key, value));
                 }

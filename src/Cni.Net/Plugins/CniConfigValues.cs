@@ -1,8 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Spec;
@@ -51,9 +49,7 @@ public static class CniConfigValues
 
     /// <summary>The value as a string.</summary>
     public static string ReadString(JsonNode node, CniConfigKeyPath at) =>
-        node is JsonValue value && value.GetValueKind() == JsonValueKind.String
-            ? value.GetValue<string>()
-            : throw Expected(at, "a string", node);
+        CniJson.TryGetString(node, out string? value) ? value : throw Expected(at, "a string", node);
 
     /// <summary>The value as <see langword="true"/> or <see langword="false"/>.</summary>
     public static bool ReadBoolean(JsonNode node, CniConfigKeyPath at) =>
@@ -72,15 +68,14 @@ public static class CniConfigValues
         {
             throw Expected(at, "an integer", node);
         }
-        byte[]? copy = null;
-        ReadOnlySpan<byte> text = RawNumber(value, ref copy);
+        string text = value.ToJsonString(); // a number's text as written (no generic TryGetValue: see CniJson.TryGetString)
         if (T.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out T result))
         {
             return result;
         }
-        string shown = CniJson.Truncate(Encoding.UTF8.GetString(text));
+        string shown = CniJson.Truncate(text);
         // JSON numbers have no '+': digits after an optional '-' are an integer, just not one that fits.
-        if (text.TrimStart((byte)'-').ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        if (text.AsSpan().TrimStart('-').ContainsAnyExceptInRange('0', '9'))
         {
             throw CniConfigReader.Invalid(at.ToString(), $"expected an integer, found {shown}");
         }
@@ -95,23 +90,18 @@ public static class CniConfigValues
         {
             throw Expected(at, "a number", node);
         }
-        byte[]? copy = null;
-        ReadOnlySpan<byte> text = RawNumber(value, ref copy);
+        string text = value.ToJsonString();
         if (T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out T result) && T.IsFinite(result))
         {
             return result;
         }
-        throw CniConfigReader.Invalid(at.ToString(), $"{CniJson.Truncate(Encoding.UTF8.GetString(text))} is out of range for {typeof(T).Name}");
+        throw CniConfigReader.Invalid(at.ToString(), $"{CniJson.Truncate(text)} is out of range for {typeof(T).Name}");
     }
 
     /// <summary>The value as a <see cref="JsonElement"/> of its own (it outlives the configuration's tree).</summary>
     public static JsonElement ReadElement(JsonNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (node is JsonValue value && value.TryGetValue(out JsonElement element))
-        {
-            return element.Clone();
-        }
         using JsonDocument document = JsonDocument.Parse(CniJson.ToUtf8Bytes(node));
         return document.RootElement.Clone();
     }
@@ -125,16 +115,6 @@ public static class CniConfigValues
 
     /// <summary>The error for a mandatory key that is missing or <c>null</c>.</summary>
     public static CniException Missing(CniConfigKeyPath at) => CniConfigReader.Invalid(at.ToString(), "required key is missing");
-
-    private static ReadOnlySpan<byte> RawNumber(JsonValue value, ref byte[]? copy)
-    {
-        if (value.TryGetValue(out JsonElement element))
-        {
-            return JsonMarshal.GetRawUtf8Value(element);
-        }
-        copy = CniJson.ToUtf8Bytes(value);
-        return copy;
-    }
 
     private static CniException Expected(CniConfigKeyPath at, string expected, JsonNode? found) =>
         CniConfigReader.Invalid(at.ToString(), $"expected {expected}, found {CniJson.Describe(found)}");

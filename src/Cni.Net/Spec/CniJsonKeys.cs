@@ -150,7 +150,7 @@ public static class CniJsonKeys
     internal static bool TryGetString(JsonObject json, string field, [NotNullWhen(true)] out string? value)
     {
         value = null;
-        return TryGetProperty(json, field, out JsonNode? node) && node is JsonValue v && v.TryGetValue(out value);
+        return TryGetProperty(json, field, out JsonNode? node) && CniJson.TryGetString(node, out value);
     }
 
     /// <summary>

@@ -90,7 +90,7 @@ public sealed class NetworkConfigList
             }
             for (int i = 0; i < array.Count; i++)
             {
-                if (array[i] is not JsonValue v || !v.TryGetValue(out string? text))
+                if (!CniJson.TryGetString(array[i], out string? text))
                 {
                     throw new CniException(CniErrorCode.InvalidNetworkConfig,
                         $"cniVersions[{i}]: expected a string, found {CniJson.Describe(array[i])}");

@@ -48,7 +48,7 @@ public sealed class PluginConfig
             {
                 foreach (KeyValuePair<string, JsonNode?> pair in obj)
                 {
-                    if (pair.Value is JsonValue v && v.TryGetValue(out bool enabled))
+                    if (CniJson.TryGetBoolean(pair.Value, out bool enabled))
                     {
                         capabilities[pair.Key] = enabled;
                     }
@@ -142,7 +142,7 @@ public sealed class PluginConfig
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{path}type: required field is missing");
         }
-        if (typeNode is not JsonValue tv || !tv.TryGetValue(out string? type))
+        if (!CniJson.TryGetString(typeNode, out string? type))
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig, $"{path}type: expected a string, found {CniJson.Describe(typeNode)}");
         }
@@ -169,7 +169,7 @@ public sealed class PluginConfig
         {
             foreach (KeyValuePair<string, JsonNode?> pair in caps)
             {
-                if (pair.Value is not JsonValue v || !v.TryGetValue(out bool _))
+                if (!CniJson.TryGetBoolean(pair.Value, out bool _))
                 {
                     throw new CniException(CniErrorCode.InvalidNetworkConfig,
                         $"{path}capabilities.{pair.Key}: expected a boolean, found {CniJson.Describe(pair.Value)}");
@@ -177,7 +177,7 @@ public sealed class PluginConfig
             }
         }
         if (CniJsonKeys.GetProperty(json, "ipam") is JsonObject ipam && CniJsonKeys.TryGetProperty(ipam, "type", out JsonNode? ipamType) &&
-            (ipamType is not JsonValue iv || !iv.TryGetValue(out string? _)))
+            !CniJson.TryGetString(ipamType, out string? _))
         {
             throw new CniException(CniErrorCode.InvalidNetworkConfig,
                 $"{path}ipam.type: expected a string, found {CniJson.Describe(ipamType)}");

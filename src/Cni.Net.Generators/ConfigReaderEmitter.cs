@@ -182,7 +182,7 @@ internal sealed class ConfigReaderEmitter
         {
             return $"{ObjectReader((INamedTypeSymbol)type)}({node}, {at})";
         }
-        Unsupported(member, $"{type.ToDisplayString()} {why ?? "is not a type a configuration holds"}");
+        Unsupported(member, $"{type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString()} {why ?? "is not a type a configuration holds"}");
         return "default!";
     }
 

@@ -2,19 +2,17 @@ using System.Text.Json.Serialization;
 using Cni.Net.Plugins;
 using Cni.Net.Spec;
 
-internal sealed record MyConfig
+[CniConfig]                                                 // its reader is written at build time
+internal sealed partial record MyConfig
 {
     public string? Bridge { get; init; }
     public int Mtu { get; init; }
     public bool IPMasq { get; init; }
-    public bool PreserveDefaultVlan { get; set; } = true;   // a non-zero default needs "set" (see below)
+    public bool PreserveDefaultVlan { get; init; } = true;  // kept when the key is absent
+    [JsonPropertyName("enabledad")] public bool EnableDad { get; init; }
 }
 
-[JsonSerializable(typeof(MyConfig))]
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class MyJsonContext : JsonSerializerContext;
-
-internal sealed class MyPlugin() : CniPlugin<MyConfig>(() => MyJsonContext.Default)
+internal sealed class MyPlugin() : CniPlugin<MyConfig>(MyConfig.ReadCniConfig)
 {
     protected override void Validate(MyConfig config, CniPluginRequest request)
     {

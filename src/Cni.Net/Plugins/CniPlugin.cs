@@ -13,23 +13,21 @@ namespace Cni.Net.Plugins;
 /// malformed JSON is code 6, a value of the wrong type, a missing required key or a value <see cref="Validate"/>
 /// refuses is code 7 with the key path in the message.
 /// </summary>
-/// <typeparam name="TConfig">The configuration record; give it a source-generated <c>JsonSerializerContext</c>
-/// (<c>[JsonSerializable(typeof(MyConfig))]</c>, camel-case naming) so reading it stays reflection-free and
-/// NativeAOT-safe; <c>GenerationMode = Metadata</c> spares every plugin process the fast-path writers' start-up. A member whose default is not zero needs a <c>set</c> accessor: for a missing <c>init</c>-only
-/// member the source generator's constructor passes zero, losing the initializer's value.</typeparam>
+/// <typeparam name="TConfig">The configuration record. Mark it <see cref="CniConfigAttribute"/> (and <c>partial</c>) and
+/// pass the reader the package's generator writes for it, <c>MyConfig.ReadCniConfig</c>: nothing is built at run time.
+/// A source-generated <c>JsonSerializerContext</c> (camel-case naming, <c>GenerationMode = Metadata</c>) also works,
+/// at the cost of the serializer's run-time metadata; there a member whose default is not zero needs a <c>set</c>
+/// accessor, as for a missing <c>init</c>-only member the serializer's constructor call passes zero.</typeparam>
 /// <example>
 /// <code>
-/// internal sealed record MyConfig
+/// [CniConfig]
+/// internal sealed partial record MyConfig
 /// {
-///     public string Bridge { get; set; } = "cni0";
+///     public string Bridge { get; init; } = "cni0";
 ///     public int Mtu { get; init; }
 /// }
 ///
-/// [JsonSerializable(typeof(MyConfig))]
-/// [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-/// internal sealed partial class MyJsonContext : JsonSerializerContext;
-///
-/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(() =&gt; MyJsonContext.Default)
+/// internal sealed class MyPlugin() : CniPlugin&lt;MyConfig&gt;(MyConfig.ReadCniConfig)
 /// {
 ///     protected override ValueTask&lt;CniResult&gt; AddAsync(CniPluginRequest&lt;MyConfig&gt; request, CancellationToken ct) =>
 ///         ValueTask.FromResult(request.PrevResult ?? new CniResult());

@@ -6,8 +6,9 @@ namespace Cni.Net.Tests.Packaging;
 
 /// <summary>
 /// What a new user does first: the package, restored from a local folder feed (no network source) into a fresh project
-/// outside the repository, builds the plugin of docs/examples/PassThroughPlugin, publishes it NativeAOT with zero
-/// warnings and the package's fast start-up settings, and the binary answers the CNI protocol.
+/// outside the repository, builds the plugin of docs/examples/PassThroughPlugin and a <c>[CniConfig]</c> record (the
+/// package's generator writes its reader), publishes it NativeAOT with zero warnings and the package's fast start-up
+/// settings, and the binary answers the CNI protocol.
 /// </summary>
 public sealed class PackAndConsumeTests : IDisposable
 {
@@ -111,6 +112,23 @@ public sealed class PackAndConsumeTests : IDisposable
             </Project>
             """);
         File.Copy(Path.Combine(root, "docs", "examples", "PassThroughPlugin", "Program.cs"), Path.Combine(app, "Program.cs"));
+        // A [CniConfig] record: ReadCniConfig exists only if the package's generator ran in this build.
+        File.WriteAllText(Path.Combine(app, "ConsumerConfig.cs"), """
+            using System.Text.Json.Nodes;
+            using Cni.Net.Plugins;
+
+            [CniConfig]
+            internal sealed partial record ConsumerConfig
+            {
+                public int Mtu { get; init; } = 1500;
+                public IReadOnlyList<string>? Subnets { get; init; }
+            }
+
+            internal static class ConsumerConfigCheck
+            {
+                internal static Func<JsonObject, ConsumerConfig> Reader => ConsumerConfig.ReadCniConfig;
+            }
+            """);
 
         var restore = Run("dotnet", ["restore", "passthrough.csproj", "-nologo"], app, TimeSpan.FromMinutes(3));
         Assert.True(restore.Exit == 0, restore.Output);

@@ -52,6 +52,8 @@ public sealed class PackageMetadataTests : IDisposable
             Assert.Contains("LICENSE", entries);
             Assert.Contains("buildTransitive/Cni.Net.props", entries);
             Assert.Contains("buildTransitive/Cni.Net.targets", entries);
+            // [CniConfig]'s generator, which a consumer's compiler loads from here.
+            Assert.Contains("analyzers/dotnet/cs/Cni.Net.Generators.dll", entries);
             using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))
             {
                 // The package page's README: install line, and only absolute links (relative ones are dead there).

@@ -23,6 +23,8 @@ internal sealed class ConfigReaderEmitter
     private readonly Queue<(string Name, ITypeSymbol Type)> _pending = new();
     private readonly StringBuilder _body = new();
     private readonly List<DiagnosticData> _diagnostics = [];
+    // Diagnostics for an element type point at the member that holds the list or map.
+    private readonly Dictionary<string, ISymbol> _memberOf = new(StringComparer.Ordinal);
     private readonly CancellationToken _cancellationToken;
 
     private ConfigReaderEmitter(CancellationToken cancellationToken)
@@ -256,14 +258,21 @@ internal sealed class ConfigReaderEmitter
         return null;
     }
 
+    // The start every reader method shares: its signature, the value checked for its shape, and the path spelled once
+    // (nested values' errors name it; a top-level reader's is "" and costs nothing).
+    private void BeginMethod(string returnType, string name, string local, string check)
+    {
+        _body.AppendLine();
+        _body.Append("    private static ").Append(returnType).Append(' ').Append(name).Append('(').Append(JsonNode).Append(" node, ").Append(KeyPath).AppendLine(" at)");
+        _body.AppendLine("    {");
+        _body.Append("        ").Append(local).Append(" = ").Append(Values).Append('.').Append(check).AppendLine("(node, at);");
+        _body.AppendLine("        string path = at.ToString();");
+    }
+
     private void EmitList(string name, ITypeSymbol type, ITypeSymbol element)
     {
         string elementType = element.ToDisplayString(TypeFormat);
-        _body.AppendLine();
-        _body.Append("    private static ").Append(type.ToDisplayString(TypeFormat)).Append(' ').Append(name).Append('(').Append(JsonNode).Append(" node, ").Append(KeyPath).AppendLine(" at)");
-        _body.AppendLine("    {");
-        _body.Append("        ").Append(JsonArray).Append(" array = ").Append(Values).AppendLine(".ReadList(node, at);");
-        _body.AppendLine("        string path = at.ToString();");
+        BeginMethod(type.ToDisplayString(TypeFormat), name, JsonArray + " array", "ReadList");
         _body.Append("        var list = new global::System.Collections.Generic.List<").Append(elementType).AppendLine(">(array.Count);");
         _body.AppendLine("        for (int i = 0; i < array.Count; i++)");
         _body.AppendLine("        {");
@@ -279,11 +288,7 @@ internal sealed class ConfigReaderEmitter
     private void EmitMap(string name, ITypeSymbol type, ITypeSymbol value)
     {
         string valueType = value.ToDisplayString(TypeFormat);
-        _body.AppendLine();
-        _body.Append("    private static ").Append(type.ToDisplayString(TypeFormat)).Append(' ').Append(name).Append('(').Append(JsonNode).Append(" node, ").Append(KeyPath).AppendLine(" at)");
-        _body.AppendLine("    {");
-        _body.Append("        ").Append(JsonObject).Append(" json = ").Append(Values).AppendLine(".ReadObject(node, at);");
-        _body.AppendLine("        string path = at.ToString();");
+        BeginMethod(type.ToDisplayString(TypeFormat), name, JsonObject + " json", "ReadObject");
         _body.Append("        var map = new global::System.Collections.Generic.Dictionary<string, ").Append(valueType).AppendLine(">(json.Count);");
         _body.Append("        foreach (global::System.Collections.Generic.KeyValuePair<string, ").Append(JsonNode).AppendLine("?> pair in json)");
         _body.AppendLine("        {");
@@ -294,9 +299,6 @@ internal sealed class ConfigReaderEmitter
         _body.AppendLine("        return map;");
         _body.AppendLine("    }");
     }
-
-    // Diagnostics for an element type point at the member that holds the list; the list type stands in for it.
-    private readonly Dictionary<string, ISymbol> _memberOf = new(StringComparer.Ordinal);
 
     private ISymbol ElementMember(ITypeSymbol container) =>
         _memberOf.TryGetValue(container.ToDisplayString(TypeFormat), out ISymbol? member) ? member : container;
@@ -309,11 +311,7 @@ internal sealed class ConfigReaderEmitter
         _body.AppendLine();
         _body.Append("    private static readonly string[] ").Append(keys).Append(" = [")
             .Append(string.Join(", ", members.Select(m => SymbolDisplay.FormatLiteral(m.Key, quote: true)))).AppendLine("];");
-        _body.AppendLine();
-        _body.Append("    private static ").Append(typeName).Append(' ').Append(name).Append('(').Append(JsonNode).Append(" node, ").Append(KeyPath).AppendLine(" at)");
-        _body.AppendLine("    {");
-        _body.Append("        ").Append(JsonObject).Append(" json = ").Append(Values).AppendLine(".ReadObject(node, at);");
-        _body.AppendLine("        string path = at.ToString();");
+        BeginMethod(typeName, name, JsonObject + " json", "ReadObject");
         if (members.Count > 0)
         {
             _body.Append("        ").Append(JsonNode).Append("? ").Append(string.Join(", ", members.Select((_, i) => $"v{i} = null"))).AppendLine(";");

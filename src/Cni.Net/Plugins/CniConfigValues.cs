@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Numerics;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cni.Net.Spec;
@@ -68,14 +69,16 @@ public static class CniConfigValues
         {
             throw Expected(at, "an integer", node);
         }
-        string text = value.ToJsonString(); // a number's text as written (no generic TryGetValue: see CniJson.TryGetString)
+        // The number's text as written, parsed in place (not TryGetValue<T>: see CniJson.TryGetString; not
+        // ToJsonString: its writer cache rents and zeroes a 16 KiB buffer in every process).
+        ReadOnlySpan<byte> text = CniJson.WriteToThreadBuffer(value);
         if (T.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out T result))
         {
             return result;
         }
-        string shown = CniJson.Truncate(text);
+        string shown = CniJson.Truncate(Encoding.UTF8.GetString(text));
         // JSON numbers have no '+': digits after an optional '-' are an integer, just not one that fits.
-        if (text.AsSpan().TrimStart('-').ContainsAnyExceptInRange('0', '9'))
+        if (text.TrimStart((byte)'-').ContainsAnyExceptInRange((byte)'0', (byte)'9'))
         {
             throw CniConfigReader.Invalid(at.ToString(), $"expected an integer, found {shown}");
         }
@@ -90,12 +93,12 @@ public static class CniConfigValues
         {
             throw Expected(at, "a number", node);
         }
-        string text = value.ToJsonString();
+        ReadOnlySpan<byte> text = CniJson.WriteToThreadBuffer(value);
         if (T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out T result) && T.IsFinite(result))
         {
             return result;
         }
-        throw CniConfigReader.Invalid(at.ToString(), $"{CniJson.Truncate(text)} is out of range for {typeof(T).Name}");
+        throw CniConfigReader.Invalid(at.ToString(), $"{CniJson.Truncate(Encoding.UTF8.GetString(text))} is out of range for {typeof(T).Name}");
     }
 
     /// <summary>The value as a <see cref="JsonElement"/> of its own (it outlives the configuration's tree).</summary>

@@ -535,6 +535,18 @@ internal static class CniJson
         return writer;
     }
 
+    /// <summary>
+    /// The JSON text of <paramref name="node"/> (a number's as written), in this thread's writer buffer: valid until
+    /// the next <see cref="RentWriter"/> on the thread. For parsing on the spot without a copy.
+    /// </summary>
+    public static ReadOnlySpan<byte> WriteToThreadBuffer(JsonNode node)
+    {
+        Utf8JsonWriter writer = RentWriter(indented: false);
+        node.WriteTo(writer);
+        writer.Flush();
+        return t_buffer!.WrittenSpan;
+    }
+
     /// <summary>Flushes a writer from <see cref="RentWriter"/> and copies out what it wrote.</summary>
     public static byte[] ToArrayAndReset(Utf8JsonWriter writer)
     {

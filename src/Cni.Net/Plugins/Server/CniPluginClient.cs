@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -112,7 +111,7 @@ public static class CniPluginClient
     internal static (int ExitCode, byte[] Stdout) Forward(string socketPath, string pluginType, IReadOnlyDictionary<string, string> environment,
         byte[] stdin, ICniPlugin? fallback, CniPluginHostOptions? options, string serverName = "the CNI plugin server")
     {
-        Socket? socket = TryConnect(socketPath);
+        UnixStreamClient? socket = UnixStreamClient.TryConnect(socketPath);
         string? broken = null;
         if (socket is not null)
         {
@@ -123,7 +122,7 @@ public static class CniPluginClient
                     socket.Send(PluginServerProtocol.EncodeRequest(pluginType, environment, stdin));
                     return PluginServerProtocol.ReadResponse(socket);
                 }
-                catch (Exception e) when (e is SocketException or IOException or InvalidDataException or EndOfStreamException)
+                catch (Exception e) when (e is IOException or InvalidDataException)
                 {
                     // The server died or restarted mid-request: whether it applied anything is unknown, so the
                     // runtime must retry (CNI ADD and DEL are safe to repeat).
@@ -145,21 +144,5 @@ public static class CniPluginClient
             : $"{serverName} dropped the request ({broken}); try again later";
         CniPluginOutcome error = CniPluginHost.Failure(new CniException(CniErrorCode.TryAgainLater, message), stdin);
         return (error.ExitCode, error.Stdout);
-    }
-
-    /// <summary>A connected socket, or null when nothing listens on <paramref name="path"/>.</summary>
-    internal static Socket? TryConnect(string path)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            return socket;
-        }
-        catch (SocketException)
-        {
-            socket.Dispose();
-            return null;
-        }
     }
 }

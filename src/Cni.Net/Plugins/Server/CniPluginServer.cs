@@ -90,7 +90,7 @@ public sealed class CniPluginServer
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         if (File.Exists(path) || Directory.Exists(path))
         {
-            if (CniPluginClient.TryConnect(path) is { } live)
+            if (UnixStreamClient.TryConnect(path) is { } live)
             {
                 live.Dispose();
                 throw new IOException($"a plugin server is already listening on {path}");

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Cni.Net.Plugins.Server;
@@ -67,7 +66,7 @@ internal static class PluginServerProtocol
 
     /// <exception cref="InvalidDataException">Not a response.</exception>
     /// <exception cref="EndOfStreamException">The server closed the connection before answering.</exception>
-    public static (int ExitCode, byte[] Stdout) ReadResponse(Socket socket)
+    public static (int ExitCode, byte[] Stdout) ReadResponse(UnixStreamClient socket)
     {
         byte[] head = new byte[12];
         ReceiveExactly(socket, head);
@@ -86,7 +85,7 @@ internal static class PluginServerProtocol
         return (exit, stdout);
     }
 
-    private static void ReceiveExactly(Socket socket, Span<byte> buffer)
+    private static void ReceiveExactly(UnixStreamClient socket, Span<byte> buffer)
     {
         while (!buffer.IsEmpty)
         {

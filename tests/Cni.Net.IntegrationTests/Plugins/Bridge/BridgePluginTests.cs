@@ -200,6 +200,47 @@ public class BridgePluginTests
     }
 
     [Fact]
+    public void EarlyIpam_StartsBeforeTheConfigIsRead_AndIsReleasedWhenTheConfigIsRefused_ButNotForATakenIfname()
+    {
+        // An IPAM plugin that records each call: bridge (StartsIpamBeforeRead) starts it before reading its config, so
+        // a config Validate refuses still shows an ADD, then the release DEL, and the error is bridge's own.
+        string scratch = Directory.CreateTempSubdirectory("cni-early-ipam-").FullName;
+        try
+        {
+            string log = Path.Combine(scratch, "calls");
+            string recorder = Path.Combine(scratch, "recorder");
+            File.WriteAllText(recorder, $$"""
+                #!/bin/bash
+                cat > /dev/null
+                echo "$CNI_COMMAND $CNI_CONTAINERID $CNI_IFNAME" >> {{log}}
+                if [ "$CNI_COMMAND" = ADD ]; then echo '{"cniVersion":"1.0.0","ips":[{"address":"10.77.0.9/24"}]}'; fi
+                """);
+            File.SetUnixFileMode(recorder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var node = new PluginTestNode(("bridge", PluginTestNode.Ours("bridge")), ("recorder", recorder));
+            using var pod = new TestNamespace("brpod");
+            string refused = node.PluginConfig(extraBridgeKeys: ",\"promiscMode\":true")
+                .Replace("\"type\":\"host-local\"", "\"type\":\"recorder\"", StringComparison.Ordinal);
+
+            AssertError(node.Exec(PluginTestNode.Ours("bridge"), "ADD", refused, "ctr-early-1", pod.Path), 7,
+                "cannot set hairpin mode and promiscuous mode at the same time");
+            Assert.Equal(["ADD ctr-early-1 eth0", "DEL ctr-early-1 eth0"], File.ReadAllLines(log));
+            Assert.Empty(PluginTestNode.NodeVeths());
+
+            // eth0 already in the pod: releasing an allocation for it could free the address of the attachment that
+            // owns it, so bridge does not start IPAM early; the refused config reaches no IPAM call at all.
+            File.Delete(log);
+            pod.ExecCheck("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer");
+            AssertError(node.Exec(PluginTestNode.Ours("bridge"), "ADD", refused, "ctr-early-2", pod.Path), 7,
+                "cannot set hairpin mode and promiscuous mode at the same time");
+            Assert.False(File.Exists(log), File.Exists(log) ? File.ReadAllText(log) : "");
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [Fact]
     public void BadInput_WrongTypedKey_Code7_NamingTheKey()
     {
         using PluginTestNode node = OurNode();

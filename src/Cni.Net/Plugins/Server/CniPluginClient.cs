@@ -111,7 +111,18 @@ public static class CniPluginClient
     internal static (int ExitCode, byte[] Stdout) Forward(string socketPath, string pluginType, IReadOnlyDictionary<string, string> environment,
         byte[] stdin, ICniPlugin? fallback, CniPluginHostOptions? options, string serverName = "the CNI plugin server")
     {
-        UnixStreamClient? socket = UnixStreamClient.TryConnect(socketPath);
+        UnixStreamClient? socket;
+        try
+        {
+            socket = UnixStreamClient.TryConnect(socketPath);
+        }
+        catch (IOException e)
+        {
+            // A path that cannot be a unix socket address, or no socket at all: an answer the runtime can show.
+            CniPluginOutcome unusable = CniPluginHost.Failure(
+                new CniException(CniErrorCode.TryAgainLater, $"{serverName} cannot be reached: {e.Message}"), stdin);
+            return (unusable.ExitCode, unusable.Stdout);
+        }
         string? broken = null;
         if (socket is not null)
         {

@@ -148,6 +148,19 @@ public sealed class PluginServerTests : IDisposable
     }
 
     [Fact]
+    public void SocketPathThatCannotBeAnAddress_AnswersACniErrorNamingIt()
+    {
+        // CNI_NET_PLUGIN_SERVER (or dhcp's daemonSocketPath) longer than a unix socket address holds: an error JSON
+        // and exit 1, not an exception out of the shim.
+        string tooLong = "/tmp/" + new string('s', 120) + ".sock";
+        var (exit, stdout) = CniPluginClient.Forward(tooLong, "echo", Env("ADD", "pod-a"), s_config, null, null);
+        Assert.Equal(1, exit);
+        CniError error = CniError.Parse(stdout);
+        Assert.Equal((uint)CniErrorCode.TryAgainLater, error.Code);
+        Assert.Contains("does not fit a unix socket address", error.Msg, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ParallelRequests_RunTogether_ButOneAtATimePerAttachment()
     {
         var plugin = new Echo { Delay = TimeSpan.FromMilliseconds(150) };

@@ -147,6 +147,21 @@ public sealed class PackAndConsumeTests : IDisposable
             Assert.Equal(["libc", "libc.so.6"], d.RootElement.GetProperty("Items").GetProperty("DirectPInvoke")
                 .EnumerateArray().Select(i => i.GetProperty("Identity").GetString()).Order(StringComparer.Ordinal));
         }
+        // Static linking is opt-in (CniNetStaticExecutable), for glibc targets only, with GNU objcopy for the stripping.
+        foreach ((string[] extra, string expected) in new[]
+        {
+            (new[] { "-p:RuntimeIdentifier=linux-x64" }, ("", "")),
+            (new[] { "-p:RuntimeIdentifier=linux-x64", "-p:CniNetStaticExecutable=true" }, ("true", "objcopy")),
+            (new[] { "-p:RuntimeIdentifier=linux-musl-x64", "-p:CniNetStaticExecutable=true" }, ("", "")),
+        }.Select(c => (c.Item1, $"{c.Item2.Item1}|{c.Item2.Item2}")))
+        {
+            var linking = Run("dotnet", ["msbuild", "passthrough.csproj", "-nologo", "-getProperty:StaticExecutable", "-getProperty:ObjCopyName", .. extra],
+                app, TimeSpan.FromMinutes(3));
+            Assert.True(linking.Exit == 0, linking.Output);
+            using JsonDocument d = JsonDocument.Parse(linking.Output[linking.Output.IndexOf('{', StringComparison.Ordinal)..]);
+            JsonElement p = d.RootElement.GetProperty("Properties");
+            Assert.Equal(expected, $"{p.GetProperty("StaticExecutable").GetString()}|{p.GetProperty("ObjCopyName").GetString()}");
+        }
 
         var publish = Run("dotnet", ["publish", "passthrough.csproj", "-c", "Release", "-r", "linux-x64", "-nologo", "-o", "out", "-clp:Summary"],
             app, TimeSpan.FromMinutes(8));

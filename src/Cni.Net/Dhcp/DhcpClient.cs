@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
-using System.Security.Cryptography;
+using System.Runtime.InteropServices;
+using Cni.Net.Interop;
 
 namespace Cni.Net.Dhcp;
 
@@ -180,7 +181,7 @@ public sealed class DhcpClient
         }
     }
 
-    private static TimeSpan Jitter() => TimeSpan.FromMilliseconds(RandomNumberGenerator.GetInt32(-1000, 1000));
+    private static TimeSpan Jitter() => TimeSpan.FromMilliseconds((int)(KernelRandom() % 2000) - 1000);
 
     private async Task<DhcpLease> ExchangeAsync(CancellationToken cancellationToken)
     {
@@ -291,7 +292,23 @@ public sealed class DhcpClient
         }
     }
 
-    private static uint NewTransactionId() => (uint)RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+    private static uint NewTransactionId() => KernelRandom();
+
+    // The kernel's random numbers, not RandomNumberGenerator: on Linux that is OpenSSL's, loaded with dlopen, which a
+    // statically linked plugin (CniNetStaticExecutable) cannot do safely — the daemon then died at random.
+    private static unsafe uint KernelRandom()
+    {
+        uint value;
+        while (Syscalls.getrandom(&value, sizeof(uint), 0) != sizeof(uint))
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                throw new IOException($"getrandom failed: errno {errno}");
+            }
+        }
+        return value;
+    }
 
     private delegate T DhcpReplyReader<T>(DhcpMessageReader reply);
 

@@ -38,6 +38,9 @@ internal static partial class Syscalls
     [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 
+    [LibraryImport("libc.so.6", EntryPoint = "getrandom", SetLastError = true)]
+    public static unsafe partial nint getrandom(void* buf, nuint buflen, uint flags);
+
     [LibraryImport("libc.so.6", EntryPoint = "gettid")]
     public static partial int gettid();
 

@@ -52,6 +52,7 @@ public sealed class PackageMetadataTests : IDisposable
             Assert.Contains("LICENSE", entries);
             Assert.Contains("buildTransitive/Cni.Net.props", entries);
             Assert.Contains("buildTransitive/Cni.Net.targets", entries);
+            Assert.Contains("buildTransitive/Cni.Net.StaticExecutable.targets", entries);
             // [CniConfig]'s generator, which a consumer's compiler loads from here.
             Assert.Contains("analyzers/dotnet/cs/Cni.Net.Generators.dll", entries);
             using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))

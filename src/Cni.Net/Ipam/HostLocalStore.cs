@@ -109,7 +109,7 @@ public sealed class HostLocalStore : IDisposable
         }
         try
         {
-            PosixFile.Write(LastReservedPath(rangeSetIndex), Encoding.ASCII.GetBytes(name));
+            PosixFile.Overwrite(LastReservedPath(rangeSetIndex), Encoding.ASCII.GetBytes(name));
         }
         catch (IOException)
         {

@@ -60,19 +60,49 @@ internal static unsafe class PosixFile
     private static string TemporaryName(string path) =>
         Path.Combine(Path.GetDirectoryName(path) ?? ".", $".{Path.GetFileName(path)}.{Environment.ProcessId}{TemporarySuffix}");
 
-    /// <summary>Creates or truncates a file and writes <paramref name="content"/> (as Go's os.WriteFile).</summary>
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <summary>Makes <paramref name="content"/> the whole of a small file, creating it when missing.</summary>
+    /// <remarks>
+    /// Written over the old bytes and then cut to length, not truncated first as Go's os.WriteFile does: ext4 (with its
+    /// default auto_da_alloc) starts writing a file back when it is closed after a truncation to zero, which took
+    /// 145–167 µs per write on this machine's ext4 against 8–10 µs in place. A writer killed halfway leaves a torn
+    /// address, which readers of <c>last_reserved_ip</c> (ours and the reference's) treat as no address: it is only where
+    /// the next search starts.
+    /// </remarks>
+    public static void Overwrite(string path, ReadOnlySpan<byte> content)
     {
-        int fd = Open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, Mode0644);
+        int fd = Open(path, O_WRONLY | O_CREAT | O_CLOEXEC, Mode0644);
         if (fd < 0)
         {
             throw Failure("open", path, errno);
         }
-        int writeError = WriteAll(fd, content);
-        _ = close(fd);
-        if (writeError != 0)
+        int error = 0;
+        fixed (byte* p = content)
         {
-            throw Failure("write", path, writeError);
+            int written = 0;
+            while (written < content.Length)
+            {
+                ssize_t n = pwrite(fd, p + written, content.Length - written, written);
+                if (n < 0)
+                {
+                    error = errno;
+                    if (error == EINTR)
+                    {
+                        error = 0;
+                        continue;
+                    }
+                    break;
+                }
+                written += (int)n;
+            }
+        }
+        if (error == 0 && ftruncate(fd, content.Length) != 0)
+        {
+            error = errno;
+        }
+        _ = close(fd);
+        if (error != 0)
+        {
+            throw Failure("write", path, error);
         }
     }
 

@@ -111,6 +111,25 @@ public sealed class HostLocalStoreTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void TryReserve_RecordsTheLastAddress_OverLongerAndShorterOnes_AsTheWholeFile()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        string last = Path.Combine(store.Directory, "last_reserved_ip.0");
+        // Written by another writer (the reference plugin writes 0600), longer than what follows.
+        File.WriteAllText(last, "10.100.200.250");
+        File.SetUnixFileMode(last, (UnixFileMode)0x180);
+        Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0));
+        Assert.Equal("10.0.0.2"u8.ToArray(), File.ReadAllBytes(last));
+        Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.123"), "b", "eth0", 0));
+        Assert.Equal("10.0.0.123"u8.ToArray(), File.ReadAllBytes(last));
+        Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.9"), "c", "eth0", 0));
+        Assert.Equal("10.0.0.9"u8.ToArray(), File.ReadAllBytes(last));
+        Assert.Equal(IPAddress.Parse("10.0.0.9"), store.GetLastReserved(0));
+        Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(last)); // rewritten in place, not replaced
+    }
+
+    [Fact]
     public void GetLastReserved_MissingOrGarbage_IsNull()
     {
         using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);

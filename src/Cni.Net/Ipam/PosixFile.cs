@@ -63,8 +63,9 @@ internal static unsafe class PosixFile
     /// <summary>Makes <paramref name="content"/> the whole of a small file, creating it when missing.</summary>
     /// <remarks>
     /// Written over the old bytes and then cut to length, not truncated first as Go's os.WriteFile does: ext4 (with its
-    /// default auto_da_alloc) starts writing a file back when it is closed after a truncation to zero, which took
-    /// 145–167 µs per write on this machine's ext4 against 8–10 µs in place. A writer killed halfway leaves a torn
+    /// default auto_da_alloc) starts writing a file back when it is closed after a truncation to zero, and the next
+    /// truncation waits: 145–167 µs per write on the CI machine's ext4 against 8–10 µs in place, and an exec'd bridge
+    /// ADD (which waits for host-local) 0.9 ms faster. A writer killed halfway leaves a torn
     /// address, which readers of <c>last_reserved_ip</c> (ours and the reference's) treat as no address: it is only where
     /// the next search starts.
     /// </remarks>

@@ -188,6 +188,8 @@ public sealed class PackAndConsumeTests : IDisposable
         Assert.True(traced.Exit == 0, traced.Output);
         string opened = File.ReadAllText(trace);
         Assert.DoesNotContain("/proc/self/mountinfo", opened, StringComparison.Ordinal);
+        // Nor the CPU cache sizes (CniNetNoCacheSizeProbe, following CniNetNoCgroupProbe).
+        Assert.DoesNotContain("/sys/devices/system/cpu/cpu0/cache/", opened, StringComparison.Ordinal);
         Assert.Contains("openat(", opened, StringComparison.Ordinal);
         // The GC reserves 1 GiB for its heap (CniNetGCRegionRange, on by default), not the runtime's default range.
         string maps = Path.Combine(_work, "version-mmap.trace");

@@ -304,7 +304,7 @@ public sealed class DhcpClient
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errno.EINTR)
             {
-                throw new IOException($"getrandom failed: errno {errno}");
+                throw new IOException($"getrandom failed: {Errno.Describe(errno)} (errno {errno})");
             }
         }
         return value;

@@ -34,7 +34,7 @@ internal sealed unsafe class UnixStreamClient : IDisposable
         if (fd < 0)
         {
             int error = Marshal.GetLastSystemError();
-            throw new IOException($"socket(AF_UNIX) failed: errno {error}", error);
+            throw new IOException($"socket(AF_UNIX) failed: {Errno.Describe(error)} (errno {error})", error);
         }
         var handle = new SafeFdHandle(fd);
         int rc;
@@ -70,7 +70,7 @@ internal sealed unsafe class UnixStreamClient : IDisposable
                     {
                         continue;
                     }
-                    throw new IOException($"send to the plugin server failed: errno {error}", error);
+                    throw new IOException($"send to the plugin server failed: {Errno.Describe(error)} (errno {error})", error);
                 }
                 done += (int)n;
             }
@@ -93,7 +93,7 @@ internal sealed unsafe class UnixStreamClient : IDisposable
                 int error = Marshal.GetLastSystemError();
                 if (error != EINTR)
                 {
-                    throw new IOException($"receive from the plugin server failed: errno {error}", error);
+                    throw new IOException($"receive from the plugin server failed: {Errno.Describe(error)} (errno {error})", error);
                 }
             }
         }

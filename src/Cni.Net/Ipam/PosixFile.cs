@@ -76,26 +76,8 @@ internal static unsafe class PosixFile
         {
             throw Failure("open", path, errno);
         }
-        int error = 0;
-        fixed (byte* p = content)
-        {
-            int written = 0;
-            while (written < content.Length)
-            {
-                ssize_t n = pwrite(fd, p + written, content.Length - written, written);
-                if (n < 0)
-                {
-                    error = errno;
-                    if (error == EINTR)
-                    {
-                        error = 0;
-                        continue;
-                    }
-                    break;
-                }
-                written += (int)n;
-            }
-        }
+        // A fresh descriptor writes from offset 0: over the old bytes.
+        int error = WriteAll(fd, content);
         if (error == 0 && ftruncate(fd, content.Length) != 0)
         {
             error = errno;

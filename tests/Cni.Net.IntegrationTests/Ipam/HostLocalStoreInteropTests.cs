@@ -64,6 +64,34 @@ public sealed class HostLocalStoreInteropTests : IDisposable
     }
 
     [Fact]
+    public void OurPublishedHostLocal_RewritesTheReferencesLastReservedIp_InPlace_WithoutTruncatingIt()
+    {
+        // The reference leaves last_reserved_ip.0 at 10.77.0.100 (0600); our exec'd host-local wraps round to
+        // 10.77.0.99, a shorter address, and records it over the reference's without an O_TRUNC open (ext4 starts
+        // writeback after a truncation to zero).
+        string config = Config("""[[{"subnet":"10.77.0.0/24","rangeStart":"10.77.0.99","rangeEnd":"10.77.0.100"}]]""");
+        Assert.Equal(["10.77.0.99/24"], ReferenceHostLocal.Add(ReferenceHostLocal.Binary, "ref-a", config));
+        Assert.Equal(["10.77.0.100/24"], ReferenceHostLocal.Add(ReferenceHostLocal.Binary, "ref-b", config));
+        ReferenceHostLocal.Del(ReferenceHostLocal.Binary, "ref-a", config);
+        string last = Path.Combine(StoreDir, "last_reserved_ip.0");
+        Assert.Equal("10.77.0.100", File.ReadAllText(last));
+        string ours = Path.Combine(Cni.Net.IntegrationTests.Kubelet.KubeletTestNode.OurPluginDir()!, "host-local");
+        string trace = Path.Combine(_dataDir, "host-local.trace");
+        Shell.Output r = Shell.Run("strace", ["-f", "-qq", "-e", "trace=openat", "-o", trace, ours], config,
+            ReferenceHostLocal.Environment("ADD", "ours-b"));
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Contains("10.77.0.99/24", r.StdOut, StringComparison.Ordinal);
+        Assert.Equal("10.77.0.99", File.ReadAllText(last));
+        string opens = string.Join('\n', File.ReadAllLines(trace).Where(l => l.Contains("last_reserved_ip.0", StringComparison.Ordinal)));
+        Assert.Contains("O_WRONLY", opens, StringComparison.Ordinal);
+        Assert.DoesNotContain("O_TRUNC", opens, StringComparison.Ordinal);
+        // And the reference reads it back: the range is full, and the owners are the two left.
+        Shell.Output full = ReferenceHostLocal.Run(ReferenceHostLocal.Binary, "ADD", "ref-c", config);
+        Assert.Equal(1, full.ExitCode);
+        Assert.Equal(0, ReferenceHostLocal.Run(ReferenceHostLocal.Binary, "CHECK", "ours-b", config).ExitCode);
+    }
+
+    [Fact]
     public void OursAllocates_ReferenceChecksContinuesAndReleases()
     {
         Assert.Equal("10.77.0.2/29", OursAllocate(V4SmallSet(), "ours-a"));

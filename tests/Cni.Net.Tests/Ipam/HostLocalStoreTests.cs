@@ -126,7 +126,7 @@ public sealed class HostLocalStoreTests : IDisposable
         Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.9"), "c", "eth0", 0));
         Assert.Equal("10.0.0.9"u8.ToArray(), File.ReadAllBytes(last));
         Assert.Equal(IPAddress.Parse("10.0.0.9"), store.GetLastReserved(0));
-        Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(last)); // rewritten in place, not replaced
+        Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(last)); // the same file, not a new one
     }
 
     [Fact]

@@ -160,6 +160,37 @@ public sealed class PluginServerTests : IDisposable
         Assert.Contains("does not fit a unix socket address", error.Msg, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ServerThatDropsTheRequest_OrAnswersGarbage_GivesCode11NamingWhatHappened(bool answerGarbage)
+    {
+        // A listener that reads the request and then closes (a server that died mid-request) or answers with bytes
+        // that are not a response: whether it applied anything is unknown, so the runtime is told to retry.
+        using var listener = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(Socket));
+        listener.Listen(1);
+        Task serve = Task.Run(async () =>
+        {
+            using System.Net.Sockets.Socket peer = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+            byte[] buffer = new byte[4096];
+            _ = await peer.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken);
+            if (answerGarbage)
+            {
+                await peer.SendAsync(new byte[12] { 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f },
+                    SocketFlags.None, TestContext.Current.CancellationToken);
+            }
+            peer.Shutdown(SocketShutdown.Both);
+        }, TestContext.Current.CancellationToken);
+
+        var (exit, stdout) = Forward(Env("ADD", "pod-a"));
+        await serve;
+        Assert.Equal(1, exit);
+        CniError error = CniError.Parse(stdout);
+        Assert.Equal((uint)CniErrorCode.TryAgainLater, error.Code);
+        Assert.Contains("dropped the request", error.Msg, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ParallelRequests_RunTogether_ButOneAtATimePerAttachment()
     {

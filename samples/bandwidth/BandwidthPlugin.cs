@@ -73,7 +73,14 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthN
         Netlinked(() =>
         {
             using var links = new RouteNetlink();
-            links.TryDeleteLink(ifbName);
+            if (request.ProcessOutlivesRequest)
+            {
+                links.TryDeleteLinkDeferringTeardown(ifbName, out _);
+            }
+            else
+            {
+                links.TryDeleteLink(ifbName);
+            }
         });
         return ValueTask.CompletedTask;
     }

@@ -162,14 +162,16 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
         {
             try
             {
-                if (config.IPMasq && resultFamilies is not null)
+                // A long-lived host does not wait for the veth's teardown at all; it is then too short to overlap.
+                bool deferTeardown = request.ProcessOutlivesRequest;
+                if (config.IPMasq && resultFamilies is not null && !deferTeardown)
                 {
-                    deletion = Task.Factory.StartNew(() => DeletePodInterface(request.NetNs, request.IfName), CancellationToken.None,
-                        TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                    deletion = Task.Factory.StartNew(() => DeletePodInterface(request.NetNs, request.IfName, deferTeardown: false),
+                        CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 }
                 else
                 {
-                    removed = DeletePodInterface(request.NetNs, request.IfName);
+                    removed = DeletePodInterface(request.NetNs, request.IfName, deferTeardown);
                 }
             }
             finally
@@ -201,7 +203,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
     }
 
     /// <summary>Deletes the pod's interface (its veth peer goes with it); nothing when the namespace or the interface is gone.</summary>
-    private static IReadOnlyList<CniIPNet> DeletePodInterface(string? netNs, string ifName)
+    private static IReadOnlyList<CniIPNet> DeletePodInterface(string? netNs, string ifName, bool deferTeardown)
     {
         if (PodNamespace.TryOpen(netNs) is not { } podNamespace)
         {
@@ -210,7 +212,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
         using (podNamespace)
         using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
         {
-            return PodInterface.Delete(pod, ifName);
+            return PodInterface.Delete(pod, ifName, deferTeardown);
         }
     }
 

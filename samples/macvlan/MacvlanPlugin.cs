@@ -82,7 +82,14 @@ internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(MacvlanConfig.R
             using (podNamespace)
             using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
             {
-                pod.TryDeleteLink(request.IfName);
+                if (request.ProcessOutlivesRequest)
+                {
+                    pod.TryDeleteLinkDeferringTeardown(request.IfName, out _);
+                }
+                else
+                {
+                    pod.TryDeleteLink(request.IfName);
+                }
             }
         }
     }

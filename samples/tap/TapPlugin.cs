@@ -102,7 +102,14 @@ internal sealed class TapPlugin() : CniPlugin<TapConfig>(TapConfig.ReadCniConfig
             using (podNamespace)
             using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
             {
-                pod.TryDeleteLink(request.IfName);
+                if (request.ProcessOutlivesRequest)
+                {
+                    pod.TryDeleteLinkDeferringTeardown(request.IfName, out _);
+                }
+                else
+                {
+                    pod.TryDeleteLink(request.IfName);
+                }
             }
         }
     }

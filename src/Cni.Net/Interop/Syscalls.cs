@@ -83,6 +83,11 @@ internal static partial class Syscalls
     public const int AT_EMPTY_PATH = 0x1000;
     public const uint STATX_INO = 0x100;
     public const ulong NS_GET_NSTYPE = 0xb703; // _IO(0xb7, 0x3)
+    public const ulong SIOCGSKNS = 0x894C;
+    public const int EFD_CLOEXEC = 0x80000;
+
+    [LibraryImport("libc.so.6", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
 
     // struct statx offsets (identical on every architecture)
     public const int StatxSize = 256;

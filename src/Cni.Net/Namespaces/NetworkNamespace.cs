@@ -77,6 +77,45 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         }
     }
 
+    /// <summary>
+    /// Opens the network namespace a socket lives in (<c>SIOCGSKNS</c>), for opening more sockets beside it when only
+    /// the socket is at hand.
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused (not a socket).</exception>
+    internal static NetworkNamespace OfSocket(SafeHandle socket)
+    {
+        const string path = "the namespace of a socket";
+        bool added = false;
+        int fd;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            fd = Syscalls.ioctl((int)socket.DangerousGetHandle(), Syscalls.SIOCGSKNS);
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+        if (fd < 0)
+        {
+            throw NamespaceErrors.Last("ioctl(SIOCGSKNS)", path);
+        }
+        var handle = new SafeFdHandle(fd);
+        try
+        {
+            (ulong device, ulong inode) = Identify(fd, path);
+            return new NetworkNamespace(handle, $"net:[{inode}]", device, inode);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Opens the network namespace of the calling thread.</summary>
     /// <exception cref="IOException">The namespace file cannot be opened.</exception>
     public static NetworkNamespace OpenCurrent() => Open(CurrentPath);

@@ -112,6 +112,15 @@ public class CniPluginRequest
     /// <summary>A logger that never writes to stdout (the host's).</summary>
     public ILogger Logger { get; }
 
+    /// <summary>
+    /// Whether the process goes on after this request: true in a long-lived host (the chain executor running the
+    /// plugin in-process, the plugin server), false in a plugin process of its own, which exits once it has answered.
+    /// Work the kernel finishes by itself — a deleted link's teardown, see
+    /// <see cref="Netlink.Route.RouteNetlink.TryDeleteLinkDeferringTeardown(int, out Task)"/> — then need not be waited
+    /// for: the exit of a plugin process waits for it anyway.
+    /// </summary>
+    public bool ProcessOutlivesRequest => !BlockingDelegation;
+
     internal IReadOnlyDictionary<string, string> RawEnvironment { get; }
 
     internal TimeSpan DelegationTimeout { get; }

@@ -14,9 +14,13 @@ internal sealed class ShapedChainNode : IDisposable
 {
     public const string Network = "relnet";
 
-    public ShapedChainNode(string subnet = "10.81.0.0/24", string cniVersion = "1.0.0")
+    /// <param name="subnet">host-local's range.</param>
+    /// <param name="cniVersion">The conflist's version.</param>
+    /// <param name="binary">The binary each plugin name links to; default our published plugin of that name.</param>
+    public ShapedChainNode(string subnet = "10.81.0.0/24", string cniVersion = "1.0.0", Func<string, string>? binary = null)
     {
-        Node = new PluginTestNode([.. new[] { "bridge", "host-local", "portmap", "bandwidth" }.Select(p => (p, PluginTestNode.Ours(p)))]);
+        binary ??= PluginTestNode.Ours;
+        Node = new PluginTestNode([.. new[] { "bridge", "host-local", "portmap", "bandwidth" }.Select(p => (p, binary(p)))]);
         Root = Path.GetDirectoryName(Node.DataDirectory)!;
         Conflist = $$$"""
             {"cniVersion":"{{{cniVersion}}}","name":"{{{Network}}}","plugins":[
@@ -81,10 +85,13 @@ internal sealed class ShapedChainNode : IDisposable
         return (p.ExitCode, o.Result + e.Result);
     }
 
-    public static string ToolPath()
+    public static string ToolPath() => PublishedTool("cni-tool");
+
+    /// <summary>A tool eng/publish.sh put in artifacts/bin (cni-tool, cni-server, cni-shim).</summary>
+    public static string PublishedTool(string name)
     {
         string bin = Path.GetDirectoryName(PluginTestNode.Ours("bridge"))!;
-        string tool = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(bin))!, "bin", "cni-tool");
+        string tool = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(bin))!, "bin", name);
         if (!File.Exists(tool))
         {
             throw new InvalidOperationException($"{tool} is missing: run eng/publish.sh (eng/test.sh does) first");

@@ -66,8 +66,11 @@ public sealed class InProcessIpamTests : IDisposable
 
         public CniException? Throw { get; init; }
 
+        public List<bool> ProcessOutlivesRequest { get; } = [];
+
         private void Record(CniPluginRequest r)
         {
+            ProcessOutlivesRequest.Add(r.ProcessOutlivesRequest);
             string command = r.Command.ToString().ToUpperInvariant();
             var env = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -146,6 +149,7 @@ public sealed class InProcessIpamTests : IDisposable
         Assert.Equal(_plugins.Stdin(2), ipam.Calls[1].Stdin);
         Assert.Equal(_plugins.Env(1), ipam.Calls[0].Env);
         Assert.Equal(_plugins.Env(2), ipam.Calls[1].Env);
+        Assert.Equal([true, true], ipam.ProcessOutlivesRequest); // the executor's process goes on after each
     }
 
     [Fact]

@@ -136,7 +136,21 @@ public static class PodInterface
     /// <param name="ifName">The interface.</param>
     /// <returns>The addresses the interface carried (link-local ones excepted).</returns>
     /// <exception cref="Netlink.NetlinkException">The kernel refused for another reason than absence.</exception>
-    public static IReadOnlyList<CniIPNet> Delete(RouteNetlink pod, string ifName)
+    public static IReadOnlyList<CniIPNet> Delete(RouteNetlink pod, string ifName) => Delete(pod, ifName, deferTeardown: false);
+
+    /// <summary>
+    /// Deletes the interface (its veth peer goes with it) and returns the global addresses it had; nothing and an
+    /// empty list when it is already gone. With <paramref name="deferTeardown"/> it returns once the kernel has
+    /// unlisted the interface and leaves the teardown to a thread of its own
+    /// (<see cref="RouteNetlink.TryDeleteLinkDeferringTeardown(int, out Task)"/>): for long-lived hosts, see
+    /// <see cref="Plugins.CniPluginRequest.ProcessOutlivesRequest"/>.
+    /// </summary>
+    /// <param name="pod">rtnetlink bound to the pod's namespace.</param>
+    /// <param name="ifName">The interface.</param>
+    /// <param name="deferTeardown">Return before the kernel's teardown of the interface has finished.</param>
+    /// <returns>The addresses the interface carried (link-local ones excepted).</returns>
+    /// <exception cref="Netlink.NetlinkException">The kernel refused for another reason than absence.</exception>
+    public static IReadOnlyList<CniIPNet> Delete(RouteNetlink pod, string ifName, bool deferTeardown)
     {
         ArgumentNullException.ThrowIfNull(pod);
         if (!pod.TryGetLink(ifName, out LinkInfo? link) || link is null)
@@ -151,7 +165,14 @@ public static class PodInterface
                 addresses.Add(new CniIPNet(a.Address, a.PrefixLength));
             }
         }
-        pod.TryDeleteLink(link.Index);
+        if (deferTeardown)
+        {
+            pod.TryDeleteLinkDeferringTeardown(link.Index, out _);
+        }
+        else
+        {
+            pod.TryDeleteLink(link.Index);
+        }
         return addresses;
     }
 

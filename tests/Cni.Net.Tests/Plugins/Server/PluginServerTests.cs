@@ -147,6 +147,41 @@ public sealed class PluginServerTests : IDisposable
         await running;
     }
 
+    /// <summary>Records <see cref="CniPluginRequest.ProcessOutlivesRequest"/> of every request it serves.</summary>
+    private sealed class OutlivesRecorder : ICniPlugin
+    {
+        public List<bool> Seen { get; } = [];
+
+        public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
+        {
+            lock (Seen)
+            {
+                Seen.Add(request.ProcessOutlivesRequest);
+            }
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task ProcessOutlivesRequest_IsTrueInTheServer_AndFalseWhereTheProcessEndsWithTheRequest()
+    {
+        // The shim running the handler itself (server down) and a plugin process exit after answering; the server
+        // goes on. Plugins defer a deleted link's teardown only in the latter.
+        var plugin = new OutlivesRecorder();
+        Assert.Equal(0, Forward(Env("DEL", "pod-a"), fallback: plugin).ExitCode);
+        Assert.Equal(0, (await Direct(plugin, Env("DEL", "pod-a"))).ExitCode);
+        var (_, running, stop) = Start(plugin);
+        Assert.Equal(0, Forward(Env("DEL", "pod-a")).ExitCode);
+        await stop.CancelAsync();
+        await running;
+        Assert.Equal([false, false, true], plugin.Seen);
+    }
+
     [Fact]
     public void SocketPathThatCannotBeAnAddress_AnswersACniErrorNamingIt()
     {

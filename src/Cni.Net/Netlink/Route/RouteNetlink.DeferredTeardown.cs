@@ -1,0 +1,261 @@
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Cni.Net.Interop;
+using Cni.Net.Namespaces;
+
+namespace Cni.Net.Netlink.Route;
+
+public sealed partial class RouteNetlink
+{
+    /// <summary>Teardowns left running at most; beyond that a deletion waits for its own, as a plain one does.</summary>
+    internal const int MaxDeferredTeardowns = 64;
+
+    private const int RtnlGroupLink = 1; // RTNLGRP_LINK
+    private static int s_deferredTeardowns;
+
+    /// <summary>Teardowns started by <see cref="TryDeleteLinkDeferringTeardown(int, out Task)"/> still running.</summary>
+    internal static int DeferredTeardowns => Volatile.Read(ref s_deferredTeardowns);
+
+    /// <summary>
+    /// Deletes the link with index <paramref name="index"/> (a veth's peer goes with it) and returns as soon as the
+    /// kernel has taken it out of its namespace — name and index free, addresses and routes gone, no longer a bridge
+    /// port — instead of when the kernel has finished tearing it down. The deleting request waits for that teardown
+    /// (an RCU barrier after the device is unlisted: about 20 ms, against half a millisecond for the rest), so it runs
+    /// on a thread of its own and <paramref name="teardown"/> completes when it returns.
+    /// </summary>
+    /// <remarks>
+    /// <para>For long-lived processes (a plugin server, a runtime running plugins in-process). A process that exits
+    /// right after waits for the kernel's teardown anyway — the kernel does not let it end while one of its threads is
+    /// inside the request — so a plugin process gains nothing and should call <see cref="TryDeleteLink(int)"/>.</para>
+    /// <para>The removal is the kernel's own announcement (RTM_DELLINK on RTNLGRP_LINK, sent once the link is
+    /// unlisted), read from a socket subscribed before the request is sent. When the kernel refuses, the refusal is
+    /// thrown here as <see cref="TryDeleteLink(int)"/> throws it. With <see cref="MaxDeferredTeardowns"/> teardowns
+    /// already running, or when announcements are lost (the listening socket overflowed), this waits for the request
+    /// like <see cref="TryDeleteLink(int)"/>.</para>
+    /// </remarks>
+    /// <param name="index">The link's index.</param>
+    /// <param name="teardown">Completes when the kernel has finished the teardown (at once when nothing was deleted).</param>
+    /// <returns><see langword="false"/> when no such link existed.</returns>
+    /// <exception cref="NetlinkException">The kernel refused for another reason than absence.</exception>
+    /// <exception cref="IOException">The socket's namespace could not be entered to open the request's sockets.</exception>
+    public bool TryDeleteLinkDeferringTeardown(int index, out Task teardown)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        if (Interlocked.Increment(ref s_deferredTeardowns) > MaxDeferredTeardowns)
+        {
+            Interlocked.Decrement(ref s_deferredTeardowns);
+            teardown = Task.CompletedTask;
+            return TryDeleteLink(index);
+        }
+        DeferredLinkDeletion? deletion = null;
+        try
+        {
+            deletion = DeferredLinkDeletion.Start(Socket, index, () => Interlocked.Decrement(ref s_deferredTeardowns));
+        }
+        finally
+        {
+            if (deletion is null)
+            {
+                Interlocked.Decrement(ref s_deferredTeardowns);
+            }
+        }
+        return deletion.WaitUnlisted(out teardown);
+    }
+
+    /// <summary>
+    /// <see cref="TryDeleteLinkDeferringTeardown(int, out Task)"/> by name: one RTM_GETLINK for the index first.
+    /// </summary>
+    /// <param name="name">The link's name.</param>
+    /// <param name="teardown">Completes when the kernel has finished the teardown (at once when nothing was deleted).</param>
+    /// <returns><see langword="false"/> when no such link existed.</returns>
+    /// <exception cref="NetlinkException">The kernel refused for another reason than absence.</exception>
+    /// <exception cref="IOException">The socket's namespace could not be entered to open the request's sockets.</exception>
+    public bool TryDeleteLinkDeferringTeardown(string name, out Task teardown)
+    {
+        if (!TryGetLink(name, out LinkInfo? link) || link is null)
+        {
+            teardown = Task.CompletedTask;
+            return false;
+        }
+        return TryDeleteLinkDeferringTeardown(link.Index, out teardown);
+    }
+
+    /// <summary>
+    /// One deletion: the listening socket and an eventfd on the caller's side, the request on a thread of its own that
+    /// signals the eventfd when the kernel answers. The eventfd outlives whichever side lets go of it last.
+    /// </summary>
+    private sealed unsafe class DeferredLinkDeletion
+    {
+        private readonly NetlinkSocket _events;
+        private readonly NetlinkSocket _request;
+        private readonly SafeFdHandle _answered;
+        private readonly int _index;
+        private readonly Action _finished;
+        private readonly TaskCompletionSource _teardown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private bool _deleted;
+        private Exception? _failure;
+
+        private DeferredLinkDeletion(NetlinkSocket events, NetlinkSocket request, SafeFdHandle answered, int index, Action finished)
+        {
+            _events = events;
+            _request = request;
+            _answered = answered;
+            _index = index;
+            _finished = finished;
+        }
+
+        public static DeferredLinkDeletion Start(NetlinkSocket beside, int index, Action finished)
+        {
+            NetlinkSocket? events = null;
+            NetlinkSocket? request = null;
+            SafeFdHandle? answered = null;
+            try
+            {
+                using (NetworkNamespace home = NetworkNamespace.OfSocket(beside.Handle))
+                {
+                    events = NetlinkSocket.Open(home);
+                    request = NetlinkSocket.Open(home);
+                }
+                // Subscribed before the request goes out, so the announcement cannot be missed.
+                events.JoinGroup(RtnlGroupLink);
+                int fd = Syscalls.eventfd(0, Syscalls.EFD_CLOEXEC);
+                if (fd < 0)
+                {
+                    ThrowHelper.ThrowErrno("eventfd", Marshal.GetLastSystemError());
+                }
+                answered = new SafeFdHandle(fd);
+                var deletion = new DeferredLinkDeletion(events, request, answered, index, finished);
+                bool added = false;
+                answered.DangerousAddRef(ref added); // the request thread's hold, released when it has signalled
+                var thread = new Thread(deletion.Delete) { IsBackground = true, Name = "link teardown" };
+                thread.UnsafeStart();
+                return deletion;
+            }
+            catch
+            {
+                events?.Dispose();
+                request?.Dispose();
+                answered?.Dispose();
+                throw;
+            }
+        }
+
+        public bool WaitUnlisted(out Task teardown)
+        {
+            try
+            {
+                teardown = _teardown.Task;
+                if (WaitForAnnouncement())
+                {
+                    return true;
+                }
+                // The kernel answered first: a refusal, absence, or a deletion whose announcement was lost.
+                if (Volatile.Read(ref _failure) is { } failure)
+                {
+                    _ = _teardown.Task.Exception; // thrown here; the task need not be observed as well
+                    ExceptionDispatchInfo.Capture(failure).Throw();
+                }
+                return Volatile.Read(ref _deleted);
+            }
+            finally
+            {
+                _events.Dispose();
+                _answered.Dispose();
+            }
+        }
+
+        /// <summary>Waits for the link's RTM_DELLINK or for the kernel's answer to the request, whichever comes first.</summary>
+        /// <returns>True when the announcement came first.</returns>
+        private bool WaitForAnnouncement()
+        {
+            bool listening = true;
+            ProcessInterop.PollFd* fds = stackalloc ProcessInterop.PollFd[2];
+            fds[0].fd = _answered.Fd;
+            fds[0].events = ProcessInterop.POLLIN;
+            fds[1].fd = (int)_events.Handle.DangerousGetHandle();
+            fds[1].events = ProcessInterop.POLLIN;
+            while (true)
+            {
+                fds[0].revents = 0;
+                fds[1].revents = 0;
+                if (ProcessInterop.poll(fds, listening ? 2ul : 1ul, -1) < 0)
+                {
+                    int errno = Marshal.GetLastSystemError();
+                    if (errno == Errno.EINTR)
+                    {
+                        continue;
+                    }
+                    ThrowHelper.ThrowErrno("poll", errno);
+                }
+                if (fds[0].revents != 0)
+                {
+                    return false;
+                }
+                if (!listening || fds[1].revents == 0)
+                {
+                    continue;
+                }
+                try
+                {
+                    while (_events.TryReceiveQueued(out ReadOnlySpan<byte> datagram))
+                    {
+                        if (Announces(datagram, _index))
+                        {
+                            return true;
+                        }
+                    }
+                }
+                catch (NetlinkException e) when (e.Errno == Errno.ENOBUFS)
+                {
+                    listening = false; // announcements were dropped, ours perhaps among them: wait for the answer
+                }
+            }
+        }
+
+        private static bool Announces(ReadOnlySpan<byte> datagram, int index)
+        {
+            var reader = new NetlinkReader(datagram);
+            while (reader.TryRead(out NetlinkMessage message))
+            {
+                // AF_UNSPEC: the device itself. The bridge announces a port leaving it as an AF_BRIDGE RTM_DELLINK,
+                // which also happens without a deletion (nomaster).
+                if (message.Type == (ushort)RouteMessageType.DeleteLink &&
+                    message.Payload.Length >= 8 &&
+                    message.Payload[0] == 0 &&
+                    MemoryMarshal.Read<int>(message.Payload[4..]) == index)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private void Delete()
+        {
+            try
+            {
+                using var links = new RouteNetlink(_request, ownsSocket: true);
+                Volatile.Write(ref _deleted, links.TryDeleteLink(_index));
+            }
+            catch (Exception e)
+            {
+                Volatile.Write(ref _failure, e);
+            }
+            finally
+            {
+                ulong one = 1;
+                _ = ProcessInterop.write(_answered.Fd, (byte*)&one, sizeof(ulong));
+                _answered.DangerousRelease();
+                _finished();
+                if (_failure is null)
+                {
+                    _teardown.SetResult();
+                }
+                else
+                {
+                    _teardown.SetException(_failure);
+                }
+            }
+        }
+    }
+}

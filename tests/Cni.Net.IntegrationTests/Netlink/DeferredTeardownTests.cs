@@ -1,0 +1,72 @@
+using Cni.Net.IntegrationTests.Infrastructure;
+using Cni.Net.Namespaces;
+using Cni.Net.Netlink;
+using Cni.Net.Netlink.Route;
+
+namespace Cni.Net.IntegrationTests.Netlink;
+
+public class DeferredTeardownTests
+{
+    private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task DeletingAVethDeferringTeardown_ReturnsWithBothEndsGone_BeforeTheKernelsTeardownHasFinished()
+    {
+        using var s = new NetlinkTestScope("defer");
+        using var peer = new TestNamespace("deferpeer");
+        using NetworkNamespace peerNs = NetworkNamespace.Open(peer.Path);
+        int returnedFirst = 0;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            s.Rtnl.AddLink(new VethLink("dt0", "dt1") { PeerNamespace = peerNs, Up = true });
+            s.Ip("addr", "add", "10.99.0.1/24", "dev", "dt0");
+            int index = s.Rtnl.GetLinkIndex("dt0");
+
+            Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown(index, out Task teardown));
+            // The teardown waits for an RCU barrier (tens of milliseconds); returning before it is the point. A thread
+            // descheduled for that long between the two lines would see it done, hence several attempts.
+            if (!teardown.IsCompleted)
+            {
+                returnedFirst++;
+            }
+            Assert.False(s.LinkExists("dt0"));
+            Assert.Equal(0, peer.IpJson("link", "show").EnumerateArray().Count(l => l.GetProperty("ifname").GetString() == "dt1"));
+            Assert.Equal(0, s.Ns.IpJson("-4", "addr", "show").EnumerateArray().Count(l => l.GetProperty("ifname").GetString() == "dt0"));
+            // Name and address are free at once, teardown or not.
+            s.Rtnl.AddLink(new VethLink("dt0", "dt1") { PeerNamespace = peerNs });
+            s.Ip("addr", "add", "10.99.0.1/24", "dev", "dt0");
+            await teardown.WaitAsync(TeardownTimeout, TestContext.Current.CancellationToken);
+            s.Rtnl.DeleteLink("dt0");
+        }
+        Assert.True(returnedFirst > 0, "every deletion returned only after the kernel's teardown had finished");
+    }
+
+    [Fact]
+    public async Task DeletingByNameDeferringTeardown_DeletesTheLink_AndAnAbsentLinkGivesFalseAndNothingToWaitFor()
+    {
+        using var s = new NetlinkTestScope("defername");
+        s.Rtnl.AddLink(new IfbLink("dtifb0") { Up = true });
+
+        Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown("dtifb0", out Task teardown));
+        Assert.False(s.LinkExists("dtifb0"));
+        await teardown.WaitAsync(TeardownTimeout, TestContext.Current.CancellationToken);
+
+        Assert.False(s.Rtnl.TryDeleteLinkDeferringTeardown("dtifb0", out Task none));
+        Assert.True(none.IsCompletedSuccessfully);
+        Assert.False(s.Rtnl.TryDeleteLinkDeferringTeardown(99999, out Task noneByIndex));
+        Assert.True(noneByIndex.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void ARefusedDeletion_ThrowsTheKernelsRefusal_InsteadOfWaitingForAnAnnouncement()
+    {
+        using var s = new NetlinkTestScope("deferlo");
+        int lo = s.Rtnl.GetLinkIndex("lo");
+
+        // The kernel refuses to delete the loopback device; no RTM_DELLINK comes, the answer must end the wait.
+        var e = Assert.Throws<NetlinkException>(() => s.Rtnl.TryDeleteLinkDeferringTeardown(lo, out _));
+        Assert.NotEqual(0, e.Errno);
+        Assert.Contains("delete link", e.Message);
+        Assert.True(s.LinkExists("lo"));
+    }
+}

@@ -30,14 +30,13 @@ public sealed partial class RouteNetlink
     /// <para>The removal is the kernel's own announcement (RTM_DELLINK on RTNLGRP_LINK, sent once the link is
     /// unlisted), read from a socket subscribed before the request is sent. When the kernel refuses, the refusal is
     /// thrown here as <see cref="TryDeleteLink(int)"/> throws it. With <see cref="MaxDeferredTeardowns"/> teardowns
-    /// already running, or when announcements are lost (the listening socket overflowed), this waits for the request
-    /// like <see cref="TryDeleteLink(int)"/>.</para>
+    /// already running, when the listening socket cannot be set up, or when announcements are lost (the listening socket
+    /// overflowed), this waits for the request like <see cref="TryDeleteLink(int)"/>.</para>
     /// </remarks>
     /// <param name="index">The link's index.</param>
     /// <param name="teardown">Completes when the kernel has finished the teardown (at once when nothing was deleted).</param>
     /// <returns><see langword="false"/> when no such link existed.</returns>
     /// <exception cref="NetlinkException">The kernel refused for another reason than absence.</exception>
-    /// <exception cref="IOException">The socket's namespace could not be entered to open the request's sockets.</exception>
     public bool TryDeleteLinkDeferringTeardown(int index, out Task teardown)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
@@ -50,7 +49,7 @@ public sealed partial class RouteNetlink
         DeferredLinkDeletion? deletion = null;
         try
         {
-            deletion = DeferredLinkDeletion.Start(Socket, index, () => Interlocked.Decrement(ref s_deferredTeardowns));
+            deletion = DeferredLinkDeletion.TryStart(Socket, index, () => Interlocked.Decrement(ref s_deferredTeardowns));
         }
         finally
         {
@@ -58,6 +57,11 @@ public sealed partial class RouteNetlink
             {
                 Interlocked.Decrement(ref s_deferredTeardowns);
             }
+        }
+        if (deletion is null)
+        {
+            teardown = Task.CompletedTask;
+            return TryDeleteLink(index);
         }
         return deletion.WaitUnlisted(out teardown);
     }
@@ -69,7 +73,6 @@ public sealed partial class RouteNetlink
     /// <param name="teardown">Completes when the kernel has finished the teardown (at once when nothing was deleted).</param>
     /// <returns><see langword="false"/> when no such link existed.</returns>
     /// <exception cref="NetlinkException">The kernel refused for another reason than absence.</exception>
-    /// <exception cref="IOException">The socket's namespace could not be entered to open the request's sockets.</exception>
     public bool TryDeleteLinkDeferringTeardown(string name, out Task teardown)
     {
         if (!TryGetLink(name, out LinkInfo? link) || link is null)
@@ -104,7 +107,11 @@ public sealed partial class RouteNetlink
             _finished = finished;
         }
 
-        public static DeferredLinkDeletion Start(NetlinkSocket beside, int index, Action finished)
+        /// <summary>
+        /// Opens the sockets and the eventfd and starts the request's thread; null when any of it fails (the namespace
+        /// cannot be entered, no eventfd, no subscription), and the deletion then waits as a plain one does.
+        /// </summary>
+        public static DeferredLinkDeletion? TryStart(NetlinkSocket beside, int index, Action finished)
         {
             NetlinkSocket? events = null;
             NetlinkSocket? request = null;
@@ -131,12 +138,12 @@ public sealed partial class RouteNetlink
                 thread.UnsafeStart();
                 return deletion;
             }
-            catch
+            catch (Exception e) when (e is IOException or NetlinkException)
             {
                 events?.Dispose();
                 request?.Dispose();
                 answered?.Dispose();
-                throw;
+                return null;
             }
         }
 

@@ -250,9 +250,7 @@ public sealed partial class RouteNetlink
             }
             finally
             {
-                ulong one = 1;
-                _ = ProcessInterop.write(_answered.Fd, (byte*)&one, sizeof(ulong));
-                _answered.DangerousRelease();
+                // The task is complete before the caller can wake, so a refusal it rethrows is the task's observed one.
                 _finished();
                 if (_failure is null)
                 {
@@ -262,6 +260,9 @@ public sealed partial class RouteNetlink
                 {
                     _teardown.SetException(_failure);
                 }
+                ulong one = 1;
+                _ = ProcessInterop.write(_answered.Fd, (byte*)&one, sizeof(ulong));
+                _answered.DangerousRelease();
             }
         }
     }

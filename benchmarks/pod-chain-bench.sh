@@ -3,7 +3,8 @@
 # (artifacts/cni/bin; the reference binary stands in for any plugin not published there) against the reference Go
 # plugins in /usr/lib/cni, interleaved in one run, plus VERSION start-up time. Needs root; runs in a private network
 # namespace so the machine's own interfaces and rules are never touched. PODS=n overrides the pod count. Ours also runs
-# in-process (the chain through CniChainExecutor in one long-lived process); INPROC=0 leaves that out.
+# in-process (the chain through CniChainExecutor in one long-lived process); INPROC=0 leaves that out. NODES=own gives
+# each side a node namespace of its own instead of one shared by all sides.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

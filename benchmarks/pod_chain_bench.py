@@ -8,8 +8,12 @@ And ours through the resident plugin server: artifacts/bin/cni-server serves the
 the runtime execs artifacts/bin/cni-shim under each plugin's name, exactly as a node with the server installed does.
 SERVER=0 leaves that side out.
 
+NODES=shared (the default) runs every side in one node namespace, so each side's pods share the node with the other
+sides' (bridges, veths, nat rules); NODES=own gives each side a node namespace of its own, empty but for its own
+pods, as the issue-17 targets are stated ("empty node"). Sides stay interleaved pod by pod either way.
+
 Run through benchmarks/pod-chain-bench.sh, which puts it in a private network namespace (the "node")."""
-import json, os, shutil, statistics, subprocess, sys, tempfile, time
+import contextlib, ctypes, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.path.join(ROOT, "artifacts", "cni", "bin")
@@ -20,6 +24,9 @@ DRIVER = os.path.join(ROOT, "artifacts", "build", "bin", "Cni.Net.Benchmarks", "
 INPROC = os.environ.get("INPROC", "1") != "0"
 INPROC_WARMUP = 3
 SERVER = os.environ.get("SERVER", "1") != "0"
+OWN_NODES = os.environ.get("NODES", "shared") == "own"
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
 SERVER_BIN = os.path.join(ROOT, "artifacts", "bin", "cni-server")
 SHIM_BIN = os.path.join(ROOT, "artifacts", "bin", "cni-shim")
 
@@ -43,6 +50,11 @@ def plugin_dir(kind):
 class Side:
     def __init__(self, kind, index):
         self.kind = kind
+        self.node = None
+        if OWN_NODES:
+            self.node = f"cnt-bench-node-{kind[:3]}"
+            subprocess.run(["ip", "netns", "add", self.node], check=True)
+            subprocess.run(["ip", "-n", self.node, "link", "set", "lo", "up"], check=True)
         self.dir, self.chosen = plugin_dir(kind)
         self.data = tempfile.mkdtemp(prefix=f"cni-bench-{kind}-ipam-")
         self.network = f"bench-{kind}"
@@ -59,6 +71,24 @@ class Side:
         self.extra_env = {}
         self.add_ms, self.del_ms = [], []
         self.per_plugin = {"ADD": {p["type"]: [] for p in self.plugins}, "DEL": {p["type"]: [] for p in self.plugins}}
+
+    @contextlib.contextmanager
+    def in_node(self):
+        """Processes started inside are in this side's node namespace (this thread moves there and back)."""
+        if self.node is None:
+            yield
+            return
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        node = os.open(f"/run/netns/{self.node}", os.O_RDONLY)
+        try:
+            if _libc.setns(node, CLONE_NEWNET) != 0:
+                sys.exit(f"setns {self.node}: errno {ctypes.get_errno()}")
+            yield
+        finally:
+            if _libc.setns(home, CLONE_NEWNET) != 0:
+                sys.exit("could not return to the benchmark's namespace")
+            os.close(node)
+            os.close(home)
 
     def runtime_config(self, pod):
         return {
@@ -84,10 +114,11 @@ class Side:
         env = {"CNI_COMMAND": command, "CNI_CONTAINERID": f"{self.kind}-pod-{pod}", "CNI_NETNS": netns,
                "CNI_IFNAME": "eth0", "CNI_PATH": self.dir, "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
                **self.extra_env}
-        t = time.perf_counter()
-        r = subprocess.run([os.path.join(self.dir, plugin["type"])], input=self.config(plugin, pod, prev), env=env,
-                           capture_output=True)
-        ms = (time.perf_counter() - t) * 1000
+        stdin = self.config(plugin, pod, prev)
+        with self.in_node():
+            t = time.perf_counter()
+            r = subprocess.run([os.path.join(self.dir, plugin["type"])], input=stdin, env=env, capture_output=True)
+            ms = (time.perf_counter() - t) * 1000
         if r.returncode != 0:
             sys.exit(f"{self.kind} {plugin['type']} {command} pod {pod} failed: {r.stdout.decode()}{r.stderr.decode()}")
         self.per_plugin[command][plugin["type"]].append(ms)
@@ -109,6 +140,8 @@ class Side:
 
     def cleanup(self):
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+        if self.node is not None:
+            subprocess.run(["ip", "netns", "del", self.node], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(self.data, ignore_errors=True)
 
@@ -122,7 +155,8 @@ class ServerSide(Side):
         self.socket_dir = tempfile.mkdtemp(prefix="cni-bench-server-")
         self.socket = os.path.join(self.socket_dir, "plugin-server.sock")
         self.extra_env = {"CNI_NET_PLUGIN_SERVER": self.socket}
-        self.server = subprocess.Popen([SERVER_BIN, self.socket], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with self.in_node():
+            self.server = subprocess.Popen([SERVER_BIN, self.socket], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while not os.path.exists(self.socket):
             if self.server.poll() is not None or time.monotonic() > deadline:
@@ -158,8 +192,9 @@ class InProcessSide(Side):
         self.cold = None
         # Optimised code from the first call, as a long-lived host runs once warm (the plugin server is NativeAOT):
         # with tiered compilation the few warm-up pods leave most paths at tier 0, unoptimised.
-        self.driver = subprocess.Popen([DRIVER, "pod-chain-driver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       text=True, bufsize=1, env={**os.environ, "DOTNET_TieredCompilation": "0"})
+        with self.in_node():
+            self.driver = subprocess.Popen([DRIVER, "pod-chain-driver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           text=True, bufsize=1, env={**os.environ, "DOTNET_TieredCompilation": "0"})
         conflist = {"cniVersion": "1.0.0", "name": self.network, "plugins": self.plugins}
         try:
             self.ask({"conflist": conflist, "cniPath": self.dir, "cacheDir": self.cache})
@@ -278,7 +313,8 @@ def main():
         with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
             f.write(forward)
 
-    print(f"pods: {PODS} per side, interleaved; chain bridge(host-local, ipMasq) -> portmap -> bandwidth, cniVersion 1.0.0")
+    print(f"pods: {PODS} per side, interleaved; chain bridge(host-local, ipMasq) -> portmap -> bandwidth, cniVersion 1.0.0; "
+          + ("each side in a node namespace of its own" if OWN_NODES else "all sides in one node namespace"))
     print("ours uses: " + ", ".join(f"{k}={v}" for k, v in ours.chosen.items() if k != "loopback"))
     print()
     print("| per pod | ours median | ours p90 | reference median | reference p90 | reference/ours (median) |")

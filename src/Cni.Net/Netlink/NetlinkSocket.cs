@@ -33,8 +33,8 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     // Not zeroed: every request writes all the bytes it sends (padding included) and replies are read only as far as
     // the kernel wrote them, so clearing 128 KiB would only touch pages a short-lived plugin never uses. Pooled: a
     // long-lived host opens sockets per pod.
-    private readonly byte[] _send = NetlinkBufferPool.Rent();
-    private readonly byte[] _receive = NetlinkBufferPool.Rent();
+    private readonly byte[] _send;
+    private readonly byte[] _receive;
     private int _disposed;
     private uint _sequence;
     private uint _batchFirstSequence;
@@ -43,8 +43,27 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     /// <summary>Opens and binds a netlink socket in the calling thread's network namespace.</summary>
     /// <exception cref="NetlinkException">socket() or bind() failed.</exception>
     public NetlinkSocket(NetlinkProtocol protocol = NetlinkProtocol.Route)
+        : this(protocol, BufferSize)
+    {
+    }
+
+    /// <summary>
+    /// A socket whose requests and replies fit in <paramref name="bufferSize"/> bytes each (acknowledged requests, no
+    /// dumps): buffers of its own instead of pooled 64 KiB ones, for a socket held while the kernel works for long.
+    /// </summary>
+    internal NetlinkSocket(NetlinkProtocol protocol, int bufferSize)
     {
         Protocol = protocol;
+        if (bufferSize == BufferSize)
+        {
+            _send = NetlinkBufferPool.Rent();
+            _receive = NetlinkBufferPool.Rent();
+        }
+        else
+        {
+            _send = new byte[bufferSize];
+            _receive = new byte[bufferSize];
+        }
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, (int)protocol);
         if (fd < 0)
         {
@@ -58,12 +77,12 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
             SetOption(Syscalls.NETLINK_CAP_ACK, one);
             ExtendedAck = SetOption(Syscalls.NETLINK_EXT_ACK, one);
             StrictChecking = SetOption(Syscalls.NETLINK_GET_STRICT_CHK, one);
-            int bufferSize = 1024 * 1024;
+            int kernelBufferSize = 1024 * 1024;
             // Room for the acknowledgements of a pipelined batch; SO_RCVBUFFORCE needs CAP_NET_ADMIN, the plain
             // option is capped by net.core.rmem_max and is the fallback.
-            if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufferSize, sizeof(int)) != 0)
+            if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kernelBufferSize, sizeof(int)) != 0)
             {
-                _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, sizeof(int));
+                _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kernelBufferSize, sizeof(int));
             }
 
             Syscalls.sockaddr_nl address = default;
@@ -313,8 +332,11 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         }
         _handle.Dispose();
         // Every use checks the handle first, so nothing reads or writes these after this point.
-        NetlinkBufferPool.Return(_send);
-        NetlinkBufferPool.Return(_receive);
+        if (_send.Length == BufferSize)
+        {
+            NetlinkBufferPool.Return(_send);
+            NetlinkBufferPool.Return(_receive);
+        }
     }
 
     private int Transact<THandler>(ref NetlinkWriter request, string operation, ReadOnlySpan<int> toleratedErrors,

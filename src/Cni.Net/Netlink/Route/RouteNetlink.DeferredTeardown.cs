@@ -11,6 +11,7 @@ public sealed partial class RouteNetlink
     internal const int MaxDeferredTeardowns = 64;
 
     private const int RtnlGroupLink = 1; // RTNLGRP_LINK
+    private const int RequestBufferSize = 4096;
     private static int s_deferredTeardowns;
 
     /// <summary>Teardowns started by <see cref="TryDeleteLinkDeferringTeardown(int, out Task)"/> still running.</summary>
@@ -121,7 +122,8 @@ public sealed partial class RouteNetlink
                 using (NetworkNamespace home = NetworkNamespace.OfSocket(beside.Handle))
                 {
                     events = NetlinkSocket.Open(home);
-                    request = NetlinkSocket.Open(home);
+                    // Held for the whole teardown, and only ever answered with an acknowledgement: small buffers.
+                    request = home.RunOnCallingThread(() => new NetlinkSocket(NetlinkProtocol.Route, RequestBufferSize));
                 }
                 // Subscribed before the request goes out, so the announcement cannot be missed.
                 events.JoinGroup(RtnlGroupLink);

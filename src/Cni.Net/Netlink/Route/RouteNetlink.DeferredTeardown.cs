@@ -30,9 +30,9 @@ public sealed partial class RouteNetlink
     /// inside the request — so a plugin process gains nothing and should call <see cref="TryDeleteLink(int)"/>.</para>
     /// <para>The removal is the kernel's own announcement (RTM_DELLINK on RTNLGRP_LINK, sent once the link is
     /// unlisted), read from a socket subscribed before the request is sent. When the kernel refuses, the refusal is
-    /// thrown here as <see cref="TryDeleteLink(int)"/> throws it. With <see cref="MaxDeferredTeardowns"/> teardowns
-    /// already running, when the listening socket cannot be set up, or when announcements are lost (the listening socket
-    /// overflowed), this waits for the request like <see cref="TryDeleteLink(int)"/>.</para>
+    /// thrown here as <see cref="TryDeleteLink(int)"/> throws it. With 64 teardowns already running, when the listening
+    /// socket cannot be set up, or when announcements are lost (the listening socket overflowed), this waits for the
+    /// request like <see cref="TryDeleteLink(int)"/>.</para>
     /// </remarks>
     /// <param name="index">The link's index.</param>
     /// <param name="teardown">Completes when the kernel has finished the teardown (at once when nothing was deleted).</param>

@@ -26,18 +26,7 @@ public sealed class PluginServerChainTests
         using var pod = new TestNamespace("srvchain");
         try
         {
-            var options = new CniExecutorOptions
-            {
-                CacheDirectory = chain.CacheDirectory,
-                Environment = new Dictionary<string, string>
-                {
-                    ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin",
-                    ["CNI_NET_PLUGIN_SERVER"] = socket,
-                },
-            };
-            options.PluginDirectories.Clear();
-            options.PluginDirectories.Add(chain.Node.BinDirectory);
-            var executor = new CniChainExecutor(options);
+            CniChainExecutor executor = Executor(chain, socket);
             NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(chain.Conflist));
             var request = new CniRuntimeRequest("ctr-server-chain", pod.Path, "eth0") { CapabilityArgs = ShapedChainNode.CapabilityArgs(23100) };
 
@@ -65,6 +54,58 @@ public sealed class PluginServerChainTests
             StopServer(server);
         }
         Assert.Equal(0, server.ExitCode);
+    }
+
+    [Fact]
+    public async Task EightPodsAtOnceThroughTheServer_DelsLeaveTheNodeAsBefore()
+    {
+        // Eight DELs in flight in one server: eight pod veths and eight ifbs unlisted while their teardowns overlap.
+        const int Pods = 8;
+        string shim = ShapedChainNode.PublishedTool("cni-shim");
+        using var chain = new ShapedChainNode(subnet: "10.87.0.0/24", cniVersion: "1.1.0", binary: _ => shim);
+        string socket = Path.Combine(chain.Root, "plugin-server.sock");
+        using Process server = StartServer(socket);
+        var pods = Enumerable.Range(0, Pods).Select(_ => new TestNamespace("srvpar")).ToList();
+        try
+        {
+            CniChainExecutor executor = Executor(chain, socket);
+            NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(chain.Conflist));
+            CniRuntimeRequest Request(int i) =>
+                new($"ctr-server-par-{i}", pods[i].Path, "eth0") { CapabilityArgs = ShapedChainNode.CapabilityArgs(23200 + i) };
+            await executor.AddAsync(list, Request(0), Ct);
+            await executor.DelAsync(list, Request(0), Ct);
+            string before = NodeSnapshot.Capture(chain.StateDirectories);
+
+            await Task.WhenAll(Enumerable.Range(0, Pods).Select(i => executor.AddAsync(list, Request(i), Ct).AsTask()));
+            Assert.Equal(Pods, chain.Node.Reservations(ShapedChainNode.Network).Count);
+            Assert.Equal(Pods, Shell.Json("ip", "-j", "link", "show", "type", "ifb").GetArrayLength());
+            await Task.WhenAll(Enumerable.Range(0, Pods).Select(i => executor.DelAsync(list, Request(i), Ct).AsTask()));
+
+            NodeSnapshot.AssertUnchanged(before, "eight DELs at once through the server ", chain.StateDirectories);
+            Assert.All(pods, p => Assert.NotEqual(0, p.Exec("ip", "link", "show", "dev", "eth0").ExitCode));
+        }
+        finally
+        {
+            StopServer(server);
+            pods.ForEach(p => p.Dispose());
+        }
+        Assert.Equal(0, server.ExitCode);
+    }
+
+    private static CniChainExecutor Executor(ShapedChainNode chain, string socket)
+    {
+        var options = new CniExecutorOptions
+        {
+            CacheDirectory = chain.CacheDirectory,
+            Environment = new Dictionary<string, string>
+            {
+                ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin",
+                ["CNI_NET_PLUGIN_SERVER"] = socket,
+            },
+        };
+        options.PluginDirectories.Clear();
+        options.PluginDirectories.Add(chain.Node.BinDirectory);
+        return new CniChainExecutor(options);
     }
 
     private static Process StartServer(string socket)

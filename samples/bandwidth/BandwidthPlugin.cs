@@ -73,14 +73,7 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthN
         Netlinked(() =>
         {
             using var links = new RouteNetlink();
-            if (request.ProcessOutlivesRequest)
-            {
-                links.TryDeleteLinkDeferringTeardown(ifbName, out _);
-            }
-            else
-            {
-                links.TryDeleteLink(ifbName);
-            }
+            _ = request.ProcessOutlivesRequest ? links.TryDeleteLinkDeferringTeardown(ifbName, out _) : links.TryDeleteLink(ifbName);
         });
         return ValueTask.CompletedTask;
     }

@@ -82,14 +82,7 @@ internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(MacvlanConfig.R
             using (podNamespace)
             using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
             {
-                if (request.ProcessOutlivesRequest)
-                {
-                    pod.TryDeleteLinkDeferringTeardown(request.IfName, out _);
-                }
-                else
-                {
-                    pod.TryDeleteLink(request.IfName);
-                }
+                _ = request.ProcessOutlivesRequest ? pod.TryDeleteLinkDeferringTeardown(request.IfName, out _) : pod.TryDeleteLink(request.IfName);
             }
         }
     }

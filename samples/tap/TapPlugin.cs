@@ -102,14 +102,7 @@ internal sealed class TapPlugin() : CniPlugin<TapConfig>(TapConfig.ReadCniConfig
             using (podNamespace)
             using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
             {
-                if (request.ProcessOutlivesRequest)
-                {
-                    pod.TryDeleteLinkDeferringTeardown(request.IfName, out _);
-                }
-                else
-                {
-                    pod.TryDeleteLink(request.IfName);
-                }
+                _ = request.ProcessOutlivesRequest ? pod.TryDeleteLinkDeferringTeardown(request.IfName, out _) : pod.TryDeleteLink(request.IfName);
             }
         }
     }

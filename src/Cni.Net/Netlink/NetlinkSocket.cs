@@ -469,6 +469,16 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         return next;
     }
 
+    /// <summary>Subscribes the socket to a multicast group (NETLINK_ADD_MEMBERSHIP), for a socket that only listens.</summary>
+    /// <exception cref="NetlinkException">The kernel refused (no such group for the protocol).</exception>
+    internal void JoinGroup(int group)
+    {
+        if (!SetOption(Syscalls.NETLINK_ADD_MEMBERSHIP, group))
+        {
+            ThrowHelper.ThrowErrno("setsockopt(NETLINK_ADD_MEMBERSHIP)", Marshal.GetLastSystemError());
+        }
+    }
+
     private bool SetOption(int option, int value)
     {
         return setsockopt(_handle.Fd, Syscalls.SOL_NETLINK, option, &value, sizeof(int)) == 0;

@@ -206,7 +206,7 @@ public sealed partial class RouteNetlink
                 }
                 try
                 {
-                    while (_events.TryReceiveQueued(out ReadOnlySpan<byte> datagram))
+                    while (_events.TryReceivePending(out ReadOnlySpan<byte> datagram))
                     {
                         if (Announces(datagram, _index))
                         {
@@ -214,9 +214,11 @@ public sealed partial class RouteNetlink
                         }
                     }
                 }
-                catch (NetlinkException e) when (e.Errno == Errno.ENOBUFS)
+                catch (Exception e) when (e is NetlinkException { Errno: Errno.ENOBUFS } or NetlinkProtocolException)
                 {
-                    listening = false; // announcements were dropped, ours perhaps among them: wait for the answer
+                    // Announcements were dropped (ours perhaps among them), or one about another link did not fit the
+                    // buffer: the kernel's answer to the request still comes.
+                    listening = false;
                 }
             }
         }

@@ -95,19 +95,34 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
                 result.Dns = ipam.Dns;
                 IReadOnlyList<CniIPNet> gateways = BridgeAttachment.AssignGateways(result, ContainerInterfaceIndex, isGateway, config.IsDefaultGateway);
 
-                PodInterface.ApplySysctls(podNamespace, request.IfName, config.EnableDad);
-                PodInterface.Configure(pod, request.IfName, result);
-
-                foreach (CniIPNet gateway in gateways)
+                // The pod's side (its sysctls, addresses and routes, through its own socket) and the node's side (the
+                // gateway, forwarding, the masquerade rules) touch nothing of each other's: the pod's side runs on a
+                // thread of its own meanwhile. An error of the pod's side is reported first, as in sequence.
+                Task podSide = NetworkNamespace.StartInCurrent(() =>
                 {
-                    BridgeSetup.EnsureGatewayAddress(node, bridge.Index, gateway, config.ForceAddress, bridge.MacAddress);
-                    BridgeSetup.EnableForwarding(gateway.Address.AddressFamily);
-                }
-                if (config.IPMasq)
+                    PodInterface.ApplySysctls(podNamespace, request.IfName, config.EnableDad);
+                    PodInterface.Configure(pod, request.IfName, result);
+                });
+                try
                 {
-                    await PodMasquerade.SetupAsync(new NftablesBackend(), config.MasqueradeLayout, Attachment(request), result.IPs, cancellationToken)
-                        .ConfigureAwait(false);
+                    foreach (CniIPNet gateway in gateways)
+                    {
+                        BridgeSetup.EnsureGatewayAddress(node, bridge.Index, gateway, config.ForceAddress, bridge.MacAddress);
+                        BridgeSetup.EnableForwarding(gateway.Address.AddressFamily);
+                    }
+                    if (config.IPMasq)
+                    {
+                        await PodMasquerade.SetupAsync(new NftablesBackend(), config.MasqueradeLayout, Attachment(request), result.IPs, cancellationToken)
+                            .ConfigureAwait(false);
+                    }
                 }
+                catch
+                {
+                    // The pod's side ends before the handler goes on; should it have failed too, its error is thrown.
+                    await podSide.ConfigureAwait(false);
+                    throw;
+                }
+                await podSide.ConfigureAwait(false);
             }
             else if (!config.DisableContainerInterface)
             {

@@ -12,7 +12,7 @@ namespace Cni.Net.Benchmarks.Execution;
 /// Executor overhead: the same three-plugin chain run by exec'ing a minimal plugin binary (a C program compiled at
 /// setup that reads stdin and prints a fixed result, so the figure is spawn + pipes + JSON, not the plugin's work)
 /// against an <see cref="ICniPlugin"/> registered in-process that returns the same result. Each ADD also writes the
-/// result cache (temp file, fsync, rename) into a directory on /dev/shm, identically for both.
+/// result cache (temp file, rename) into a directory on /dev/shm, identically for both.
 /// </summary>
 [MemoryDiagnoser]
 public class ChainExecutionBenchmarks

@@ -10,9 +10,14 @@ namespace Cni.Net.Execution;
 /// <summary>
 /// The result cache in libcni's on-disk format: <c>&lt;root&gt;/results/&lt;network&gt;-&lt;containerID&gt;-&lt;ifname&gt;</c>
 /// holding <c>{"kind":"cniCacheV1",...}</c>. Go runtimes (podman, containerd, cri-o) and Cni.Net read each other's
-/// files. Unlike libcni, writes are atomic (temp file, fsync, rename, fsync of the directory), and an unreadable file
-/// is reported as absent rather than failing DEL.
+/// files. Unlike libcni, writes are atomic (a temporary file renamed into place), and an unreadable file is reported as
+/// absent rather than failing DEL.
 /// </summary>
+/// <remarks>
+/// Writes are not flushed to disk (libcni's are not either): an entry describes kernel state — links, addresses, rules
+/// — that a power loss takes with it, and a DEL that finds no entry still runs. An fsync of the file and its directory
+/// cost 0.5–0.7 ms of every in-process ADD on ext4, a fifth of the chain.
+/// </remarks>
 internal sealed class CniResultCache
 {
     internal const string KindV1 = "cniCacheV1";
@@ -122,10 +127,8 @@ internal sealed class CniResultCache
             using (var fs = new FileStream(temp, options))
             {
                 fs.Write(content);
-                fs.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
-            DirectorySync.Flush(dir);
         }
         catch
         {

@@ -294,6 +294,52 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
         }
     }
 
+    /// <summary>
+    /// Starts <paramref name="work"/> on a thread-pool thread in the calling thread's network namespace, so that it runs
+    /// while the caller goes on. A namespace belongs to a thread, and <see cref="Task.Run(Action)"/> gives no say in
+    /// which one a pool thread is in: usually the process's, which is almost always the caller's too.
+    /// </summary>
+    /// <remarks>
+    /// A thread created for the work would start in the caller's namespace by itself, but creating one costs 0.2–0.5 ms,
+    /// as much as the sysctls and addresses a plugin would overlap. A pool thread in another namespace than the caller's
+    /// is moved there for the whole of the work and moved back before it returns to the pool.
+    /// </remarks>
+    /// <param name="work">The work; its exception faults the returned task.</param>
+    /// <returns>The running work.</returns>
+    /// <exception cref="IOException">The calling thread's namespace cannot be opened.</exception>
+    public static Task StartInCurrent(Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return StartInCurrent(() =>
+        {
+            work();
+            return Task.FromResult(true);
+        });
+    }
+
+    /// <summary>
+    /// <see cref="StartInCurrent(Action)"/> for asynchronous work: it starts in the caller's namespace; what runs after
+    /// its first real wait runs wherever the continuation is scheduled, as after any <see langword="await"/>.
+    /// </summary>
+    internal static Task<T> StartInCurrent<T>(Func<Task<T>> work)
+    {
+        NetworkNamespace caller = OpenCurrent();
+        return Task.Run(() => RunInAsync(caller, work));
+    }
+
+    private static async Task<T> RunInAsync<T>(NetworkNamespace caller, Func<Task<T>> work)
+    {
+        using (caller)
+        {
+            if (IdentifyCurrent() == (caller.Device, caller.Inode))
+            {
+                return await work().ConfigureAwait(false);
+            }
+            // A pool thread must not go back to the pool in another namespace: the whole of the work stays on it.
+            return caller.RunOnCallingThread(() => work().GetAwaiter().GetResult());
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> inside this namespace on a new dedicated thread (see <see cref="Run{T}"/>).</summary>
     /// <exception cref="IOException">setns failed.</exception>
     public void Run(Action action)

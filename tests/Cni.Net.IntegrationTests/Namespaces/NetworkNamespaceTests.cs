@@ -59,6 +59,53 @@ public class NetworkNamespaceTests
     }
 
     [Fact]
+    public async Task StartInCurrent_RunsOnAPoolThreadInTheCallersNamespace_AndLeavesNoPoolThreadThere()
+    {
+        using var t = new TestNamespace("start");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        using NetworkNamespace process = NetworkNamespace.OpenCurrent();
+
+        // A caller inside the throwaway namespace (pool threads are in the process's): the work runs inside it.
+        (ulong inode, bool pool) seenInside = ns.Run(() =>
+        {
+            (ulong, bool) seen = default;
+            NetworkNamespace.StartInCurrent(() =>
+            {
+                using NetworkNamespace current = NetworkNamespace.OpenCurrent();
+                seen = (current.Inode, Thread.CurrentThread.IsThreadPoolThread);
+            }).Wait();
+            return seen;
+        });
+        Assert.Equal((ns.Inode, true), seenInside);
+
+        // A caller in the process's namespace: the work runs there.
+        ulong seenOutside = 0;
+        await NetworkNamespace.StartInCurrent(() =>
+        {
+            using NetworkNamespace current = NetworkNamespace.OpenCurrent();
+            seenOutside = current.Inode;
+        });
+        Assert.Equal(process.Inode, seenOutside);
+
+        // Every pool thread that ran the moved work went back: many work items, on every pool thread there is, all
+        // see the process's namespace.
+        ulong[] seen = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(() =>
+        {
+            using NetworkNamespace current = NetworkNamespace.OpenCurrent();
+            return current.Inode;
+        }, TestContext.Current.CancellationToken)));
+        Assert.All(seen, inode => Assert.Equal(process.Inode, inode));
+    }
+
+    [Fact]
+    public async Task StartInCurrent_WorkThrows_TheTaskFaultsWithItsException()
+    {
+        var thrown = new InvalidOperationException("from the work");
+        InvalidOperationException caught = await Assert.ThrowsAsync<InvalidOperationException>(() => NetworkNamespace.StartInCurrent(() => throw thrown));
+        Assert.Same(thrown, caught);
+    }
+
+    [Fact]
     public void RunOnCallingThread_ExecutesInsideOnThisThread_AndReturnsIt_AlsoAfterAnException()
     {
         using var t = new TestNamespace("inl");

@@ -152,6 +152,51 @@ public sealed class InProcessIpamTests : IDisposable
         Assert.Equal([true, true], ipam.ProcessOutlivesRequest); // the executor's process goes on after each
     }
 
+    /// <summary>A main plugin that, as bridge does, works while its IPAM plugin runs and only then awaits it.</summary>
+    private sealed class Overlapping(ManualResetEventSlim gate) : ICniPlugin
+    {
+        public bool StillRunningWhenStarted { get; private set; }
+
+        public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+        {
+            ValueTask<CniResult> ipam = CniIpam.AddAsync(request, cancellationToken);
+            StillRunningWhenStarted = !ipam.IsCompleted;
+            gate.Set();
+            return await ipam;
+        }
+
+        public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
+    /// <summary>An IPAM plugin that answers only once the main plugin has gone on (or after five seconds).</summary>
+    private sealed class Gated(ManualResetEventSlim gate) : ICniPlugin
+    {
+        public ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
+        {
+            gate.Wait(TimeSpan.FromSeconds(5), CancellationToken.None);
+            return ValueTask.FromResult(CniResult.Parse(Encoding.UTF8.GetBytes(Result)));
+        }
+
+        public ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task InProcessIpam_RunsWhileTheDelegatingPluginGoesOn_AsAnExecdOneDoes()
+    {
+        using var gate = new ManualResetEventSlim();
+        var main = new Overlapping(gate);
+        CniResult result = await Executor(main, new Gated(gate)).AddAsync(Network(), Request());
+
+        // Run on the caller's thread, the IPAM plugin would have finished (after its five seconds) before AddAsync
+        // returned to the main plugin.
+        Assert.True(main.StillRunningWhenStarted);
+        Assert.Equal("10.0.0.2/24", result.IPs[0].Address.ToString());
+    }
+
     [Fact]
     public async Task TypedConfigPlugin_KeepsItsDelegationInProcess()
     {

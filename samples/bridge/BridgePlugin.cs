@@ -96,13 +96,23 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
                 IReadOnlyList<CniIPNet> gateways = BridgeAttachment.AssignGateways(result, ContainerInterfaceIndex, isGateway, config.IsDefaultGateway);
 
                 // The pod's side (its sysctls, addresses and routes, through its own socket) and the node's side (the
-                // gateway, forwarding, the masquerade rules) touch nothing of each other's: the pod's side runs on a
-                // thread of its own meanwhile. An error of the pod's side is reported first, as in sequence.
-                Task podSide = NetworkNamespace.StartInCurrent(() =>
+                // gateway, forwarding, the masquerade rules) touch nothing of each other's: in a long-lived host the
+                // pod's side runs on a pool thread meanwhile, and an error of it is still reported first. A plugin
+                // process has no pool thread yet; starting one cost what the overlap saves.
+                void ConfigurePodSide()
                 {
                     PodInterface.ApplySysctls(podNamespace, request.IfName, config.EnableDad);
                     PodInterface.Configure(pod, request.IfName, result);
-                });
+                }
+                Task podSide = Task.CompletedTask;
+                if (request.ProcessOutlivesRequest)
+                {
+                    podSide = NetworkNamespace.StartInCurrent(ConfigurePodSide);
+                }
+                else
+                {
+                    ConfigurePodSide();
+                }
                 try
                 {
                     foreach (CniIPNet gateway in gateways)

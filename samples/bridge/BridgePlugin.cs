@@ -101,7 +101,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
                 // process has no pool thread yet; starting one cost what the overlap saves.
                 void ConfigurePodSide()
                 {
-                    PodInterface.ApplySysctls(podNamespace, request.IfName, config.EnableDad);
+                    PodInterface.ApplySysctls(pod, podNamespace, request.IfName, config.EnableDad);
                     PodInterface.Configure(pod, request.IfName, result);
                 }
                 Task podSide = Task.CompletedTask;

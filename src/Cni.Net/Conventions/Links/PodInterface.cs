@@ -20,13 +20,19 @@ public static class PodInterface
     /// <summary>
     /// The per-interface sysctls the reference bridge plugin sets before addressing: IPv6 duplicate address
     /// detection off (or on, with enhanced DAD, when <paramref name="enableDad"/>), and <c>arp_notify</c> on so that
-    /// neighbours learn the new MAC at once. Missing keys (IPv6 disabled) are ignored.
+    /// neighbours learn the new MAC at once. Missing keys (IPv6 disabled) are ignored. <c>arp_notify</c> is set through
+    /// <paramref name="pod"/>'s rtnetlink socket, which needs no <c>/proc/sys</c> lookup (on a node with hundreds of pod
+    /// namespaces each such lookup compares against all of them) and no move of the thread into the pod's namespace;
+    /// IPv6 settings have no such way in.
     /// </summary>
+    /// <param name="pod">rtnetlink bound to the pod's namespace.</param>
     /// <param name="podNamespace">The pod's namespace.</param>
     /// <param name="ifName">The interface.</param>
     /// <param name="enableDad">Keep duplicate address detection for IPv6 addresses.</param>
-    public static void ApplySysctls(NetworkNamespace podNamespace, string ifName, bool enableDad)
+    /// <exception cref="Netlink.NetlinkException">The kernel refused <c>arp_notify</c> (the interface is gone).</exception>
+    public static void ApplySysctls(RouteNetlink pod, NetworkNamespace podNamespace, string ifName, bool enableDad)
     {
+        ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(podNamespace);
         if (enableDad)
         {
@@ -37,7 +43,7 @@ public static class PodInterface
         {
             BridgeSetup.TryWriteSysctl($"net/ipv6/conf/{ifName}/accept_dad", "0", podNamespace);
         }
-        BridgeSetup.TryWriteSysctl($"net/ipv4/conf/{ifName}/arp_notify", "1", podNamespace);
+        pod.SetIPv4Setting(ifName, Ifla.IPV4_DEVCONF_ARP_NOTIFY, 1);
     }
 
     /// <summary>

@@ -251,6 +251,33 @@ public sealed partial class RouteNetlink
         Socket.ExecuteOn(ref w, "set link mtu", NetlinkSubject.Link(index));
     }
 
+    /// <summary>
+    /// Sets one of the link's IPv4 settings, <c>net.ipv4.conf.&lt;link&gt;.&lt;setting&gt;</c>, through rtnetlink
+    /// (<c>IFLA_AF_SPEC</c> / <c>AF_INET</c> / <c>IFLA_INET_CONF</c>) — the value and its "set explicitly" mark as a write
+    /// of the sysctl leaves them. No <c>/proc/sys</c> path is walked: that lookup grows with the network namespaces on the
+    /// node (each has its own <c>net</c> entry under one parent), and in another namespace it needs the thread moved
+    /// there. Only for settings whose sysctl write has no side effect beyond the value (not <c>forwarding</c> or
+    /// <c>route_localnet</c>, which also notify or flush the routing cache). Allocation-free.
+    /// </summary>
+    /// <param name="name">The link.</param>
+    /// <param name="setting">The setting's IPV4_DEVCONF_* number (linux/ip.h).</param>
+    /// <param name="value">Its value.</param>
+    /// <exception cref="NetlinkException">The kernel refused (ENODEV; EAFNOSUPPORT when the link has no IPv4 configuration).</exception>
+    internal void SetIPv4Setting(string name, ushort setting, uint value)
+    {
+        ValidateName(name, nameof(name));
+        NetlinkWriter w = BeginLinkRequest(RouteMessageType.SetLink, 0);
+        w.WriteString(Ifla.IFLA_IFNAME, name);
+        NestedScope spec = w.BeginNested(Ifla.IFLA_AF_SPEC);
+        NestedScope inet = w.BeginNested(AddressFamilies.AF_INET);
+        NestedScope conf = w.BeginNested(Ifla.IFLA_INET_CONF);
+        w.WriteUInt32(setting, value);
+        w.EndNested(conf);
+        w.EndNested(inet);
+        w.EndNested(spec);
+        Socket.ExecuteOn(ref w, "set ipv4 setting", NetlinkSubject.Link(name));
+    }
+
     /// <summary>Sets the link-layer address.</summary>
     /// <exception cref="NetlinkException">The kernel refused.</exception>
     public void SetLinkMacAddress(int index, PhysicalAddress address)

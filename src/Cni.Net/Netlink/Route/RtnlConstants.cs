@@ -34,6 +34,10 @@ internal static class Ifla
     public const ushort IFLA_MIN_MTU = 50;
     public const ushort IFLA_MAX_MTU = 51;
 
+    // Inside IFLA_AF_SPEC / AF_INET (if_link.h), and the index of a setting inside it (ip.h).
+    public const ushort IFLA_INET_CONF = 1;
+    public const ushort IPV4_DEVCONF_ARP_NOTIFY = 22;
+
     public const ushort IFLA_INFO_KIND = 1;
     public const ushort IFLA_INFO_DATA = 2;
     public const ushort IFLA_INFO_SLAVE_KIND = 4;

@@ -66,7 +66,7 @@ public static class IPMasquerade
         ArgumentNullException.ThrowIfNull(transaction);
         string chain = CniNames.ContainerChain(network, containerId);
         return transaction
-            .DeleteRules(NetfilterTable.Nat, "POSTROUTING", r => r.Target is JumpTarget j && j.Chain == chain)
+            .DeleteJumps(NetfilterTable.Nat, "POSTROUTING", chain)
             .DeleteChain(NetfilterTable.Nat, chain, ignoreMissing: true);
     }
 
@@ -102,7 +102,7 @@ public static class IPMasquerade
         foreach (string chain in stale)
         {
             transaction
-                .DeleteRules(NetfilterTable.Nat, "POSTROUTING", r => r.Target is JumpTarget j && j.Chain == chain)
+                .DeleteJumps(NetfilterTable.Nat, "POSTROUTING", chain)
                 .DeleteChain(NetfilterTable.Nat, chain, ignoreMissing: true);
         }
         return [.. stale];

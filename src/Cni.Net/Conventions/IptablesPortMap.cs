@@ -142,7 +142,7 @@ public static class IptablesPortMap
             foreach (string chain in stale)
             {
                 transaction
-                    .DeleteRules(NetfilterTable.Nat, PortMapRules.DnatChain, r => r.Target is JumpTarget j && j.Chain == chain)
+                    .DeleteJumps(NetfilterTable.Nat, PortMapRules.DnatChain, chain)
                     .DeleteChain(NetfilterTable.Nat, chain, ignoreMissing: true);
             }
             await backend.ApplyAsync(transaction, cancellationToken).ConfigureAwait(false);

@@ -176,7 +176,7 @@ public static class PortMapRules
         ArgumentNullException.ThrowIfNull(transaction);
         string chain = CniNames.PortMapChain(network, containerId);
         return transaction
-            .DeleteRules(NetfilterTable.Nat, DnatChain, r => r.Target is JumpTarget j && j.Chain == chain)
+            .DeleteJumps(NetfilterTable.Nat, DnatChain, chain)
             .DeleteChain(NetfilterTable.Nat, chain, ignoreMissing: true);
     }
 }

@@ -62,8 +62,49 @@ internal sealed class NetfilterPlanner
             {
                 chains.Add(target);
             }
+            // Whether it exists decides whether op.Chain's rules are read (RulesNeeded).
+            if (op.OnlyJumpsTo is string jumpedTo)
+            {
+                chains.Add(jumpedTo);
+            }
         }
         return chains;
+    }
+
+    /// <summary>
+    /// Whether planning needs the rules of <paramref name="chain"/>, which exists: not when every operation on it
+    /// appends, or adds once a rule that jumps to a chain that does not exist (yet), or deletes only rules that jump to
+    /// such a chain. nf_tables refuses a jump to a chain that does not exist, so no rule can jump to one: a pod's first
+    /// ADD, whose chain is new, need not read and decode the shared chain it hooks into — POSTROUTING (one jump per pod
+    /// from bridge) or CNI-HOSTPORT-DNAT (one per pod from portmap).
+    /// </summary>
+    /// <param name="transaction">The transaction.</param>
+    /// <param name="table">The chain's table.</param>
+    /// <param name="chain">The chain.</param>
+    /// <param name="exists">Whether a chain of the table exists in the kernel.</param>
+    public static bool RulesNeeded(NetfilterTransaction transaction, NetfilterTable table, string chain, Predicate<string> exists)
+    {
+        foreach (NetfilterOperation op in transaction.Operations)
+        {
+            if (op.Table != table || op.Chain != chain)
+            {
+                continue;
+            }
+            string? target = op.Kind switch
+            {
+                NetfilterOperationKind.EnsureChain or NetfilterOperationKind.Policy => null,
+                NetfilterOperationKind.Append when !op.Unique => null,
+                NetfilterOperationKind.Append => TargetChain(op.Rule!) ?? chain,
+                NetfilterOperationKind.DeleteWhere => op.OnlyJumpsTo ?? chain,
+                _ => chain,
+            };
+            // The chain itself exists: an operation that names it needs its rules.
+            if (target is not null && exists(target))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>True when the transaction deletes a chain.</summary>

@@ -94,6 +94,18 @@ public sealed class NetfilterTransaction
         return Add(new NetfilterOperation(NetfilterOperationKind.DeleteWhere, table, ValidChain(chain)) { Predicate = predicate });
     }
 
+    /// <summary>
+    /// Deletes every rule of the chain that jumps to <paramref name="target"/>; nothing when the chain is absent. Unlike
+    /// an opaque <see cref="DeleteRules"/>, planning knows what it deletes: when <paramref name="target"/> does not
+    /// exist, no rule jumps to it and the chain's rules need not be read.
+    /// </summary>
+    internal NetfilterTransaction DeleteJumps(NetfilterTable table, string chain, string target) =>
+        Add(new NetfilterOperation(NetfilterOperationKind.DeleteWhere, table, ValidChain(chain))
+        {
+            Predicate = r => r.Target is JumpTarget j && j.Chain == target,
+            OnlyJumpsTo = ValidChain(target),
+        });
+
     /// <summary>Removes every rule of the chain.</summary>
     /// <param name="table">The table.</param>
     /// <param name="chain">The chain.</param>
@@ -178,5 +190,8 @@ internal sealed record NetfilterOperation(NetfilterOperationKind Kind, Netfilter
     public bool Unique { get; init; }
     public bool IgnoreMissing { get; init; }
     public Func<NetfilterRule, bool>? Predicate { get; init; }
+
+    /// <summary>For DeleteWhere: the predicate chooses only rules that jump to this chain.</summary>
+    public string? OnlyJumpsTo { get; init; }
     public NetfilterVerdict Policy { get; init; }
 }

@@ -149,6 +149,49 @@ public sealed class NftPartialReadTests : IDisposable
         Assert.Equal(2, Count(save, "-A CNI-PR-B "));
     }
 
+    [Fact]
+    public void AFirstAddHookingANewChainIntoASharedOne_DoesNotReadTheSharedChain_AndAppendsAtItsEnd()
+    {
+        // Bridge's masquerade ADD for a new pod: no rule can jump to a chain that does not exist yet, so POSTROUTING
+        // (one jump per pod on a node) is not read; the jump still lands after the existing rules, once.
+        NetfilterTransaction Masquerade() => new NetfilterTransaction(AddressFamily.InterNetwork)
+            .EnsureChain(NetfilterTable.Nat, "CNI-PR-C")
+            .AppendUnique(NetfilterTable.Nat, "CNI-PR-C", new NetfilterRule { Destination = IPNetwork.Parse("10.5.0.0/16"), Target = NetfilterTarget.Accept })
+            .AppendUnique(NetfilterTable.Nat, "POSTROUTING", new NetfilterRule { Source = IPNetwork.Parse("10.5.0.2/32"), Target = NetfilterTarget.Jump("CNI-PR-C") });
+        var backend = new NftablesBackend();
+
+        NftablesBackendTests.ApplyNative(_node, backend, Masquerade());
+        Assert.DoesNotContain((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesRead);
+
+        // Again, the chain now existing: POSTROUTING is read, and nothing is added twice.
+        NftablesBackendTests.ApplyNative(_node, backend, Masquerade());
+        Assert.Contains((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesRead);
+
+        string[] postrouting = _node.ExecCheck("iptables-nft-save", "-t", "nat").Split('\n').Where(l => l.StartsWith("-A POSTROUTING ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(["-A POSTROUTING -s 10.9.0.2/32 -j CNI-PR-A", "-A POSTROUTING -s 10.5.0.2/32 -j CNI-PR-C"], postrouting);
+        Assert.Equal(1, Count(_node.ExecCheck("iptables-nft-save", "-t", "nat"), "-A CNI-PR-C -d 10.5.0.0/16 -j ACCEPT"));
+    }
+
+    [Fact]
+    public void DeletingJumpsToAChain_ReadsTheChainOnlyWhenTheTargetExists()
+    {
+        var backend = new NftablesBackend();
+        NftablesBackendTests.ApplyNative(_node, backend, new NetfilterTransaction(AddressFamily.InterNetwork)
+            .DeleteJumps(NetfilterTable.Nat, "POSTROUTING", "CNI-PR-GONE")
+            .DeleteChain(NetfilterTable.Nat, "CNI-PR-GONE", ignoreMissing: true));
+        Assert.DoesNotContain((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesRead);
+        Assert.Equal(1, Count(_node.ExecCheck("iptables-nft-save", "-t", "nat"), "-A POSTROUTING "));
+
+        NftablesBackendTests.ApplyNative(_node, backend, new NetfilterTransaction(AddressFamily.InterNetwork)
+            .DeleteJumps(NetfilterTable.Nat, "POSTROUTING", "CNI-PR-A")
+            .FlushChain(NetfilterTable.Nat, "CNI-PR-A")
+            .DeleteChain(NetfilterTable.Nat, "CNI-PR-A"));
+        Assert.Contains((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesRead);
+        string save = _node.ExecCheck("iptables-nft-save", "-t", "nat");
+        Assert.DoesNotContain("CNI-PR-A", save, StringComparison.Ordinal);
+        Assert.Equal(2, Count(save, "-A CNI-PR-B "));
+    }
+
     private static int Count(string text, string line) =>
         text.Split('\n').Count(l => l.StartsWith(line, StringComparison.Ordinal));
 }

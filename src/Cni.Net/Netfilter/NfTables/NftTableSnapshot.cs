@@ -105,7 +105,16 @@ internal sealed class NftTableSnapshot
     /// still refuses to delete a chain something jumps to (EBUSY).</remarks>
     /// <exception cref="NetlinkException">A request failed.</exception>
     /// <exception cref="NetlinkProtocolException">The kernel's reply is malformed.</exception>
-    public static NftTableSnapshot ReadChains(NetlinkSocket socket, AddressFamily family, NetfilterTable table, IReadOnlySet<string> chains)
+    /// <param name="socket">A NETLINK_NETFILTER socket.</param>
+    /// <param name="family">The table's family.</param>
+    /// <param name="table">The table.</param>
+    /// <param name="chains">The chains to read.</param>
+    /// <param name="rulesNeeded">
+    /// Asked for each named chain that exists, with whether a chain exists: false leaves its rules unread (an empty
+    /// list in the snapshot). Null reads every named chain's rules.
+    /// </param>
+    public static NftTableSnapshot ReadChains(NetlinkSocket socket, AddressFamily family, NetfilterTable table, IReadOnlySet<string> chains,
+        Func<string, Predicate<string>, bool>? rulesNeeded = null)
     {
         string tableName = NetfilterTables.Name(table);
         byte nfFamily = FamilyOf(family);
@@ -131,7 +140,7 @@ internal sealed class NftTableSnapshot
         var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
         foreach (string name in chains)
         {
-            if (found.Policies.ContainsKey(name))
+            if (found.Policies.ContainsKey(name) && (rulesNeeded is null || rulesNeeded(name, found.Policies.ContainsKey)))
             {
                 DumpRules(socket, nfFamily, tableName, name, rules);
             }

@@ -44,6 +44,9 @@ public sealed class NftablesBackend : INetfilterBackend
     /// <summary>How many plans the last applied transaction took.</summary>
     internal int LastAttempts { get; private set; }
 
+    /// <summary>The chains whose rules the last plan read (table and chain).</summary>
+    internal List<(NetfilterTable Table, string Chain)> LastRulesRead { get; } = [];
+
     /// <inheritdoc/>
     public ValueTask ApplyAsync(NetfilterTransaction transaction, CancellationToken cancellationToken = default)
     {
@@ -111,13 +114,15 @@ public sealed class NftablesBackend : INetfilterBackend
         for (int attempt = 1; ; attempt++)
         {
             LastAttempts = attempt;
+            LastRulesRead.Clear();
             uint generation = Read(() => NftTableSnapshot.ReadGeneration(socket));
             var snapshots = new Dictionary<NetfilterTable, NftTableSnapshot>();
             foreach (NetfilterTable t in tables)
             {
                 snapshots[t] = Read(() => wholeTables
                     ? NftTableSnapshot.Read(socket, transaction.Family, t)
-                    : NftTableSnapshot.ReadChains(socket, transaction.Family, t, NetfilterPlanner.ChainsToRead(transaction, t)));
+                    : NftTableSnapshot.ReadChains(socket, transaction.Family, t, NetfilterPlanner.ChainsToRead(transaction, t),
+                        (chain, exists) => RulesNeeded(transaction, t, chain, exists)));
                 ReadsOfWholeTables += wholeTables ? 1 : 0;
             }
             var batch = new NftBatch(transaction.Family, t => snapshots[t]);
@@ -155,6 +160,16 @@ public sealed class NftablesBackend : INetfilterBackend
                     $"the nf_tables ruleset kept changing while this transaction was planned ({MaxAttempts} attempts); nothing was changed");
             }
         }
+    }
+
+    private bool RulesNeeded(NetfilterTransaction transaction, NetfilterTable table, string chain, Predicate<string> exists)
+    {
+        bool needed = NetfilterPlanner.RulesNeeded(transaction, table, chain, exists);
+        if (needed)
+        {
+            LastRulesRead.Add((table, chain));
+        }
+        return needed;
     }
 
     // Sockets come from the process-wide pool, not from the instance: a long-lived host makes a backend per pod, and

@@ -58,6 +58,55 @@ public class DeferredTeardownTests
     }
 
     [Fact]
+    public async Task BeyondTheCapOfRunningTeardowns_ADeletionWaitsForItsOwn_AndTheCountReturnsToZero()
+    {
+        using var s = new NetlinkTestScope("defercap");
+        using var peer = new TestNamespace("defercappeer");
+        using NetworkNamespace peerNs = NetworkNamespace.Open(peer.Path);
+        int cap = RouteNetlink.MaxDeferredTeardowns;
+        try
+        {
+            // No teardown may be left running: every deletion is the waiting one, its teardown over when it returns.
+            RouteNetlink.MaxDeferredTeardowns = 0;
+            s.Rtnl.AddLink(new VethLink("dc0", "dc1") { PeerNamespace = peerNs, Up = true });
+            Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown("dc0", out Task waited));
+            Assert.Same(Task.CompletedTask, waited);
+            Assert.False(s.LinkExists("dc0"));
+            Assert.Equal(0, peer.IpJson("link", "show").EnumerateArray().Count(l => l.GetProperty("ifname").GetString() == "dc1"));
+            Assert.Equal(0, RouteNetlink.DeferredTeardowns);
+
+            // One may run: the first deletion leaves its teardown running, a second one meanwhile waits for its own.
+            RouteNetlink.MaxDeferredTeardowns = 1;
+            int waitedBehindAnother = 0;
+            for (int attempt = 0; attempt < 10 && waitedBehindAnother == 0; attempt++)
+            {
+                // Up and addressed, as a pod's veth: its teardown then waits for an RCU barrier.
+                s.Rtnl.AddLink(new VethLink("dc0", "dc1") { PeerNamespace = peerNs, Up = true });
+                s.Ip("addr", "add", "10.99.1.1/24", "dev", "dc0");
+                s.Rtnl.AddLink(new VethLink("dc2", "dc3") { PeerNamespace = peerNs, Up = true });
+                Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown("dc0", out Task first));
+                // The first teardown takes milliseconds; a thread descheduled for longer sees it done.
+                bool firstRunning = RouteNetlink.DeferredTeardowns == 1;
+                Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown("dc2", out Task second));
+                // Waited for: the completed task a deletion that left nothing running returns, never a teardown's own.
+                if (firstRunning && ReferenceEquals(second, Task.CompletedTask))
+                {
+                    waitedBehindAnother++;
+                }
+                Assert.False(s.LinkExists("dc0"));
+                Assert.False(s.LinkExists("dc2"));
+                await Task.WhenAll(first, second).WaitAsync(TeardownTimeout, TestContext.Current.CancellationToken);
+            }
+            Assert.True(waitedBehindAnother > 0, "the first teardown was over before the second deletion in every attempt");
+            Assert.Equal(0, RouteNetlink.DeferredTeardowns);
+        }
+        finally
+        {
+            RouteNetlink.MaxDeferredTeardowns = cap;
+        }
+    }
+
+    [Fact]
     public void ARefusedDeletion_ThrowsTheKernelsRefusal_InsteadOfWaitingForAnAnnouncement()
     {
         using var s = new NetlinkTestScope("deferlo");

@@ -7,8 +7,11 @@ namespace Cni.Net.Netlink.Route;
 
 public sealed partial class RouteNetlink
 {
-    /// <summary>Teardowns left running at most; beyond that a deletion waits for its own, as a plain one does.</summary>
-    internal const int MaxDeferredTeardowns = 64;
+    /// <summary>
+    /// Teardowns left running at most (64); beyond that a deletion waits for its own, as a plain one does. Settable for
+    /// the tests of that path.
+    /// </summary>
+    internal static int MaxDeferredTeardowns { get; set; } = 64;
 
     private const int RtnlGroupLink = 1; // RTNLGRP_LINK
     private const int RequestBufferSize = 4096;

@@ -1,5 +1,4 @@
 using Cni.Net.Conventions.Links;
-using Cni.Net.IntegrationTests.Infrastructure;
 using Cni.Net.Netlink;
 using Cni.Net.Netlink.Route;
 

@@ -45,4 +45,15 @@ public class IPv4SettingTests
         Assert.Equal("0", s.Ns.ExecCheck("cat", "/proc/sys/net/ipv6/conf/eth0/accept_dad").Trim());
         Assert.Equal("0", s.Ns.ExecCheck("cat", "/proc/sys/net/ipv4/conf/peer0/arp_notify").Trim());
     }
+
+    [Fact]
+    public void PodInterfaceApplySysctls_OnAMissingInterface_IsBestEffortAsTheReferences()
+    {
+        using var s = new NetlinkTestScope("podsysctlsgone");
+        // The reference ignores its sysctl writes' errors; the missing interface is reported by the configuration.
+        PodInterface.ApplySysctls(s.Rtnl, s.Namespace, "nosuch0", enableDad: false);
+        NetlinkException e = Assert.Throws<NetlinkException>(() =>
+            PodInterface.Configure(s.Rtnl, "nosuch0", new Cni.Net.Spec.CniResult(Cni.Net.Spec.CniVersion.Latest)));
+        Assert.Equal("ENODEV", e.ErrnoName);
+    }
 }

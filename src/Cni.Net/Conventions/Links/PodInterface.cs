@@ -20,7 +20,8 @@ public static class PodInterface
     /// <summary>
     /// The per-interface sysctls the reference bridge plugin sets before addressing: IPv6 duplicate address
     /// detection off (or on, with enhanced DAD, when <paramref name="enableDad"/>), and <c>arp_notify</c> on so that
-    /// neighbours learn the new MAC at once. Missing keys (IPv6 disabled) are ignored. <c>arp_notify</c> is set through
+    /// neighbours learn the new MAC at once. Each is best effort, as in the reference: a setting the interface lacks
+    /// (IPv6 disabled, say) is left alone. <c>arp_notify</c> is set through
     /// <paramref name="pod"/>'s rtnetlink socket, which needs no <c>/proc/sys</c> lookup (on a node with hundreds of pod
     /// namespaces each such lookup compares against all of them) and no move of the thread into the pod's namespace;
     /// IPv6 settings have no such way in.
@@ -29,7 +30,6 @@ public static class PodInterface
     /// <param name="podNamespace">The pod's namespace.</param>
     /// <param name="ifName">The interface.</param>
     /// <param name="enableDad">Keep duplicate address detection for IPv6 addresses.</param>
-    /// <exception cref="Netlink.NetlinkException">The kernel refused <c>arp_notify</c> (the interface is gone).</exception>
     public static void ApplySysctls(RouteNetlink pod, NetworkNamespace podNamespace, string ifName, bool enableDad)
     {
         ArgumentNullException.ThrowIfNull(pod);
@@ -43,7 +43,15 @@ public static class PodInterface
         {
             BridgeSetup.TryWriteSysctl($"net/ipv6/conf/{ifName}/accept_dad", "0", podNamespace);
         }
-        pod.SetIPv4Setting(ifName, Ifla.IPV4_DEVCONF_ARP_NOTIFY, 1);
+        try
+        {
+            pod.SetIPv4Setting(ifName, Ifla.IPV4_DEVCONF_ARP_NOTIFY, 1);
+        }
+        catch (Netlink.NetlinkException)
+        {
+            // Best effort, as the reference plugin's sysctl write (no such interface, or no IPv4 configuration on it);
+            // configuring the interface reports a missing one.
+        }
     }
 
     /// <summary>

@@ -57,9 +57,21 @@ internal static class NftRuleDecoder
     private sealed class Builder
     {
         private readonly bool _ipv6;
-        private readonly List<NetfilterMatch> _matches = [];
-        private readonly StringBuilder _unknown = new();
-        private NetfilterRule _rule = new();
+        // The rule's parts, made into one NetfilterRule at the end: a dump decodes every rule of a chain that can hold
+        // one per pod, and a record copied per part cost more than the decoding.
+        private List<NetfilterMatch>? _matches;
+        private StringBuilder? _unknown;
+        private string? _protocol;
+        private bool _protocolNegated;
+        private IPNetwork? _source;
+        private bool _sourceNegated;
+        private IPNetwork? _destination;
+        private bool _destinationNegated;
+        private string? _inInterface;
+        private bool _inInterfaceNegated;
+        private string? _outInterface;
+        private bool _outInterfaceNegated;
+        private NetfilterTarget? _target;
         private Load _load;
         private uint _key;
         private uint _offset;
@@ -145,14 +157,14 @@ internal static class NftRuleDecoder
             {
                 Flush();
                 NetfilterMatch? m = NftXtInfo.ReadMatch(Value(data, NFTA_XT_NAME, stringValue: true), U32(data, NFTA_XT_REV),
-                    Value(data, NFTA_XT_INFO), _rule.Protocol);
+                    Value(data, NFTA_XT_INFO), _protocol);
                 if (m is null)
                 {
                     Unknown(name, Encoding.UTF8.GetString(Value(data, NFTA_XT_NAME, stringValue: true)));
                     return;
                 }
                 _portMatch = -1;
-                _matches.Add(m);
+                (_matches ??= []).Add(m);
             }
             else if (name.SequenceEqual("target"u8))
             {
@@ -164,7 +176,7 @@ internal static class NftRuleDecoder
                     Unknown(name, Encoding.UTF8.GetString(Value(data, NFTA_XT_NAME, stringValue: true)));
                     return;
                 }
-                _rule = _rule with { Target = t };
+                _target = t;
                 _done = true;
             }
             else if (name.SequenceEqual("immediate"u8))
@@ -211,7 +223,7 @@ internal static class NftRuleDecoder
                 Unknown("immediate"u8, "verdict");
                 return;
             }
-            _rule = _rule with { Target = target };
+            _target = target;
             _done = true;
         }
 
@@ -226,12 +238,13 @@ internal static class NftRuleDecoder
                 case Load.Meta when (_key is NFT_META_IIFNAME or NFT_META_OIFNAME) && mask is null:
                     Interface(value, negated);
                     return;
-                case Load.Meta when _key == NFT_META_L4PROTO && mask is null && value.Length == 1 && _rule.Protocol is null:
-                    _rule = _rule with { Protocol = NftProtocols.Name(value[0]), ProtocolNegated = negated };
+                case Load.Meta when _key == NFT_META_L4PROTO && mask is null && value.Length == 1 && _protocol is null:
+                    _protocol = NftProtocols.Name(value[0]);
+                    _protocolNegated = negated;
                     return;
                 case Load.Meta when _key == NFT_META_MARK && value.Length == 4 && (mask is null || mask.Length == 4):
                     _portMatch = -1;
-                    _matches.Add(new MarkMatch(MemoryMarshal.Read<uint>(value), mask is null ? uint.MaxValue : MemoryMarshal.Read<uint>(mask))
+                    (_matches ??= []).Add(new MarkMatch(MemoryMarshal.Read<uint>(value), mask is null ? uint.MaxValue : MemoryMarshal.Read<uint>(mask))
                     {
                         Negated = negated,
                     });
@@ -256,13 +269,15 @@ internal static class NftRuleDecoder
         {
             int nul = value.IndexOf((byte)0);
             string name = nul >= 0 ? Encoding.ASCII.GetString(value[..nul]) : Encoding.ASCII.GetString(value) + "+";
-            if (_key == NFT_META_IIFNAME && _rule.InInterface is null)
+            if (_key == NFT_META_IIFNAME && _inInterface is null)
             {
-                _rule = _rule with { InInterface = name, InInterfaceNegated = negated };
+                _inInterface = name;
+                _inInterfaceNegated = negated;
             }
-            else if (_key == NFT_META_OIFNAME && _rule.OutInterface is null)
+            else if (_key == NFT_META_OIFNAME && _outInterface is null)
             {
-                _rule = _rule with { OutInterface = name, OutInterfaceNegated = negated };
+                _outInterface = name;
+                _outInterfaceNegated = negated;
             }
             else
             {
@@ -293,13 +308,15 @@ internal static class NftRuleDecoder
             bytes.Clear();
             value.CopyTo(bytes);
             var network = new IPNetwork(new IPAddress(bytes[..size]), prefix);
-            if (_offset == source && _rule.Source is null && _rule.Destination is null)
+            if (_offset == source && _source is null && _destination is null)
             {
-                _rule = _rule with { Source = network, SourceNegated = negated };
+                _source = network;
+                _sourceNegated = negated;
             }
-            else if (_offset == destination && _rule.Destination is null)
+            else if (_offset == destination && _destination is null)
             {
-                _rule = _rule with { Destination = network, DestinationNegated = negated };
+                _destination = network;
+                _destinationNegated = negated;
             }
             else
             {
@@ -309,12 +326,13 @@ internal static class NftRuleDecoder
 
         private void Port(PortRange port, bool negated)
         {
-            if (_rule.Protocol is not ("tcp" or "udp") || _rule.ProtocolNegated)
+            if (_protocol is not ("tcp" or "udp") || _protocolNegated)
             {
                 Unknown("payload"u8, "transport header");
                 return;
             }
             bool destination = _offset == 2;
+            _matches ??= [];
             if (_portMatch >= 0 && _matches[_portMatch] is PortMatch p && (destination ? p.Destination is null : p.Source is null && p.Destination is null))
             {
                 _matches[_portMatch] = destination
@@ -341,7 +359,11 @@ internal static class NftRuleDecoder
 
         private void Unknown(ReadOnlySpan<byte> expression, string detail)
         {
-            if (_unknown.Length > 0)
+            if (_unknown is null)
+            {
+                _unknown = new StringBuilder();
+            }
+            else
             {
                 _unknown.Append(' ');
             }
@@ -353,11 +375,25 @@ internal static class NftRuleDecoder
         public NetfilterRule Build()
         {
             Flush();
-            if (_unknown.Length > 0)
+            if (_unknown is not null)
             {
-                _matches.Add(new UndecodedMatch(_unknown.ToString()));
+                (_matches ??= []).Add(new UndecodedMatch(_unknown.ToString()));
             }
-            return _rule with { Matches = _matches };
+            return new NetfilterRule
+            {
+                Protocol = _protocol,
+                ProtocolNegated = _protocolNegated,
+                Source = _source,
+                SourceNegated = _sourceNegated,
+                Destination = _destination,
+                DestinationNegated = _destinationNegated,
+                InInterface = _inInterface,
+                InInterfaceNegated = _inInterfaceNegated,
+                OutInterface = _outInterface,
+                OutInterfaceNegated = _outInterfaceNegated,
+                Matches = _matches is null ? [] : _matches,
+                Target = _target,
+            };
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Text;
 using Cni.Net.Netlink;
 using static Cni.Net.Netfilter.NfTables.NfTablesProtocol;
 using Cni.Net.Netfilter;
@@ -276,13 +277,18 @@ internal sealed class NftTableSnapshot
 
     private sealed class RuleHandler(string table, bool ipv6) : INetlinkReplyHandler
     {
+        private readonly byte[] _table = Encoding.UTF8.GetBytes(table);
+        // A dump names the table and chain in every rule; one chain's rules come in a row, so its name is made once.
+        private string? _chain;
+
         public bool Ipv6 => ipv6;
 
         public Dictionary<string, List<(ulong Handle, NetfilterRule Rule)>> Chains { get; } = [];
 
         public void OnMessage(NetlinkMessage message)
         {
-            string? tableName = null, chain = null;
+            bool ourTable = false;
+            string? chain = null;
             ulong handle = 0;
             NetfilterRule? rule = null;
             foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
@@ -290,10 +296,10 @@ internal sealed class NftTableSnapshot
                 switch (a.Type)
                 {
                     case NFTA_RULE_TABLE:
-                        tableName = a.GetString();
+                        ourTable = a.GetStringBytes().SequenceEqual(_table);
                         break;
                     case NFTA_RULE_CHAIN:
-                        chain = a.GetString();
+                        chain = ChainName(a.GetStringBytes());
                         break;
                     case NFTA_RULE_HANDLE:
                         if (a.Value.Length != 8)
@@ -307,7 +313,7 @@ internal sealed class NftTableSnapshot
                         break;
                 }
             }
-            if (tableName != table || chain is null)
+            if (!ourTable || chain is null)
             {
                 return;
             }
@@ -320,5 +326,14 @@ internal sealed class NftTableSnapshot
         }
 
         public void OnRestart() => Chains.Clear();
+
+        private string ChainName(ReadOnlySpan<byte> name)
+        {
+            if (_chain is null || !Ascii.Equals(name, _chain))
+            {
+                _chain = Encoding.UTF8.GetString(name);
+            }
+            return _chain;
+        }
     }
 }

@@ -60,7 +60,7 @@ public sealed partial class RouteNetlink
         NestedScope info = w.BeginNested(Ifla.IFLA_LINKINFO);
         w.WriteString(Ifla.IFLA_INFO_KIND, "veth"u8);
         NestedScope data = w.BeginNested(Ifla.IFLA_INFO_DATA);
-        WriteVethPeer(ref w, peerName, peerNamespace, mtu, null);
+        WriteVethPeer(ref w, peerName, peerNamespace, mtu, null, 0);
         w.EndNested(data);
         w.EndNested(info);
     }
@@ -79,7 +79,8 @@ public sealed partial class RouteNetlink
         w.WriteFamilyHeader(in ifi);
     }
 
-    internal static void WriteVethPeer(ref NetlinkWriter w, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac)
+    internal static void WriteVethPeer(ref NetlinkWriter w, scoped ReadOnlySpan<char> peerName, NetworkNamespace? peerNamespace, int mtu, PhysicalAddress? mac,
+        uint transmitQueues)
     {
         // VETH_INFO_PEER holds a whole ifinfomsg followed by the peer's own IFLA_* attributes.
         NestedScope peer = w.BeginNested(Ifla.VETH_INFO_PEER);
@@ -96,6 +97,10 @@ public sealed partial class RouteNetlink
         if (peerNamespace is not null)
         {
             w.WriteUInt32(Ifla.IFLA_NET_NS_FD, (uint)peerNamespace.Fd);
+        }
+        if (transmitQueues != 0)
+        {
+            w.WriteUInt32(Ifla.IFLA_NUM_TX_QUEUES, transmitQueues);
         }
         w.EndNested(peer);
     }

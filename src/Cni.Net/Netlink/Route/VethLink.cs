@@ -28,11 +28,30 @@ public sealed class VethLink : LinkDefinition
     /// <summary>The peer's MAC address, or <see langword="null"/> for a random one.</summary>
     public PhysicalAddress? PeerMacAddress { get; set; }
 
+    /// <summary>
+    /// The transmit queues each end is made with (<c>IFLA_NUM_TX_QUEUES</c>), or <see langword="null"/> for the
+    /// kernel's default: one per possible CPU, of which the kernel then uses one.
+    /// </summary>
+    /// <remarks>
+    /// Cutting the default down to the one queue used costs the kernel an expedited RCU grace period per end, with
+    /// the RTNL lock held: 1 makes a pair without them. More queues can only be turned on later (<c>ethtool -L</c>)
+    /// up to the number a veth was made with.
+    /// </remarks>
+    public uint? TransmitQueues { get; set; }
+
+    private protected override void WriteLinkAttributes(ref NetlinkWriter writer)
+    {
+        if (TransmitQueues is uint queues)
+        {
+            writer.WriteUInt32(Ifla.IFLA_NUM_TX_QUEUES, queues);
+        }
+    }
+
     private protected override bool HasInfoData => true;
 
     private protected override void WriteInfoData(ref NetlinkWriter writer)
     {
         RouteNetlink.ValidateName(PeerName, nameof(PeerName));
-        RouteNetlink.WriteVethPeer(ref writer, PeerName, PeerNamespace, PeerMtu ?? Mtu ?? 0, PeerMacAddress);
+        RouteNetlink.WriteVethPeer(ref writer, PeerName, PeerNamespace, PeerMtu ?? Mtu ?? 0, PeerMacAddress, TransmitQueues ?? 0);
     }
 }

@@ -67,6 +67,30 @@ public class LinkTests
     }
 
     [Fact]
+    public void TryAddLinkEchoed_GivesTheNewLinkAsTheKernelAnnouncedIt_FalseWhenTheNameIsTaken()
+    {
+        using var s = new NetlinkTestScope("vethecho");
+        using var other = new TestNamespace("echopeer");
+        using NetworkNamespace peerNs = NetworkNamespace.Open(other.Path);
+        var definition = new VethLink("echo0", "eth0") { PeerNamespace = peerNs, Up = true, Mtu = 1400 };
+
+        Assert.True(s.Rtnl.TryAddLink(definition, out LinkInfo? created));
+
+        JsonElement h = s.Link("echo0");
+        Assert.Equal("echo0", created.Name);
+        Assert.Equal(h.GetProperty("ifindex").GetInt32(), created.Index);
+        Assert.Equal(h.GetProperty("address").GetString(), FormatMac(created.MacAddress!));
+        Assert.Equal(1400, created.Mtu);
+        Assert.Equal("veth", created.Kind);
+        Assert.True(created.IsUp);
+        Assert.Equal(other.IpJson("link", "show", "dev", "eth0")[0].GetProperty("ifindex").GetInt32(), created.ParentIndex);
+
+        definition.PeerName = "eth1";
+        Assert.False(s.Rtnl.TryAddLink(definition, out LinkInfo? again));
+        Assert.Null(again);
+    }
+
+    [Fact]
     public void AddLink_Bridge_OptionsVisibleInIpDetails()
     {
         using var s = new NetlinkTestScope("br");

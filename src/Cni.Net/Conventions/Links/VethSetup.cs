@@ -65,9 +65,10 @@ public static class VethSetup
             {
                 veth.MasterIndex = bridgeIndex;
             }
+            LinkInfo? host;
             try
             {
-                if (!node.TryAddLink(veth))
+                if (!node.TryAddLink(veth, out host))
                 {
                     // EEXIST: either the random node name was taken, or the pod end appeared meanwhile.
                     if (pod.TryGetLink(containerIfName, out _))
@@ -88,7 +89,10 @@ public static class VethSetup
             // The plugin owns the node end's routes: no router advertisements (the reference's ip.SetupVeth does the
             // same, best effort, in the node namespace — the calling thread's, as for BridgeSetup.Ensure).
             BridgeSetup.TryWriteSysctl($"net/ipv6/conf/{hostName}/accept_ra", "0");
-            return new VethPair(node.GetLink(hostName), pod.GetLink(containerIfName));
+            // The node end as the kernel announced it: read back by name now, it would first be deactivated for its
+            // peer being down (an expedited RCU grace period under the RTNL lock); once the pod end is up there is
+            // nothing to deactivate.
+            return new VethPair(host, pod.GetLink(containerIfName));
         }
     }
 

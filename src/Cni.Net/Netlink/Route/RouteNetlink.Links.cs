@@ -30,6 +30,34 @@ public sealed partial class RouteNetlink
     }
 
     /// <summary>
+    /// Creates a link unless one of that name exists, and gives it as the kernel announced its creation (NLM_F_ECHO,
+    /// Linux 6.3 and later; read by name where the kernel does not echo); <see langword="false"/> when it existed.
+    /// </summary>
+    /// <remarks>
+    /// A link read back by name makes the kernel settle the carrier change it has pending first (rtnl_getlink runs
+    /// linkwatch_sync_dev): a veth end that is up while its peer is down is deactivated there, which waits for an
+    /// expedited RCU grace period with the RTNL lock held. The echo comes before that, and before
+    /// <see cref="LinkDefinition.MasterIndex"/> is applied.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The name is invalid.</exception>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    internal bool TryAddLink(LinkDefinition definition, [NotNullWhen(true)] out LinkInfo? created)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive | NetlinkMessageFlags.Echo);
+        EncodeAddLink(ref w, definition);
+        List<LinkInfo> echoed = Socket.TryDumpOn<LinkInfo>(ref w, "add link", LinkInfo.TryDecode, ExistsErrors, NetlinkSubject.Link(definition.Name),
+            out int errno);
+        if (errno != 0)
+        {
+            created = null;
+            return false;
+        }
+        created = echoed.FindLast(l => l.Name == definition.Name) ?? GetLink(definition.Name);
+        return true;
+    }
+
+    /// <summary>
     /// Creates a veth pair <paramref name="name"/>/<paramref name="peerName"/>, the peer optionally directly in
     /// <paramref name="peerNamespace"/>. Allocation-free.
     /// </summary>

@@ -17,6 +17,7 @@ public partial class IpRequestEquivalenceTests
     public static TheoryData<string, string> Cases => new()
     {
         { "veth", "link add va0 mtu 1400 type veth peer name vb0 mtu 1400" },
+        { "veth-txqueues", "link add va0 numtxqueues 1 type veth peer name vb0 numtxqueues 1" },
         { "bridge", "link add br0 type bridge stp_state 1 forward_delay 400 mcast_snooping 0" },
         { "macvlan", "link add mv0 link ul0 type macvlan mode private" },
         { "vxlan", "link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1 remote 10.0.0.9 dev ul0 nolearning" },
@@ -38,6 +39,7 @@ public partial class IpRequestEquivalenceTests
         LinkDefinition definition = kind switch
         {
             "veth" => new VethLink("va0", "vb0") { Mtu = 1400 },
+            "veth-txqueues" => new VethLink("va0", "vb0") { TransmitQueues = 1 },
             "bridge" => new BridgeLink("br0") { StpEnabled = true, ForwardDelay = TimeSpan.FromSeconds(4), MulticastSnooping = false },
             "macvlan" => new MacvlanLink("mv0", ul) { Mode = MacvlanMode.Private },
             "vxlan" => new VxlanLink("vx0", 42) { Port = 4789, Local = IPAddress.Parse("10.0.0.1"), Remote = IPAddress.Parse("10.0.0.9"), UnderlyingIndex = ul, Learning = false },

@@ -19,6 +19,9 @@ internal sealed partial class ObservableState
     private const string PortMac = "a port's MAC";
 
     private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+    /// <summary>The <c>num_tx_queues</c> of every veth end captured, node and pods.</summary>
+    public List<int> VethTransmitQueues { get; } = [];
     private readonly Dictionary<string, string> _macs = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The pods with the host veth name each got (from its bridge result); the order gives their labels.</summary>
@@ -158,6 +161,13 @@ internal sealed partial class ObservableState
             foreach (string key in (ReadOnlySpan<string>)["ifindex", "link", "link_index", "link_netnsid", "txqlen"])
             {
                 link.Remove(key);
+            }
+            // A veth's transmit queues differ on purpose (ours are made with the one queue used, the reference's with
+            // the kernel's one per possible CPU): collected for ReferenceParityTests to assert, not compared here.
+            if (link["linkinfo"]?["info_kind"]?.GetValue<string>() == "veth" && link["num_tx_queues"] is JsonNode queues)
+            {
+                VethTransmitQueues.Add(queues.GetValue<int>());
+                link.Remove("num_tx_queues");
             }
             if (link["linkinfo"] is JsonObject info)
             {

@@ -53,6 +53,13 @@ public sealed class ReferenceParityTests
         }
         Assert.DoesNotContain("CNI-DN-", reference.AfterDel, StringComparison.Ordinal);
 
+        // The one difference kept on purpose (docs/plugin-keys.md): our veth ends are made with the one transmit queue
+        // the kernel uses, the reference's with one per possible CPU; receive queues are compared above.
+        Assert.Equal(4, reference.VethTransmitQueues.Count);
+        Assert.All(reference.VethTransmitQueues, q => Assert.Equal(PossibleCpus(), q));
+        Assert.Equal(4, ours.VethTransmitQueues.Count);
+        Assert.All(ours.VethTransmitQueues, q => Assert.Equal(1, q));
+
         AssertSame("after ADD", reference.AfterAdd, ours.AfterAdd);
         AssertSame("results", reference.Results, ours.Results);
         AssertSame("after DEL", reference.AfterDel, ours.AfterDel);
@@ -106,7 +113,14 @@ public sealed class ReferenceParityTests
         return sections;
     }
 
-    private sealed record Snapshot(string AfterAdd, string Results, string AfterDel);
+    private sealed record Snapshot(string AfterAdd, string Results, string AfterDel, IReadOnlyList<int> VethTransmitQueues);
+
+    // The kernel's default number of queues of a veth: one per possible CPU ("0-1" → 2).
+    private static int PossibleCpus() =>
+        File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split(',')
+            .Sum(range => range.Split('-') is [var first, var last]
+                ? int.Parse(last, System.Globalization.CultureInfo.InvariantCulture) - int.Parse(first, System.Globalization.CultureInfo.InvariantCulture) + 1
+                : 1);
 
     private static Snapshot Run(bool ours, string bridgeKeys, string portMapKeys, bool dualStack, string mappings, string ipamKeys)
     {
@@ -124,11 +138,12 @@ public sealed class ReferenceParityTests
 
         var state = new ObservableState(node, [(a, HostVeth(bridgeA)), (b, HostVeth(bridgeB))]);
         string afterAdd = state.Capture(node, [a, b]);
+        List<int> transmitQueues = [.. state.VethTransmitQueues];
         string results = string.Join('\n', state.Result(bridgeA), state.Result(resultA), state.Result(bridgeB), state.Result(resultB));
 
         node.Del(b, "ctr-par-b", bridgeConfig, portMapKeys, MappingsB, resultB);
         node.Del(a, "ctr-par-a", bridgeConfig, portMapKeys, mappings, resultA);
-        return new Snapshot(afterAdd, results, state.Capture(node, [a, b]));
+        return new Snapshot(afterAdd, results, state.Capture(node, [a, b]), transmitQueues);
     }
 
     private static string HostVeth(JsonObject bridgeResult) => bridgeResult["interfaces"]![1]!["name"]!.GetValue<string>();

@@ -21,7 +21,7 @@ public class VethSetupTests
         node.Rtnl.AddLink(new VethLink("ref0", "ref1"));
         JsonElement kernelDefault = node.Link("ref0");
         int defaultQueues = kernelDefault.GetProperty("num_tx_queues").GetInt32();
-        Assert.Equal(PossibleCpus(), defaultQueues);
+        Assert.Equal(PossibleCpus.Count(), defaultQueues);
         Assert.Equal(defaultQueues, kernelDefault.GetProperty("num_rx_queues").GetInt32());
 
         VethPair pair = node.Namespace.Run(() => VethSetup.Create(node.Rtnl, podScope.Rtnl, podScope.Namespace, "eth0"));
@@ -43,17 +43,5 @@ public class VethSetupTests
 
         Assert.Equal(3, node.Link("txq0").GetProperty("num_tx_queues").GetInt32());
         Assert.Equal(3, peer.IpJson("link", "show", "dev", "txq1")[0].GetProperty("num_tx_queues").GetInt32());
-    }
-
-    // The kernel's default for a veth: one queue per possible CPU ("0-1" → 2).
-    private static int PossibleCpus()
-    {
-        int count = 0;
-        foreach (string range in File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split(','))
-        {
-            string[] ends = range.Split('-');
-            count += ends.Length == 1 ? 1 : int.Parse(ends[1], System.Globalization.CultureInfo.InvariantCulture) - int.Parse(ends[0], System.Globalization.CultureInfo.InvariantCulture) + 1;
-        }
-        return count;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Cni.Net.Execution;
 using Cni.Net.IntegrationTests.Infrastructure;
+using Cni.Net.IntegrationTests.Plugins.Bridge;
 using Cni.Net.Spec;
 
 namespace Cni.Net.IntegrationTests.Reliability;
@@ -88,6 +89,58 @@ public sealed class PluginServerChainTests
         {
             StopServer(server);
             pods.ForEach(p => p.Dispose());
+        }
+        Assert.Equal(0, server.ExitCode);
+    }
+
+    [Fact]
+    public async Task BridgeAdd_BothSidesFailingInTheServer_ReportsThePodSidesError_AndLeavesNothing()
+    {
+        // In a long-lived server bridge configures the pod's side while it writes the node's; when both fail, the pod
+        // side's error is the one reported (an exec'd bridge, doing them in turn, never reaches the node side).
+        string shim = ShapedChainNode.PublishedTool("cni-shim");
+        using var chain = new ShapedChainNode(subnet: "10.89.7.0/24", cniVersion: "1.1.0", binary: _ => shim);
+        string socket = Path.Combine(chain.Root, "plugin-server.sock");
+        using Process server = StartServer(socket);
+        using var pod = new TestNamespace("srvboth");
+        try
+        {
+            // The node's side fails: the bridge already has another address of the subnet, and forceAddress is off.
+            Shell.Check("ip", "link", "add", chain.Node.Bridge, "type", "bridge");
+            Shell.Check("ip", "addr", "add", "10.89.7.5/24", "dev", chain.Node.Bridge);
+            Task<CniException> Add(string ipamRoutes) => Assert.ThrowsAsync<CniException>(() =>
+            {
+                string conflist = $$$"""
+                    {"cniVersion":"1.1.0","name":"{{{ShapedChainNode.Network}}}","plugins":[
+                      {"type":"bridge","bridge":"{{{chain.Node.Bridge}}}","isGateway":true,"ipMasq":true,
+                       "ipam":{"type":"host-local","dataDir":"{{{chain.Node.DataDirectory}}}","ranges":[[{"subnet":"10.89.7.0/24"}]]{{{ipamRoutes}}}}}]}
+                    """;
+                NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(conflist));
+                return Executor(chain, socket).AddAsync(list, new CniRuntimeRequest("ctr-server-both", pod.Path, "eth0"), Ct).AsTask();
+            });
+            void AssertNothingLeft()
+            {
+                // Undone by the plugin and the server: the address released, the veth pair gone, no masquerade rules.
+                Assert.Empty(chain.Node.Reservations(ShapedChainNode.Network));
+                Assert.NotEqual(0, pod.Exec("ip", "link", "show", "dev", "eth0").ExitCode);
+                Assert.Equal(0, Shell.Json("ip", "-j", "link", "show", "master", chain.Node.Bridge).GetArrayLength());
+                Assert.DoesNotContain("CNI-", PluginTestNode.Nat(), StringComparison.Ordinal);
+            }
+
+            // The node's side alone: its own error.
+            CniException nodeSide = await Add("");
+            Assert.Contains("already has an IP address", nodeSide.Message, StringComparison.Ordinal);
+            AssertNothingLeft();
+
+            // And the pod's side failing too — a route through a gateway the pod has no route to: the pod's error.
+            CniException both = await Add(""","routes":[{"dst":"10.99.0.0/16","gw":"10.200.0.1"}]""");
+            Assert.Contains("10.99.0.0/16", both.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("already has an IP address", both.Message, StringComparison.Ordinal);
+            AssertNothingLeft();
+        }
+        finally
+        {
+            StopServer(server);
         }
         Assert.Equal(0, server.ExitCode);
     }

@@ -8,6 +8,9 @@ And ours through the resident plugin server: artifacts/bin/cni-server serves the
 the runtime execs artifacts/bin/cni-shim under each plugin's name, exactly as a node with the server installed does.
 SERVER=0 leaves that side out.
 
+BEFORE_BIN=<dir> adds another exec'd side with the plugins of that directory (an older build of ours), interleaved
+pod by pod with the others: an A/B inside this benchmark, whose run-to-run spread is larger than many changes.
+
 NODES=shared (the default) runs every side in one node namespace, so each side's pods share the node with the other
 sides' (bridges, veths, nat rules); NODES=own gives each side a node namespace of its own, empty but for its own
 pods, as the issue-17 targets are stated ("empty node"). Sides stay interleaved pod by pod either way.
@@ -25,6 +28,7 @@ INPROC = os.environ.get("INPROC", "1") != "0"
 INPROC_WARMUP = 3
 SERVER = os.environ.get("SERVER", "1") != "0"
 OWN_NODES = os.environ.get("NODES", "shared") == "own"
+BEFORE_BIN = os.environ.get("BEFORE_BIN")
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 SERVER_BIN = os.path.join(ROOT, "artifacts", "bin", "cni-server")
@@ -32,13 +36,13 @@ SHIM_BIN = os.path.join(ROOT, "artifacts", "bin", "cni-shim")
 
 
 def plugin_dir(kind):
-    """A CNI_PATH directory for one side: ours (exec'd or in-process) takes every plugin artifacts/cni/bin has, the
-    reference the rest."""
+    """A CNI_PATH directory for one side: ours (exec'd or in-process) takes every plugin artifacts/cni/bin has (the
+    "before" side every plugin BEFORE_BIN has), the reference the rest."""
     d = tempfile.mkdtemp(prefix=f"cni-bench-{kind}-")
     chosen = {}
     for name in ("bridge", "host-local", "portmap", "bandwidth", "loopback"):
-        ours = os.path.join(OURS_BIN, name)
-        src = ours if kind in ("ours", "inproc") and os.path.exists(ours) else os.path.join(REF_BIN, name)
+        ours = os.path.join(BEFORE_BIN if kind == "before" else OURS_BIN, name)
+        src = ours if kind in ("ours", "inproc", "before") and os.path.exists(ours) else os.path.join(REF_BIN, name)
         if kind == "server":
             # The shim takes the plugin type from the name it is invoked under; the server has every handler.
             src = ours = SHIM_BIN
@@ -274,12 +278,16 @@ def main():
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         forward = f.read().strip()
     sides, names = [], []
-    inproc = server = None
+    inproc = server = before = None
     try:
         ours = Side("ours", 0)
         sides.append(ours)
         ref = Side("reference", 1)
         sides.append(ref)
+        before = None
+        if BEFORE_BIN:
+            before = Side("before", 4)
+            sides.append(before)
         if INPROC and not os.path.exists(DRIVER):
             print(f"in-process side skipped: {DRIVER} is not built (dotnet build benchmarks/Cni.Net.Benchmarks -c Release)")
         elif INPROC:
@@ -328,6 +336,20 @@ def main():
             rm = statistics.median(ref.per_plugin[command][plugin])
             who = ours.chosen[plugin]
             print(f"| {command} {plugin} ({who}) | {om:.1f} ms | | {rm:.1f} ms | | {rm / om:.1f}x |")
+    if before:
+        print()
+        print(f"ours against an older build of ours (BEFORE_BIN={BEFORE_BIN}), exec'd, interleaved pod by pod:")
+        print()
+        print("| per pod | ours median | before median | ours / before |")
+        print("|---|---:|---:|---:|")
+        for label, a, b in (("ADD (chain)", ours.add_ms, before.add_ms), ("DEL (chain)", ours.del_ms, before.del_ms)):
+            om, bm = stats(a)[0], stats(b)[0]
+            print(f"| {label} | {om:.2f} ms | {bm:.2f} ms | {om / bm:.3f} |")
+        for command in ("ADD", "DEL"):
+            for plugin in ("bridge", "portmap", "bandwidth"):
+                om = statistics.median(ours.per_plugin[command][plugin])
+                bm = statistics.median(before.per_plugin[command][plugin])
+                print(f"| {command} {plugin} | {om:.2f} ms | {bm:.2f} ms | {om / bm:.3f} |")
     if inproc:
         print()
         print("ours in-process (CniChainExecutor in one long-lived process; bridge, portmap, bandwidth handlers in-process,"
@@ -366,7 +388,7 @@ def main():
     print()
     print("ratios to the reference (median per pod, this run): " + ", ".join(
         f"{label} {stats(getattr(side, attr))[0] / stats(getattr(ref, attr))[0]:.3f}x"
-        for side, name in ((ours, "exec'd"), (server, "via server"), (inproc, "in-process")) if side
+        for side, name in ((ours, "exec'd"), (before, "before (BEFORE_BIN) exec'd"), (server, "via server"), (inproc, "in-process")) if side
         for attr, label in (("add_ms", f"{name} ADD"), ("del_ms", f"{name} DEL"))))
     print()
     print(f"VERSION start-up (median of {VERSION_RUNS} execs):")

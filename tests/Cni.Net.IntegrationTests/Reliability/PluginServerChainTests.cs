@@ -20,41 +20,33 @@ public sealed class PluginServerChainTests
     [Fact]
     public async Task ChainThroughTheServer_DelReturnsWithTheNodeAsBefore_AndTheSamePodComesBackAtOnce()
     {
-        string shim = ShapedChainNode.PublishedTool("cni-shim");
-        using var chain = new ShapedChainNode(subnet: "10.86.0.0/24", cniVersion: "1.1.0", binary: _ => shim);
-        string socket = Path.Combine(chain.Root, "plugin-server.sock");
-        using Process server = StartServer(socket);
+        using var served = new ServedChain("10.86.0.0/24");
+        ShapedChainNode chain = served.Chain;
+        string socket = served.Socket;
         using var pod = new TestNamespace("srvchain");
-        try
-        {
-            CniChainExecutor executor = Executor(chain, socket);
-            NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(chain.Conflist));
-            var request = new CniRuntimeRequest("ctr-server-chain", pod.Path, "eth0") { CapabilityArgs = ShapedChainNode.CapabilityArgs(23100) };
+        CniChainExecutor executor = Executor(chain, socket);
+        NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(chain.Conflist));
+        var request = new CniRuntimeRequest("ctr-server-chain", pod.Path, "eth0") { CapabilityArgs = ShapedChainNode.CapabilityArgs(23100) };
 
-            // The first ADD creates the bridge, which stays: the node "before" is the node after one ADD and DEL.
+        // The first ADD creates the bridge, which stays: the node "before" is the node after one ADD and DEL.
+        await executor.AddAsync(list, request, Ct);
+        await executor.DelAsync(list, request, Ct);
+        string before = NodeSnapshot.Capture(chain.StateDirectories);
+
+        for (int round = 0; round < 3; round++)
+        {
             await executor.AddAsync(list, request, Ct);
+            Assert.Single(chain.Node.Reservations(ShapedChainNode.Network));
+            Assert.Single(Shell.Json("ip", "-j", "link", "show", "type", "ifb").EnumerateArray());
+            Assert.Single(pod.IpJson("link", "show", "dev", "eth0").EnumerateArray());
+
             await executor.DelAsync(list, request, Ct);
-            string before = NodeSnapshot.Capture(chain.StateDirectories);
-
-            for (int round = 0; round < 3; round++)
-            {
-                await executor.AddAsync(list, request, Ct);
-                Assert.Single(chain.Node.Reservations(ShapedChainNode.Network));
-                Assert.Single(Shell.Json("ip", "-j", "link", "show", "type", "ifb").EnumerateArray());
-                Assert.Single(pod.IpJson("link", "show", "dev", "eth0").EnumerateArray());
-
-                await executor.DelAsync(list, request, Ct);
-                // Checked at once: the veth pair and the ifb are out of their namespaces when DEL returns, even though
-                // the kernel may still be freeing them.
-                NodeSnapshot.AssertUnchanged(before, $"DEL {round + 1} through the server ", chain.StateDirectories);
-                Assert.NotEqual(0, pod.Exec("ip", "link", "show", "dev", "eth0").ExitCode);
-            }
+            // Checked at once: the veth pair and the ifb are out of their namespaces when DEL returns, even though
+            // the kernel may still be freeing them.
+            NodeSnapshot.AssertUnchanged(before, $"DEL {round + 1} through the server ", chain.StateDirectories);
+            Assert.NotEqual(0, pod.Exec("ip", "link", "show", "dev", "eth0").ExitCode);
         }
-        finally
-        {
-            StopServer(server);
-        }
-        Assert.Equal(0, server.ExitCode);
+        Assert.Equal(0, served.Stop());
     }
 
     [Fact]
@@ -62,10 +54,9 @@ public sealed class PluginServerChainTests
     {
         // Eight DELs in flight in one server: eight pod veths and eight ifbs unlisted while their teardowns overlap.
         const int Pods = 8;
-        string shim = ShapedChainNode.PublishedTool("cni-shim");
-        using var chain = new ShapedChainNode(subnet: "10.87.0.0/24", cniVersion: "1.1.0", binary: _ => shim);
-        string socket = Path.Combine(chain.Root, "plugin-server.sock");
-        using Process server = StartServer(socket);
+        using var served = new ServedChain("10.87.0.0/24");
+        ShapedChainNode chain = served.Chain;
+        string socket = served.Socket;
         var pods = Enumerable.Range(0, Pods).Select(_ => new TestNamespace("srvpar")).ToList();
         try
         {
@@ -87,10 +78,9 @@ public sealed class PluginServerChainTests
         }
         finally
         {
-            StopServer(server);
             pods.ForEach(p => p.Dispose());
         }
-        Assert.Equal(0, server.ExitCode);
+        Assert.Equal(0, served.Stop());
     }
 
     [Fact]
@@ -98,51 +88,83 @@ public sealed class PluginServerChainTests
     {
         // In a long-lived server bridge configures the pod's side while it writes the node's; when both fail, the pod
         // side's error is the one reported (an exec'd bridge, doing them in turn, never reaches the node side).
-        string shim = ShapedChainNode.PublishedTool("cni-shim");
-        using var chain = new ShapedChainNode(subnet: "10.89.7.0/24", cniVersion: "1.1.0", binary: _ => shim);
-        string socket = Path.Combine(chain.Root, "plugin-server.sock");
-        using Process server = StartServer(socket);
+        using var served = new ServedChain("10.89.7.0/24");
+        ShapedChainNode chain = served.Chain;
+        string socket = served.Socket;
         using var pod = new TestNamespace("srvboth");
-        try
+        // The node's side fails: the bridge already has another address of the subnet, and forceAddress is off.
+        Shell.Check("ip", "link", "add", chain.Node.Bridge, "type", "bridge");
+        Shell.Check("ip", "addr", "add", "10.89.7.5/24", "dev", chain.Node.Bridge);
+        Task<CniException> Add(string ipamRoutes) => Assert.ThrowsAsync<CniException>(() =>
         {
-            // The node's side fails: the bridge already has another address of the subnet, and forceAddress is off.
-            Shell.Check("ip", "link", "add", chain.Node.Bridge, "type", "bridge");
-            Shell.Check("ip", "addr", "add", "10.89.7.5/24", "dev", chain.Node.Bridge);
-            Task<CniException> Add(string ipamRoutes) => Assert.ThrowsAsync<CniException>(() =>
+            string conflist = $$$"""
+                {"cniVersion":"1.1.0","name":"{{{ShapedChainNode.Network}}}","plugins":[
+                  {"type":"bridge","bridge":"{{{chain.Node.Bridge}}}","isGateway":true,"ipMasq":true,
+                   "ipam":{"type":"host-local","dataDir":"{{{chain.Node.DataDirectory}}}","ranges":[[{"subnet":"10.89.7.0/24"}]]{{{ipamRoutes}}}}}]}
+                """;
+            NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(conflist));
+            return Executor(chain, socket).AddAsync(list, new CniRuntimeRequest("ctr-server-both", pod.Path, "eth0"), Ct).AsTask();
+        });
+        void AssertNothingLeft()
+        {
+            // Undone by the plugin and the server: the address released, the veth pair gone, no masquerade rules.
+            Assert.Empty(chain.Node.Reservations(ShapedChainNode.Network));
+            Assert.NotEqual(0, pod.Exec("ip", "link", "show", "dev", "eth0").ExitCode);
+            Assert.Equal(0, Shell.Json("ip", "-j", "link", "show", "master", chain.Node.Bridge).GetArrayLength());
+            Assert.DoesNotContain("CNI-", PluginTestNode.Nat(), StringComparison.Ordinal);
+        }
+
+        // The node's side alone: its own error.
+        CniException nodeSide = await Add("");
+        Assert.Contains("already has an IP address", nodeSide.Message, StringComparison.Ordinal);
+        AssertNothingLeft();
+
+        // And the pod's side failing too — a route through a gateway the pod has no route to: the pod's error.
+        CniException both = await Add(""","routes":[{"dst":"10.99.0.0/16","gw":"10.200.0.1"}]""");
+        Assert.Contains("10.99.0.0/16", both.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("already has an IP address", both.Message, StringComparison.Ordinal);
+        AssertNothingLeft();
+        Assert.Equal(0, served.Stop());
+    }
+
+    /// <summary>A chain node whose plugins are the published shim, and the published server behind it.</summary>
+    private sealed class ServedChain : IDisposable
+    {
+        private readonly Process _server;
+
+        public ServedChain(string subnet)
+        {
+            string shim = ShapedChainNode.PublishedTool("cni-shim");
+            Chain = new ShapedChainNode(subnet: subnet, cniVersion: "1.1.0", binary: _ => shim);
+            Socket = Path.Combine(Chain.Root, "plugin-server.sock");
+            try
             {
-                string conflist = $$$"""
-                    {"cniVersion":"1.1.0","name":"{{{ShapedChainNode.Network}}}","plugins":[
-                      {"type":"bridge","bridge":"{{{chain.Node.Bridge}}}","isGateway":true,"ipMasq":true,
-                       "ipam":{"type":"host-local","dataDir":"{{{chain.Node.DataDirectory}}}","ranges":[[{"subnet":"10.89.7.0/24"}]]{{{ipamRoutes}}}}}]}
-                    """;
-                NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes(conflist));
-                return Executor(chain, socket).AddAsync(list, new CniRuntimeRequest("ctr-server-both", pod.Path, "eth0"), Ct).AsTask();
-            });
-            void AssertNothingLeft()
-            {
-                // Undone by the plugin and the server: the address released, the veth pair gone, no masquerade rules.
-                Assert.Empty(chain.Node.Reservations(ShapedChainNode.Network));
-                Assert.NotEqual(0, pod.Exec("ip", "link", "show", "dev", "eth0").ExitCode);
-                Assert.Equal(0, Shell.Json("ip", "-j", "link", "show", "master", chain.Node.Bridge).GetArrayLength());
-                Assert.DoesNotContain("CNI-", PluginTestNode.Nat(), StringComparison.Ordinal);
+                _server = StartServer(Socket);
             }
-
-            // The node's side alone: its own error.
-            CniException nodeSide = await Add("");
-            Assert.Contains("already has an IP address", nodeSide.Message, StringComparison.Ordinal);
-            AssertNothingLeft();
-
-            // And the pod's side failing too — a route through a gateway the pod has no route to: the pod's error.
-            CniException both = await Add(""","routes":[{"dst":"10.99.0.0/16","gw":"10.200.0.1"}]""");
-            Assert.Contains("10.99.0.0/16", both.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("already has an IP address", both.Message, StringComparison.Ordinal);
-            AssertNothingLeft();
+            catch
+            {
+                Chain.Dispose();
+                throw;
+            }
         }
-        finally
+
+        public ShapedChainNode Chain { get; }
+
+        public string Socket { get; }
+
+        /// <summary>Stops the server as a service manager does (SIGTERM) and gives its exit code.</summary>
+        public int Stop()
         {
-            StopServer(server);
+            StopServer(_server);
+            return _server.ExitCode;
         }
-        Assert.Equal(0, server.ExitCode);
+
+        public void Dispose()
+        {
+            StopServer(_server);
+            _server.Dispose();
+            Chain.Dispose();
+        }
     }
 
     private static CniChainExecutor Executor(ShapedChainNode chain, string socket)

@@ -44,8 +44,7 @@ public sealed partial class RouteNetlink
     internal bool TryAddLink(LinkDefinition definition, [NotNullWhen(true)] out LinkInfo? created)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive | NetlinkMessageFlags.Echo);
-        EncodeAddLink(ref w, definition);
+        NetlinkWriter w = BeginAddLink(definition, NetlinkMessageFlags.Echo);
         List<LinkInfo> echoed = Socket.TryDumpOn<LinkInfo>(ref w, "add link", LinkInfo.TryDecode, ExistsErrors, NetlinkSubject.Link(definition.Name),
             out int errno);
         if (errno != 0)
@@ -449,9 +448,9 @@ public sealed partial class RouteNetlink
         Socket.ExecuteOn(ref w, operation, NetlinkSubject.Link(index));
     }
 
-    private NetlinkWriter BeginAddLink(LinkDefinition definition)
+    private NetlinkWriter BeginAddLink(LinkDefinition definition, NetlinkMessageFlags extraFlags = NetlinkMessageFlags.None)
     {
-        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive);
+        NetlinkWriter w = Socket.BeginRequest((ushort)RouteMessageType.NewLink, CreateExclusive | extraFlags);
         EncodeAddLink(ref w, definition);
         return w;
     }

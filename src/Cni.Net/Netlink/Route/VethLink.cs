@@ -37,7 +37,21 @@ public sealed class VethLink : LinkDefinition
     /// the RTNL lock held: 1 makes a pair without them. More queues can only be turned on later (<c>ethtool -L</c>)
     /// up to the number a veth was made with.
     /// </remarks>
-    public uint? TransmitQueues { get; set; }
+    /// <exception cref="ArgumentOutOfRangeException">Set to 0 (a device has at least one queue).</exception>
+    public uint? TransmitQueues
+    {
+        get => _transmitQueues;
+        set
+        {
+            if (value == 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "a veth has at least one transmit queue; null for the kernel's default");
+            }
+            _transmitQueues = value;
+        }
+    }
+
+    private uint? _transmitQueues;
 
     private protected override void WriteLinkAttributes(ref NetlinkWriter writer)
     {

@@ -44,4 +44,18 @@ public class VethSetupTests
         Assert.Equal(3, node.Link("txq0").GetProperty("num_tx_queues").GetInt32());
         Assert.Equal(3, peer.IpJson("link", "show", "dev", "txq1")[0].GetProperty("num_tx_queues").GetInt32());
     }
+
+    [Fact]
+    public void VethLinkTransmitQueues_ZeroIsRefusedAtOnce_TooManyIsTheKernelsClearError()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VethLink("txz0", "txz1") { TransmitQueues = 0 });
+
+        using var node = new NetlinkTestScope("vethtxqbad");
+        Cni.Net.Netlink.NetlinkException e = Assert.Throws<Cni.Net.Netlink.NetlinkException>(() =>
+            node.Rtnl.AddLink(new VethLink("txb0", "txb1") { TransmitQueues = 100_000 }));
+        Assert.Equal("EINVAL", e.ErrnoName);
+        Assert.Contains("txb0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("transmit queues", e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.False(node.LinkExists("txb0"));
+    }
 }

@@ -107,6 +107,41 @@ internal sealed class NetfilterPlanner
         return false;
     }
 
+    /// <summary>
+    /// The rules planning only needs to find in <paramref name="chain"/>, which exists and whose rules are needed: those
+    /// the transaction adds to it unless already there (AppendUnique, InsertUnique), when every other operation on it
+    /// creates it, sets its policy or appends. Null when an operation needs the whole chain (a plain insert at a
+    /// position, a delete, a flush). Planning against a prefix of the chain that holds them all decides the same: each
+    /// is there, so nothing is added; when one is missing the reader has read the whole chain.
+    /// </summary>
+    public static List<NetfilterRule>? RulesSought(NetfilterTransaction transaction, NetfilterTable table, string chain)
+    {
+        List<NetfilterRule>? sought = null;
+        foreach (NetfilterOperation op in transaction.Operations)
+        {
+            if (op.Table != table || op.Chain != chain)
+            {
+                continue;
+            }
+            switch (op.Kind)
+            {
+                case NetfilterOperationKind.EnsureChain or NetfilterOperationKind.Policy:
+                case NetfilterOperationKind.Append when !op.Unique:
+                    break;
+                case NetfilterOperationKind.Append or NetfilterOperationKind.Insert when op.Unique:
+                    sought ??= [];
+                    if (!sought.Contains(op.Rule!))
+                    {
+                        sought.Add(op.Rule!);
+                    }
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return sought;
+    }
+
     /// <summary>True when the transaction deletes a chain.</summary>
     public static bool DeletesChain(NetfilterTransaction transaction) =>
         transaction.Operations.Any(op => op.Kind == NetfilterOperationKind.DeleteChain);

@@ -339,9 +339,68 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Request{THandler}"/> of a dump that stops reading once <paramref name="handler"/> is satisfied: the
+    /// kernel makes each further part of a dump only when the previous one was read, so a search that ends early
+    /// leaves the rest of the dump unmade (a chain of a thousand rules is not encoded to find its first).
+    /// </summary>
+    /// <returns>
+    /// True when the reply was read to its end; false when it was left unfinished, after which the socket must be
+    /// disposed (its next receive would go on with the dump).
+    /// </returns>
+    /// <exception cref="NetlinkException">The kernel refused the request, or the dump stayed interrupted (EINTR).</exception>
+    /// <exception cref="NetlinkProtocolException">The reply is malformed.</exception>
+    internal bool RequestUntilSatisfied<THandler>(ref NetlinkWriter request, string operation, ref THandler handler)
+        where THandler : ISatisfiableReplyHandler, allows ref struct
+    {
+        ReadOnlySpan<byte> bytes = Seal(ref request, operation, NetlinkMessageFlags.Ack);
+        for (int attempt = 1; ; attempt++)
+        {
+            var state = new ReplyState(MemoryMarshal.Read<uint>(bytes[8..]), PortId);
+            Send(bytes);
+            while (!state.Done)
+            {
+                int length = Receive();
+                ProcessDatagram(new ReadOnlySpan<byte>(_receive, 0, length), ref state, ref handler, operation, default);
+                if (!state.Done && handler.Satisfied)
+                {
+                    // What was found was in the kernel's table when this part was made, interrupted dump or not.
+                    request.Reset();
+                    return false;
+                }
+            }
+            if (!RepeatInterrupted(ref request, ref state, attempt, operation))
+            {
+                return true;
+            }
+            handler.OnRestart();
+        }
+    }
+
     private int Transact<THandler>(ref NetlinkWriter request, string operation, ReadOnlySpan<int> toleratedErrors,
         ref THandler handler, NetlinkMessageFlags addFlags)
         where THandler : INetlinkReplyHandler, allows ref struct
+    {
+        ReadOnlySpan<byte> bytes = Seal(ref request, operation, addFlags);
+        for (int attempt = 1; ; attempt++)
+        {
+            var state = new ReplyState(MemoryMarshal.Read<uint>(bytes[8..]), PortId);
+            Send(bytes);
+            while (!state.Done)
+            {
+                int length = Receive();
+                ProcessDatagram(new ReadOnlySpan<byte>(_receive, 0, length), ref state, ref handler, operation, toleratedErrors);
+            }
+            if (!RepeatInterrupted(ref request, ref state, attempt, operation))
+            {
+                return state.Errno;
+            }
+            handler.OnRestart();
+        }
+    }
+
+    /// <summary>Ends the request begun by <see cref="BeginRequest"/> with <paramref name="addFlags"/> added.</summary>
+    private ReadOnlySpan<byte> Seal(ref NetlinkWriter request, string operation, NetlinkMessageFlags addFlags)
     {
         ArgumentNullException.ThrowIfNull(operation);
         if (!request.HasOpenMessage || request.OpenMessageOffset != 0 || _batchCount != 0)
@@ -357,32 +416,29 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         ushort flags = MemoryMarshal.Read<ushort>(buffer[6..]);
         flags |= (ushort)addFlags;
         MemoryMarshal.Write(buffer[6..], in flags);
-        ReadOnlySpan<byte> bytes = request.WrittenSpan;
-        for (int attempt = 1; ; attempt++)
+        return request.WrittenSpan;
+    }
+
+    /// <summary>
+    /// After a reply was read: false when it is final (the request is reset); true when the dump was interrupted and
+    /// is to be sent again under a new sequence number.
+    /// </summary>
+    private bool RepeatInterrupted(ref NetlinkWriter request, ref ReplyState state, int attempt, string operation)
+    {
+        if (!state.Interrupted || state.Errno != 0)
         {
-            uint sequence = MemoryMarshal.Read<uint>(bytes[8..]);
-            Send(bytes);
-            var state = new ReplyState(sequence, PortId);
-            while (!state.Done)
-            {
-                int length = Receive();
-                ProcessDatagram(new ReadOnlySpan<byte>(_receive, 0, length), ref state, ref handler, operation, toleratedErrors);
-            }
-            if (!state.Interrupted || state.Errno != 0)
-            {
-                request.Reset();
-                return state.Errno;
-            }
-            if (attempt == MaxDumpAttempts)
-            {
-                request.Reset();
-                throw new NetlinkException(operation, Errno.EINTR,
-                    $"dump was interrupted by concurrent changes {MaxDumpAttempts} times in a row");
-            }
-            handler.OnRestart();
-            uint next = NextSequence();
-            MemoryMarshal.Write(buffer[8..], in next);
+            request.Reset();
+            return false;
         }
+        if (attempt == MaxDumpAttempts)
+        {
+            request.Reset();
+            throw new NetlinkException(operation, Errno.EINTR,
+                $"dump was interrupted by concurrent changes {MaxDumpAttempts} times in a row");
+        }
+        uint next = NextSequence();
+        MemoryMarshal.Write(request.Buffer[8..], in next);
+        return true;
     }
 
     /// <summary>

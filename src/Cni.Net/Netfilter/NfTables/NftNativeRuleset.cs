@@ -12,11 +12,15 @@ internal static class NftNativeRuleset
 {
     /// <summary>A NETLINK_NETFILTER socket in the calling thread's namespace.</summary>
     /// <exception cref="NetfilterException">The socket cannot be opened: nf_tables is not available.</exception>
-    public static NetlinkSocket OpenSocket()
+    public static NetlinkSocket OpenSocket() => OpenSocket(NetlinkSocket.BufferSize);
+
+    /// <summary>Opens a NETLINK_NETFILTER socket with send and receive buffers of <paramref name="bufferSize"/> bytes.</summary>
+    /// <exception cref="NetfilterException">nf_tables is not available.</exception>
+    public static NetlinkSocket OpenSocket(int bufferSize)
     {
         try
         {
-            return new NetlinkSocket(NetlinkProtocol.Netfilter);
+            return new NetlinkSocket(NetlinkProtocol.Netfilter, bufferSize);
         }
         catch (NetlinkException e)
         {

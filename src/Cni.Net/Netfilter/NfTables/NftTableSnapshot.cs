@@ -114,8 +114,12 @@ internal sealed class NftTableSnapshot
     /// Asked for each named chain that exists, with whether a chain exists: false leaves its rules unread (an empty
     /// list in the snapshot). Null reads every named chain's rules.
     /// </param>
+    /// <param name="rulesSought">
+    /// Asked for each chain whose rules are needed: the rules planning only looks for in it, or null when it needs them
+    /// all. The chain is then read only until every sought rule was seen (see <see cref="PartlyRead"/>).
+    /// </param>
     public static NftTableSnapshot ReadChains(NetlinkSocket socket, AddressFamily family, NetfilterTable table, IReadOnlySet<string> chains,
-        Func<string, Predicate<string>, bool>? rulesNeeded = null)
+        Func<string, Predicate<string>, bool>? rulesNeeded = null, Func<string, IReadOnlyList<NetfilterRule>?>? rulesSought = null)
     {
         string tableName = NetfilterTables.Name(table);
         byte nfFamily = FamilyOf(family);
@@ -139,15 +143,66 @@ internal sealed class NftTableSnapshot
         }
         // Built-in chains not named only need to be known to exist (a first rule in one creates it).
         var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
+        var partlyRead = new HashSet<string>(StringComparer.Ordinal);
         foreach (string name in chains)
         {
-            if (found.Policies.ContainsKey(name) && (rulesNeeded is null || rulesNeeded(name, found.Policies.ContainsKey)))
+            if (!found.Policies.ContainsKey(name) || (rulesNeeded is not null && !rulesNeeded(name, found.Policies.ContainsKey)))
+            {
+                continue;
+            }
+            if (rulesSought?.Invoke(name) is { Count: > 0 } sought)
+            {
+                if (!SearchRules(nfFamily, tableName, name, sought, rules))
+                {
+                    partlyRead.Add(name);
+                }
+            }
+            else
             {
                 DumpRules(socket, nfFamily, tableName, name, rules);
             }
         }
-        return Build(family, table, found.Policies, rules);
+        NftTableSnapshot snapshot = Build(family, table, found.Policies, rules);
+        snapshot.PartlyRead.UnionWith(partlyRead);
+        return snapshot;
     }
+
+    /// <summary>
+    /// Chains whose rules were read only up to the last of the rules sought in them: their rules in the snapshot are a
+    /// prefix of the kernel's, enough to know that those rules exist and nothing more.
+    /// </summary>
+    public HashSet<string> PartlyRead { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Reads <paramref name="chain"/>'s rules until every rule of <paramref name="sought"/> was seen, on a socket of its
+    /// own with small receive buffers: a fresh socket's dump is made in parts of the size its reader asks for, one
+    /// part ahead, so finding the rules near the head of a long chain costs the kernel two small parts instead of the
+    /// chain. A shared chain such as POSTROUTING, which holds one jump per pod, is thus not read and decoded on every
+    /// pod's ADD to find one rule that was appended to it when the first pod came.
+    /// </summary>
+    /// <returns>True when the chain was read to its end (a sought rule is missing); false when the search stopped early.</returns>
+    private static bool SearchRules(byte nfFamily, string tableName, string chain, IReadOnlyList<NetfilterRule> sought, RuleHandler into)
+    {
+        // Left unfinished, the dump goes with the socket; the socket of the transaction stays clean.
+        using NetlinkSocket search = NftNativeRuleset.OpenSocket(SearchBufferSize);
+        NetlinkWriter w = search.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
+        w.WriteString(NFTA_RULE_TABLE, tableName);
+        w.WriteString(NFTA_RULE_CHAIN, chain);
+        var rules = new RuleHandler(tableName, into.Ipv6, sought);
+        bool complete = search.RequestUntilSatisfied(ref w, $"list {tableName} chain {chain} rules", ref rules);
+        foreach (var (name, list) in rules.Chains)
+        {
+            into.Chains[name] = list;
+        }
+        return complete;
+    }
+
+    /// <summary>
+    /// The receive buffer of a search (<see cref="SearchRules"/>), which sets the size of the dump's parts: about 25
+    /// iptables rules each. Larger than any rule iptables-nft or the library writes.
+    /// </summary>
+    internal const int SearchBufferSize = 8 * 1024;
 
     private static NftTableSnapshot Build(AddressFamily family, NetfilterTable table, Dictionary<string, NetfilterVerdict?> policies, RuleHandler rules)
     {
@@ -275,9 +330,12 @@ internal sealed class NftTableSnapshot
         public void OnRestart() => Policies.Clear();
     }
 
-    private sealed class RuleHandler(string table, bool ipv6) : INetlinkReplyHandler
+    private sealed class RuleHandler(string table, bool ipv6, IReadOnlyList<NetfilterRule>? sought = null) : ISatisfiableReplyHandler
     {
         private readonly byte[] _table = Encoding.UTF8.GetBytes(table);
+        // Which of the sought rules were seen; a rule seen twice counts once.
+        private readonly bool[] _seen = new bool[sought?.Count ?? 0];
+        private int _unseen = sought?.Count ?? 0;
         // A dump names the table and chain in every rule; one chain's rules come in a row, so its name is made once.
         private string? _chain;
 
@@ -323,9 +381,25 @@ internal sealed class NftTableSnapshot
                 Chains[chain] = list = [];
             }
             list.Add((handle, rule));
+            for (int i = 0; i < _seen.Length; i++)
+            {
+                if (!_seen[i] && sought![i].Equals(rule))
+                {
+                    _seen[i] = true;
+                    _unseen--;
+                }
+            }
         }
 
-        public void OnRestart() => Chains.Clear();
+        /// <summary>True once every sought rule was seen (never without sought rules).</summary>
+        public bool Satisfied => _seen.Length > 0 && _unseen == 0;
+
+        public void OnRestart()
+        {
+            Chains.Clear();
+            Array.Clear(_seen);
+            _unseen = _seen.Length;
+        }
 
         private string ChainName(ReadOnlySpan<byte> name)
         {

@@ -47,6 +47,9 @@ public sealed class NftablesBackend : INetfilterBackend
     /// <summary>The chains whose rules the last plan read (table and chain).</summary>
     internal List<(NetfilterTable Table, string Chain)> LastRulesRead { get; } = [];
 
+    /// <summary>Of <see cref="LastRulesRead"/>, the chains read only up to the rules the plan looked for.</summary>
+    internal List<(NetfilterTable Table, string Chain)> LastRulesPartlyRead { get; } = [];
+
     /// <inheritdoc/>
     public ValueTask ApplyAsync(NetfilterTransaction transaction, CancellationToken cancellationToken = default)
     {
@@ -115,6 +118,7 @@ public sealed class NftablesBackend : INetfilterBackend
         {
             LastAttempts = attempt;
             LastRulesRead.Clear();
+            LastRulesPartlyRead.Clear();
             uint generation = Read(() => NftTableSnapshot.ReadGeneration(socket));
             var snapshots = new Dictionary<NetfilterTable, NftTableSnapshot>();
             foreach (NetfilterTable t in tables)
@@ -122,7 +126,12 @@ public sealed class NftablesBackend : INetfilterBackend
                 snapshots[t] = Read(() => wholeTables
                     ? NftTableSnapshot.Read(socket, transaction.Family, t)
                     : NftTableSnapshot.ReadChains(socket, transaction.Family, t, NetfilterPlanner.ChainsToRead(transaction, t),
-                        (chain, exists) => RulesNeeded(transaction, t, chain, exists)));
+                        (chain, exists) => RulesNeeded(transaction, t, chain, exists),
+                        chain => NetfilterPlanner.RulesSought(transaction, t, chain)));
+                foreach (string chain in snapshots[t].PartlyRead)
+                {
+                    LastRulesPartlyRead.Add((t, chain));
+                }
                 ReadsOfWholeTables += wholeTables ? 1 : 0;
             }
             var batch = new NftBatch(transaction.Family, t => snapshots[t]);

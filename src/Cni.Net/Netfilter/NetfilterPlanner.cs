@@ -108,15 +108,23 @@ internal sealed class NetfilterPlanner
     }
 
     /// <summary>
-    /// The rules planning only needs to find in <paramref name="chain"/>, which exists and whose rules are needed: those
-    /// the transaction adds to it unless already there (AppendUnique, InsertUnique), when every other operation on it
-    /// creates it, sets its policy or appends. Null when an operation needs the whole chain (a plain insert at a
-    /// position, a delete, a flush). Planning against a prefix of the chain that holds them all decides the same: each
-    /// is there, so nothing is added; when one is missing the reader has read the whole chain.
+    /// What planning only needs to find in <paramref name="chain"/>, which exists and whose rules are needed, so that
+    /// reading it may stop once that was seen: each rule the transaction adds to it unless already there
+    /// (AppendUnique, InsertUnique), and the jumps it deletes to a chain whose references the kernel counted — all of
+    /// them are then known to be in the part read. Null when an operation needs the whole chain (a plain insert at a
+    /// position, an opaque deletion, a flush) or a deleted jump's target has no known count. Planning against a prefix
+    /// of the chain that holds what was sought decides the same as against the whole: each rule to add is there, and
+    /// no jump to delete is further on; when something is missing the reader has read the whole chain.
     /// </summary>
-    public static List<NetfilterRule>? RulesSought(NetfilterTransaction transaction, NetfilterTable table, string chain)
+    /// <param name="transaction">The transaction.</param>
+    /// <param name="table">The chain's table.</param>
+    /// <param name="chain">The chain.</param>
+    /// <param name="references">How many rules of the table jump or go to a chain, when known.</param>
+    public static List<SoughtRules>? RulesSought(NetfilterTransaction transaction, NetfilterTable table, string chain,
+        Func<string, int?> references)
     {
-        List<NetfilterRule>? sought = null;
+        List<SoughtRules>? sought = null;
+        List<NetfilterRule>? added = null;
         foreach (NetfilterOperation op in transaction.Operations)
         {
             if (op.Table != table || op.Chain != chain)
@@ -129,11 +137,16 @@ internal sealed class NetfilterPlanner
                 case NetfilterOperationKind.Append when !op.Unique:
                     break;
                 case NetfilterOperationKind.Append or NetfilterOperationKind.Insert when op.Unique:
-                    sought ??= [];
-                    if (!sought.Contains(op.Rule!))
+                    NetfilterRule rule = op.Rule!;
+                    added ??= [];
+                    if (!added.Contains(rule))
                     {
-                        sought.Add(op.Rule!);
+                        added.Add(rule);
+                        (sought ??= []).Add(new SoughtRules(rule.Equals, 1));
                     }
+                    break;
+                case NetfilterOperationKind.DeleteWhere when op.OnlyJumpsTo is string target && references(target) is int count:
+                    (sought ??= []).Add(new SoughtRules(op.Predicate!, count));
                     break;
                 default:
                     return null;

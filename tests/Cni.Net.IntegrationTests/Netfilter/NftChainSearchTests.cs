@@ -10,13 +10,15 @@ namespace Cni.Net.IntegrationTests.Netfilter;
 
 /// <summary>
 /// A transaction that only makes sure a rule is in a long shared chain (portmap's jump to CNI-HOSTPORT-MASQ in a
-/// POSTROUTING that holds one jump per pod) reads that chain only up to the rule, on the real kernel; a rule that is
-/// missing still makes it read the whole chain, and is appended once.
+/// POSTROUTING that holds one jump per pod), or only deletes the jumps to a pod's chain from it, reads that chain only
+/// up to what it looks for, on the real kernel: the jumps as many as the kernel counts references to the pod's chain.
+/// Whatever is missing still makes it read the whole chain.
 /// </summary>
 public sealed class NftChainSearchTests : IDisposable
 {
     private const int Filler = 600;
     private const string Masq = "CNI-SEARCH-MASQ";
+    private const string Pod = "CNI-SEARCH-POD";
 
     private static readonly NetfilterRule Jump = new()
     {
@@ -119,7 +121,7 @@ public sealed class NftChainSearchTests : IDisposable
         {
             using var socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
             return NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, new HashSet<string> { "POSTROUTING", Masq },
-                rulesNeeded: null, rulesSought: chain => chain == "POSTROUTING" ? [Jump, Filling(300)] : null);
+                rulesNeeded: null, rulesSought: (chain, _) => chain == "POSTROUTING" ? [Once(Jump), Once(Filling(300))] : null);
         });
         Assert.InRange(earlier.State.FindChain("POSTROUTING")!.RuleList.Count, 302, Filler);
         Assert.Contains("POSTROUTING", earlier.PartlyRead);
@@ -139,6 +141,88 @@ public sealed class NftChainSearchTests : IDisposable
         Assert.Equal(Strip(before), Strip(_node.ExecCheck("iptables-nft-save", "-t", "nat")));
     }
 
+    [Fact]
+    public void APodsJumpNearTheHead_IsDeletedAfterReadingAPrefix_WithItsChain()
+    {
+        Load(jumpAt: null, podJumpsAt: [2]);
+        var backend = new NftablesBackend();
+
+        NftablesBackendTests.ApplyNative(_node, backend, Teardown());
+
+        Assert.Contains((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesPartlyRead);
+        string save = _node.ExecCheck("iptables-nft-save", "-t", "nat");
+        Assert.DoesNotContain(Pod, save, StringComparison.Ordinal);
+        AssertPostrouting(jumps: 0, rules: Filler);
+    }
+
+    [Fact]
+    public void TwoJumpsToThePodsChain_OneNearTheTail_AreBothDeleted()
+    {
+        Load(jumpAt: null, podJumpsAt: [2, Filler - 10]);
+        var backend = new NftablesBackend();
+
+        NftablesBackendTests.ApplyNative(_node, backend, Teardown());
+
+        Assert.DoesNotContain(Pod, _node.ExecCheck("iptables-nft-save", "-t", "nat"), StringComparison.Ordinal);
+        AssertPostrouting(jumps: 0, rules: Filler);
+        // Both found by the search: the kernel did not refuse the chain's deletion, so the table was not read whole.
+        Assert.Equal(0, backend.ReadsOfWholeTables);
+        Assert.Equal(1, backend.LastAttempts);
+    }
+
+    [Fact]
+    public void AJumpFromAChainNotRead_MakesPostroutingReadWhole_AndTheRefusalIsNamed_WithNothingChanged()
+    {
+        // One of the two references is not in POSTROUTING: the search cannot stop, and the kernel refuses the chain's
+        // deletion, which the backend names after reading the whole table, as before.
+        Load(jumpAt: null, podJumpsAt: [2], otherJump: true);
+        string before = _node.ExecCheck("iptables-nft-save", "-t", "nat");
+        var backend = new NftablesBackend();
+
+        var e = Assert.ThrowsAny<NetfilterException>(() => NftablesBackendTests.ApplyNative(_node, backend, Teardown()));
+
+        Assert.Contains("CNI-SEARCH-OTHER still jumps to it", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesPartlyRead);
+        Assert.Equal(Strip(before), Strip(_node.ExecCheck("iptables-nft-save", "-t", "nat")));
+    }
+
+    [Fact]
+    public void NoJumpToThePodsChain_DeletesTheChainAlone()
+    {
+        Load(jumpAt: 1, podJumpsAt: []);
+        var backend = new NftablesBackend();
+
+        NftablesBackendTests.ApplyNative(_node, backend, Teardown());
+
+        Assert.Contains((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesPartlyRead);
+        Assert.DoesNotContain(Pod, _node.ExecCheck("iptables-nft-save", "-t", "nat"), StringComparison.Ordinal);
+        AssertPostrouting(jumps: 1, rules: Filler + 1);
+    }
+
+    [Fact]
+    public void WithTheKernelsCountOfNoReference_NoRuleOfPostroutingIsRead_ThePodChainsAre()
+    {
+        Load(jumpAt: 1, podJumpsAt: []);
+        NetfilterTransaction tx = Teardown();
+
+        NftTableSnapshot snapshot = NftablesBackendTests.InNamespace(_node, () =>
+        {
+            using var socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
+            return NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, NetfilterPlanner.ChainsToRead(tx, NetfilterTable.Nat),
+                (chain, exists) => NetfilterPlanner.RulesNeeded(tx, NetfilterTable.Nat, chain, exists),
+                (chain, references) => NetfilterPlanner.RulesSought(tx, NetfilterTable.Nat, chain, references));
+        });
+
+        Assert.Empty(snapshot.State.FindChain("POSTROUTING")!.RuleList);
+        Assert.Contains("POSTROUTING", snapshot.PartlyRead);
+        Assert.Equal(2, snapshot.State.FindChain(Pod)!.RuleList.Count);
+    }
+
+    /// <summary>bridge's DEL of the pod's masquerade: every jump to its chain, then the chain.</summary>
+    private static NetfilterTransaction Teardown() => new NetfilterTransaction(AddressFamily.InterNetwork)
+        .DeleteJumps(NetfilterTable.Nat, "POSTROUTING", Pod)
+        .DeleteChain(NetfilterTable.Nat, Pod, ignoreMissing: true);
+
     /// <summary>What portmap's ADD asks of these chains: the jump first in POSTROUTING, unless it is there (or, appended).</summary>
     private static NetfilterTransaction EnsureJump(bool append = false)
     {
@@ -153,27 +237,43 @@ public sealed class NftChainSearchTests : IDisposable
     private static NetfilterRule Filling(int i) =>
         new() { Source = IPNetwork.Parse($"10.{20 + i / 250}.{i % 250}.1/32"), Target = NetfilterTarget.Accept };
 
-    /// <summary>POSTROUTING with <see cref="Filler"/> pod-like rules and, when asked, the jump after that many of them.</summary>
-    private void Load(int? jumpAt)
+    /// <summary>
+    /// POSTROUTING with <see cref="Filler"/> pod-like rules, the masquerade jump after <paramref name="jumpAt"/> of them
+    /// and the pod's jumps after <paramref name="podJumpsAt"/> of them; the pod's chain (two rules) exists when asked
+    /// for or jumped to, and with <paramref name="otherJump"/> another chain jumps to it too.
+    /// </summary>
+    private void Load(int? jumpAt, int[]? podJumpsAt = null, bool otherJump = false)
     {
-        var text = new StringBuilder("*nat\n:" + Masq + " - [0:0]\n");
+        podJumpsAt ??= [];
+        var text = new StringBuilder("*nat\n:" + Masq + " - [0:0]\n:" + Pod + " - [0:0]\n");
         text.Append("-A ").Append(Masq).Append(" -m mark --mark 0x2000/0x2000 -j MASQUERADE\n");
-        for (int i = 0; i < Filler; i++)
+        text.Append("-A ").Append(Pod).Append(" -d 10.99.0.0/16 -j ACCEPT\n");
+        text.Append("-A ").Append(Pod).Append(" ! -d 224.0.0.0/4 -j MASQUERADE\n");
+        if (otherJump)
+        {
+            text.Append(":CNI-SEARCH-OTHER - [0:0]\n-A CNI-SEARCH-OTHER -j ").Append(Pod).Append('\n');
+        }
+        for (int i = 0; i <= Filler; i++)
         {
             if (i == jumpAt)
             {
                 text.Append("-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j ").Append(Masq).Append('\n');
             }
-            text.Append("-A POSTROUTING -s 10.").Append(20 + i / 250).Append('.').Append(i % 250).Append(".1/32 -j ACCEPT\n");
-        }
-        if (jumpAt == Filler)
-        {
-            text.Append("-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j ").Append(Masq).Append('\n');
+            if (podJumpsAt.Contains(i))
+            {
+                text.Append("-A POSTROUTING -s 10.99.0.5/32 -j ").Append(Pod).Append('\n');
+            }
+            if (i < Filler)
+            {
+                text.Append("-A POSTROUTING -s 10.").Append(20 + i / 250).Append('.').Append(i % 250).Append(".1/32 -j ACCEPT\n");
+            }
         }
         text.Append("COMMIT\n");
         Shell.Output restore = Shell.Run("ip", ["netns", "exec", _node.Name, "iptables-nft-restore", "--noflush"], text.ToString());
         Assert.True(restore.ExitCode == 0, restore.StdErr);
     }
+
+    private static SoughtRules Once(NetfilterRule rule) => new(rule.Equals, 1);
 
     private (NftTableSnapshot Full, NftTableSnapshot Searched) ReadBoth(NetfilterRule[] sought) =>
         NftablesBackendTests.InNamespace(_node, () =>
@@ -182,7 +282,7 @@ public sealed class NftChainSearchTests : IDisposable
             var chains = new HashSet<string> { "POSTROUTING", Masq };
             return (NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, chains),
                 NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, chains,
-                    rulesNeeded: null, rulesSought: chain => chain == "POSTROUTING" ? sought : null));
+                    rulesNeeded: null, rulesSought: (chain, _) => chain == "POSTROUTING" ? [.. sought.Select(Once)] : null));
         });
 
     private string[] Postrouting() =>

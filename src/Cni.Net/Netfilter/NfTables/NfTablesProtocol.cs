@@ -32,6 +32,8 @@ internal static class NfTablesProtocol
     public const ushort NFTA_CHAIN_NAME = 3;
     public const ushort NFTA_CHAIN_HOOK = 4;
     public const ushort NFTA_CHAIN_POLICY = 5;
+    /// <summary>The chain's reference count: its rules plus the rules (and verdict map elements) that jump or go to it.</summary>
+    public const ushort NFTA_CHAIN_USE = 6;
     public const ushort NFTA_CHAIN_TYPE = 7;
     public const ushort NFTA_CHAIN_COUNTERS = 8;
     public const ushort NFTA_HOOK_HOOKNUM = 1;

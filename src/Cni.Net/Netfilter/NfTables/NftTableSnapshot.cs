@@ -115,11 +115,13 @@ internal sealed class NftTableSnapshot
     /// list in the snapshot). Null reads every named chain's rules.
     /// </param>
     /// <param name="rulesSought">
-    /// Asked for each chain whose rules are needed: the rules planning only looks for in it, or null when it needs them
-    /// all. The chain is then read only until every sought rule was seen (see <see cref="PartlyRead"/>).
+    /// Asked for each chain whose rules are needed, after the others were read, with how many references the kernel
+    /// counts to a chain whose rules were read: what planning only looks for in it, or null when it needs all its
+    /// rules. The chain is then read only until everything sought was seen (see <see cref="PartlyRead"/>).
     /// </param>
     public static NftTableSnapshot ReadChains(NetlinkSocket socket, AddressFamily family, NetfilterTable table, IReadOnlySet<string> chains,
-        Func<string, Predicate<string>, bool>? rulesNeeded = null, Func<string, IReadOnlyList<NetfilterRule>?>? rulesSought = null)
+        Func<string, Predicate<string>, bool>? rulesNeeded = null,
+        Func<string, Func<string, int?>, IReadOnlyList<SoughtRules>?>? rulesSought = null)
     {
         string tableName = NetfilterTables.Name(table);
         byte nfFamily = FamilyOf(family);
@@ -143,23 +145,39 @@ internal sealed class NftTableSnapshot
         }
         // Built-in chains not named only need to be known to exist (a first rule in one creates it).
         var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
-        var partlyRead = new HashSet<string>(StringComparer.Ordinal);
+        // First the chains read whole, then those searched: a search for the jumps to a deleted chain needs how many
+        // the kernel counts, and its use count holds the chain's own rules as well.
+        var readWhole = new HashSet<string>(StringComparer.Ordinal);
+        var searched = new List<string>();
         foreach (string name in chains)
         {
             if (!found.Policies.ContainsKey(name) || (rulesNeeded is not null && !rulesNeeded(name, found.Policies.ContainsKey)))
             {
                 continue;
             }
-            if (rulesSought?.Invoke(name) is { Count: > 0 } sought)
+            if (rulesSought?.Invoke(name, static _ => 0) is null)
             {
-                if (!SearchRules(nfFamily, tableName, name, sought, rules))
-                {
-                    partlyRead.Add(name);
-                }
+                DumpRules(socket, nfFamily, tableName, name, rules);
+                readWhole.Add(name);
             }
             else
             {
+                searched.Add(name);
+            }
+        }
+        Func<string, int?> references = chain => readWhole.Contains(chain) && found.Uses.TryGetValue(chain, out uint use)
+            ? (int)use - (rules.Chains.TryGetValue(chain, out var own) ? own.Count : 0)
+            : null;
+        var partlyRead = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in searched)
+        {
+            if (rulesSought!(name, references) is not { } sought)
+            {
                 DumpRules(socket, nfFamily, tableName, name, rules);
+            }
+            else if (!SearchRules(nfFamily, tableName, name, sought, rules))
+            {
+                partlyRead.Add(name);
             }
         }
         NftTableSnapshot snapshot = Build(family, table, found.Policies, rules);
@@ -174,15 +192,21 @@ internal sealed class NftTableSnapshot
     public HashSet<string> PartlyRead { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Reads <paramref name="chain"/>'s rules until every rule of <paramref name="sought"/> was seen, on a socket of its
+    /// Reads <paramref name="chain"/>'s rules until everything <paramref name="sought"/> names was seen, on a socket of its
     /// own with small receive buffers: a fresh socket's dump is made in parts of the size its reader asks for, one
     /// part ahead, so finding the rules near the head of a long chain costs the kernel two small parts instead of the
     /// chain. A shared chain such as POSTROUTING, which holds one jump per pod, is thus not read and decoded on every
-    /// pod's ADD to find one rule that was appended to it when the first pod came.
+    /// pod's ADD to find the one rule portmap put first in it when the first pod came, nor whole on a DEL to find the
+    /// pod's own jump.
     /// </summary>
-    /// <returns>True when the chain was read to its end (a sought rule is missing); false when the search stopped early.</returns>
-    private static bool SearchRules(byte nfFamily, string tableName, string chain, IReadOnlyList<NetfilterRule> sought, RuleHandler into)
+    /// <returns>True when the chain was read to its end (something sought is missing); false when the search stopped early.</returns>
+    private static bool SearchRules(byte nfFamily, string tableName, string chain, IReadOnlyList<SoughtRules> sought, RuleHandler into)
     {
+        if (sought.All(s => s.Count <= 0))
+        {
+            // Nothing to find (no rule jumps to the chain whose jumps are deleted): none of the chain is needed.
+            return false;
+        }
         // Left unfinished, the dump goes with the socket; the socket of the transaction stays clean.
         using NetlinkSocket search = NftNativeRuleset.OpenSocket(SearchBufferSize);
         NetlinkWriter w = search.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
@@ -298,11 +322,15 @@ internal sealed class NftTableSnapshot
         /// <summary>Every chain of the table; the policy of base chains, null for the others.</summary>
         public Dictionary<string, NetfilterVerdict?> Policies { get; } = [];
 
+        /// <summary>Each chain's use count (NFTA_CHAIN_USE): its rules plus the references to it.</summary>
+        public Dictionary<string, uint> Uses { get; } = [];
+
         public void OnMessage(NetlinkMessage message)
         {
             string? tableName = null, name = null;
             bool hooked = false;
             NetfilterVerdict? policy = null;
+            uint? use = null;
             foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
             {
                 switch (a.Type)
@@ -319,23 +347,34 @@ internal sealed class NftTableSnapshot
                     case NFTA_CHAIN_POLICY:
                         policy = a.GetUInt32BigEndian() == NF_DROP ? NetfilterVerdict.Drop : NetfilterVerdict.Accept;
                         break;
+                    case NFTA_CHAIN_USE:
+                        use = a.GetUInt32BigEndian();
+                        break;
                 }
             }
             if (tableName == table && name is not null)
             {
                 Policies[name] = hooked ? policy ?? NetfilterVerdict.Accept : null;
+                if (use is uint u)
+                {
+                    Uses[name] = u;
+                }
             }
         }
 
-        public void OnRestart() => Policies.Clear();
+        public void OnRestart()
+        {
+            Policies.Clear();
+            Uses.Clear();
+        }
     }
 
-    private sealed class RuleHandler(string table, bool ipv6, IReadOnlyList<NetfilterRule>? sought = null) : ISatisfiableReplyHandler
+    private sealed class RuleHandler(string table, bool ipv6, IReadOnlyList<SoughtRules>? sought = null) : ISatisfiableReplyHandler
     {
         private readonly byte[] _table = Encoding.UTF8.GetBytes(table);
-        // Which of the sought rules were seen; a rule seen twice counts once.
-        private readonly bool[] _seen = new bool[sought?.Count ?? 0];
-        private int _unseen = sought?.Count ?? 0;
+        // How many rules of each sought kind were seen, and how many kinds are still short of their count.
+        private readonly int[] _seen = new int[sought?.Count ?? 0];
+        private int _short = sought?.Count(s => s.Count > 0) ?? 0;
         // A dump names the table and chain in every rule; one chain's rules come in a row, so its name is made once.
         private string? _chain;
 
@@ -383,22 +422,21 @@ internal sealed class NftTableSnapshot
             list.Add((handle, rule));
             for (int i = 0; i < _seen.Length; i++)
             {
-                if (!_seen[i] && sought![i].Equals(rule))
+                if (_seen[i] < sought![i].Count && sought[i].Matches(rule) && ++_seen[i] == sought[i].Count)
                 {
-                    _seen[i] = true;
-                    _unseen--;
+                    _short--;
                 }
             }
         }
 
-        /// <summary>True once every sought rule was seen (never without sought rules).</summary>
-        public bool Satisfied => _seen.Length > 0 && _unseen == 0;
+        /// <summary>True once everything sought was seen (never without something sought).</summary>
+        public bool Satisfied => _seen.Length > 0 && _short == 0;
 
         public void OnRestart()
         {
             Chains.Clear();
             Array.Clear(_seen);
-            _unseen = _seen.Length;
+            _short = sought?.Count(s => s.Count > 0) ?? 0;
         }
 
         private string ChainName(ReadOnlySpan<byte> name)

@@ -127,7 +127,7 @@ public sealed class NftablesBackend : INetfilterBackend
                     ? NftTableSnapshot.Read(socket, transaction.Family, t)
                     : NftTableSnapshot.ReadChains(socket, transaction.Family, t, NetfilterPlanner.ChainsToRead(transaction, t),
                         (chain, exists) => RulesNeeded(transaction, t, chain, exists),
-                        chain => NetfilterPlanner.RulesSought(transaction, t, chain)));
+                        (chain, references) => NetfilterPlanner.RulesSought(transaction, t, chain, references)));
                 foreach (string chain in snapshots[t].PartlyRead)
                 {
                     LastRulesPartlyRead.Add((t, chain));

@@ -7,10 +7,13 @@ usage: unshare --net --mount benchmarks/scale_ab.py BASE N A_DIR B_DIR
 Chain bridge(host-local, ipMasq) -> portmap -> bandwidth, one bridge and one host-local store shared by all pods, the
 iptables layout (the reference's default). Each DIR holds bridge, host-local, portmap and bandwidth. The node is this
 process's network namespace; the pods are namespaces under a private /run/netns, all dropped with the process.
-Printed: per build, the median chain ADD of its N/2 pods and of each plugin.
+Printed: per build, the median chain ADD of its N/2 pods and of each plugin; then N pods picked at random (seeded)
+from the whole node are deleted, alternating between the builds, and the median chain DEL of each build is printed the
+same way (a pod's jumps sit anywhere in the shared chains, as on a node where pods come and go).
 """
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -56,6 +59,25 @@ def add(pod, bindir, plugins, times):
         times["chain"].append(chain)
 
 
+def delete(pod, bindir, plugins, times):
+    """The chain's DEL in reverse order, as libcni runs it, with the ADD's configuration (no prevResult)."""
+    chain = 0.0
+    for plugin in reversed(plugins):
+        config = dict(plugin, name="scale", cniVersion="1.0.0")
+        config.pop("capabilities", None)
+        env = {"CNI_COMMAND": "DEL", "CNI_CONTAINERID": f"c{pod}", "CNI_NETNS": f"/run/netns/p{pod}", "CNI_IFNAME": "eth0",
+               "CNI_PATH": bindir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        start = time.perf_counter()
+        run = subprocess.run([os.path.join(bindir, plugin["type"])], input=json.dumps(config).encode(), capture_output=True, env=env)
+        elapsed = (time.perf_counter() - start) * 1000
+        if run.returncode != 0:
+            sys.exit(f"{plugin['type']} DEL of pod {pod} failed: {run.stdout.decode()} {run.stderr.decode()}")
+        chain += elapsed
+        times[plugin["type"]].append(elapsed)
+    times["chain"].append(chain)
+    subprocess.run(["ip", "netns", "del", f"p{pod}"], check=True)
+
+
 def main():
     base, n, dirs = int(sys.argv[1]), int(sys.argv[2]), {"A": sys.argv[3], "B": sys.argv[4]}
     subprocess.run("mkdir -p /run/netns && mount -t tmpfs none /run/netns", shell=True, check=True)
@@ -68,7 +90,13 @@ def main():
         side = "AB"[i % 2]
         add(base + i, dirs[side], plugins, times[side])
     for side in "AB":
-        print(side, " ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in times[side].items()))
+        print(side, "ADD", " ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in times[side].items()))
+    deletes = {side: {"chain": [], **{p: [] for p in PLUGINS}} for side in dirs}
+    for i, pod in enumerate(random.Random(17).sample(range(base + n), n)):
+        side = "AB"[i % 2]
+        delete(pod, dirs[side], plugins, deletes[side])
+    for side in "AB":
+        print(side, "DEL", " ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in deletes[side].items()))
 
 
 if __name__ == "__main__":

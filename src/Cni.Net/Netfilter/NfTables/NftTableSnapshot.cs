@@ -207,14 +207,23 @@ internal sealed class NftTableSnapshot
             // Nothing to find (no rule jumps to the chain whose jumps are deleted): none of the chain is needed.
             return false;
         }
-        // Left unfinished, the dump goes with the socket; the socket of the transaction stays clean.
-        using NetlinkSocket search = NftNativeRuleset.OpenSocket(SearchBufferSize);
-        NetlinkWriter w = search.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
-        w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
-        w.WriteString(NFTA_RULE_TABLE, tableName);
-        w.WriteString(NFTA_RULE_CHAIN, chain);
+        // Left unfinished, the dump goes with the socket, which the pool retires (closing it here could wait for a
+        // grace period when rules were just deleted); the socket of the transaction stays clean.
+        NetlinkSocket search = NftNativeRuleset.OpenSocket(SearchBufferSize);
         var rules = new RuleHandler(tableName, into.Ipv6, sought);
-        bool complete = search.RequestUntilSatisfied(ref w, $"list {tableName} chain {chain} rules", ref rules);
+        bool complete;
+        try
+        {
+            NetlinkWriter w = search.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+            w.WriteFamilyHeader(NfGenMsg.For(nfFamily));
+            w.WriteString(NFTA_RULE_TABLE, tableName);
+            w.WriteString(NFTA_RULE_CHAIN, chain);
+            complete = search.RequestUntilSatisfied(ref w, $"list {tableName} chain {chain} rules", ref rules);
+        }
+        finally
+        {
+            NfnetlinkSocketPool.Retire(search);
+        }
         foreach (var (name, list) in rules.Chains)
         {
             into.Chains[name] = list;

@@ -20,15 +20,10 @@ internal static class NfnetlinkSocketPool
     internal const int MaxNamespaces = 4;
     private const int MaxIdlePerNamespace = 4;
 
-    private const int MaxRetired = 4;
-
     private static readonly Lock s_lock = new();
 
     // Most recently used last.
     private static readonly List<Idle> s_idle = [];
-
-    // Oldest first.
-    private static readonly Queue<NetlinkSocket> s_retired = new();
 
     /// <summary>Runs <paramref name="action"/> on a socket of the calling thread's namespace, kept for the next call
     /// when it returns normally (after an exception the socket is closed: it may hold unread replies).</summary>
@@ -65,43 +60,11 @@ internal static class NfnetlinkSocketPool
         }
     }
 
-    /// <summary>How many retired sockets are still open (for tests).</summary>
-    internal static int RetiredCount()
-    {
-        lock (s_lock)
-        {
-            return s_retired.Count;
-        }
-    }
-
-    /// <summary>
-    /// Takes a socket that will not serve again — one left in the middle of a dump, which its next receive would go on
-    /// with — without closing it on the caller's path, where the close could wait for a grace period: the last
-    /// <see cref="MaxRetired"/> stay open (a plugin process exits first; the kernel closes them then, after the
-    /// process's work), and an older one is closed on the thread pool.
-    /// </summary>
-    public static void Retire(NetlinkSocket socket)
-    {
-        NetlinkSocket? oldest = null;
-        lock (s_lock)
-        {
-            s_retired.Enqueue(socket);
-            if (s_retired.Count > MaxRetired)
-            {
-                oldest = s_retired.Dequeue();
-            }
-        }
-        if (oldest is not null)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Dispose(), oldest, preferLocal: false);
-        }
-    }
-
     /// <summary>A kept socket of the calling thread's namespace, or a new one from <paramref name="open"/>; give it
     /// back with <see cref="Return"/> (or dispose of it if a request on it failed).</summary>
     public static (NetlinkSocket Socket, (ulong, ulong) Namespace) Rent(Func<NetlinkSocket> open)
     {
-        (ulong, ulong) key = CurrentNamespace();
+        (ulong, ulong) key = NetlinkNamespaceKey.Current();
         lock (s_lock)
         {
             int at = IndexOf(key);
@@ -151,18 +114,6 @@ internal static class NfnetlinkSocketPool
         while (evicted is not null && evicted.Sockets.TryPop(out NetlinkSocket? old))
         {
             old.Dispose();
-        }
-    }
-
-    private static (ulong Device, ulong Inode) CurrentNamespace()
-    {
-        try
-        {
-            return NetworkNamespace.IdentifyCurrent();
-        }
-        catch (IOException e)
-        {
-            throw new NetlinkException($"identify the network namespace: {e.Message}", e);
         }
     }
 

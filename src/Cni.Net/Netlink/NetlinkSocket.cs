@@ -377,6 +377,33 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads and drops the rest of a dump that <see cref="RequestUntilSatisfied{THandler}"/> left unfinished, up to its
+    /// end (NLMSG_DONE, or an error in its place), after which the socket serves requests again. Never blocks: the
+    /// kernel queues each part of a dump before the read of the previous one returns, so nothing queued means no dump.
+    /// </summary>
+    /// <returns>True when the dump's end was read; false when nothing was queued before it.</returns>
+    /// <exception cref="NetlinkProtocolException">The rest is malformed.</exception>
+    internal bool FinishDump()
+    {
+        while (true)
+        {
+            if (!TryReceive(MSG_TRUNC | MSG_DONTWAIT, out int length))
+            {
+                return false;
+            }
+            var reader = new NetlinkReader(new ReadOnlySpan<byte>(_receive, 0, length));
+            while (reader.TryRead(out NetlinkMessage message))
+            {
+                if (message.PortId == PortId && message.Type is NetlinkLayout.NLMSG_DONE or NetlinkLayout.NLMSG_ERROR)
+                {
+                    return true;
+                }
+            }
+            CheckFullyConsumed(ref reader);
+        }
+    }
+
     private int Transact<THandler>(ref NetlinkWriter request, string operation, ReadOnlySpan<int> toleratedErrors,
         ref THandler handler, NetlinkMessageFlags addFlags)
         where THandler : INetlinkReplyHandler, allows ref struct

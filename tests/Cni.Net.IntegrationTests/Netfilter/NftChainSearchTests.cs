@@ -218,6 +218,57 @@ public sealed class NftChainSearchTests : IDisposable
         Assert.Equal(2, snapshot.State.FindChain(Pod)!.RuleList.Count);
     }
 
+    [Fact]
+    public async Task SearchSocketsLeftInTheMiddleOfADump_AreFinishedOffThePath_AndServeTheNextSearches()
+    {
+        Load(jumpAt: 1);
+        var used = new List<NetlinkSocket>();
+        NftablesBackendTests.InNamespace(_node, () =>
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                (NetlinkSocket socket, (ulong, ulong) key) = NfnetlinkSearchSockets.Rent(() => new NetlinkSocket(NetlinkProtocol.Netfilter, NfnetlinkSearchSockets.BufferSize));
+                used.Add(socket);
+                var handler = new CountingHandler(2);
+                NetlinkWriter w = socket.BeginRequest(NfTablesProtocol.MessageType(NfTablesProtocol.NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+                w.WriteFamilyHeader(NfGenMsg.For(2));
+                w.WriteString(NfTablesProtocol.NFTA_RULE_TABLE, "nat");
+                w.WriteString(NfTablesProtocol.NFTA_RULE_CHAIN, "POSTROUTING");
+                Assert.False(socket.RequestUntilSatisfied(ref w, "search", ref handler));
+                NfnetlinkSearchSockets.Return(key, socket, finished: false);
+            }
+        });
+        // Six left unfinished: the oldest beyond four is finished by the pool's thread and kept, not closed.
+        for (int i = 0; i < 200 && NfnetlinkSearchSockets.Count().Idle == 0; i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        Assert.True(NfnetlinkSearchSockets.Count().Idle > 0);
+        Assert.All(used, s => Assert.False(s.Handle.IsClosed));
+
+        NftTableSnapshot snapshot = NftablesBackendTests.InNamespace(_node, () =>
+        {
+            using var socket = new NetlinkSocket(NetlinkProtocol.Netfilter);
+            return NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, new HashSet<string> { "POSTROUTING" },
+                rulesNeeded: null, rulesSought: (_, _) => [Once(LateRule)]);
+        });
+
+        // Read to the end on a finished socket: every rule, in order.
+        Assert.Equal(Filler + 1, snapshot.State.FindChain("POSTROUTING")!.RuleList.Count);
+        Assert.Equal(LateRule, snapshot.State.FindChain("POSTROUTING")!.RuleList[^1]);
+    }
+
+    private struct CountingHandler(int wanted) : ISatisfiableReplyHandler
+    {
+        private int _seen;
+
+        public readonly bool Satisfied => _seen >= wanted;
+
+        public void OnMessage(NetlinkMessage message) => _seen++;
+
+        public void OnRestart() => _seen = 0;
+    }
+
     /// <summary>bridge's DEL of the pod's masquerade: every jump to its chain, then the chain.</summary>
     private static NetfilterTransaction Teardown() => new NetfilterTransaction(AddressFamily.InterNetwork)
         .DeleteJumps(NetfilterTable.Nat, "POSTROUTING", Pod)

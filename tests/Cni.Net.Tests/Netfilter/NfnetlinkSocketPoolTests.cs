@@ -50,34 +50,6 @@ public class NfnetlinkSocketPoolTests
     }
 
     [Fact]
-    public async Task RetiredSockets_StayOpenUpToFour_TheOldestIsClosedOffTheCallersPath()
-    {
-        // Other tests retire sockets too (searches of shared chains): fill the queue with this test's own first.
-        var retired = Enumerable.Range(0, 5).Select(_ => Open()).ToList();
-        foreach (NetlinkSocket socket in retired)
-        {
-            NfnetlinkSocketPool.Retire(socket);
-        }
-
-        Assert.InRange(NfnetlinkSocketPool.RetiredCount(), 1, 4);
-        Assert.All(retired.Skip(1), s => Assert.False(s.Handle.IsClosed));
-        for (int i = 0; i < 200 && !retired[0].Handle.IsClosed; i++)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-        Assert.True(retired[0].Handle.IsClosed);
-
-        // Push this test's sockets out again, so none of them stays open after it.
-        var others = Enumerable.Range(0, 4).Select(_ => Open()).ToList();
-        others.ForEach(NfnetlinkSocketPool.Retire);
-        for (int i = 0; i < 200 && retired.Any(s => !s.Handle.IsClosed); i++)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-        Assert.All(retired, s => Assert.True(s.Handle.IsClosed));
-    }
-
-    [Fact]
     public void AfterAFailure_TheSocketIsClosedNotKept()
     {
         NetlinkSocket? used = null;

@@ -207,11 +207,11 @@ internal sealed class NftTableSnapshot
             // Nothing to find (no rule jumps to the chain whose jumps are deleted): none of the chain is needed.
             return false;
         }
-        // Left unfinished, the dump goes with the socket, which the pool retires (closing it here could wait for a
-        // grace period when rules were just deleted); the socket of the transaction stays clean.
-        NetlinkSocket search = NftNativeRuleset.OpenSocket(SearchBufferSize);
+        // A search socket of its own: left unfinished, its dump goes with it (NfnetlinkSearchSockets finishes it off the
+        // request's path); the socket of the transaction stays clean.
+        (NetlinkSocket search, (ulong, ulong) key) = NfnetlinkSearchSockets.Rent(static () => NftNativeRuleset.OpenSocket(SearchBufferSize));
         var rules = new RuleHandler(tableName, into.Ipv6, sought);
-        bool complete;
+        bool? complete = null;
         try
         {
             NetlinkWriter w = search.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
@@ -222,20 +222,20 @@ internal sealed class NftTableSnapshot
         }
         finally
         {
-            NfnetlinkSocketPool.Retire(search);
+            NfnetlinkSearchSockets.Return(key, search, complete);
         }
         foreach (var (name, list) in rules.Chains)
         {
             into.Chains[name] = list;
         }
-        return complete;
+        return complete.Value;
     }
 
     /// <summary>
     /// The receive buffer of a search (<see cref="SearchRules"/>), which sets the size of the dump's parts: about 25
     /// iptables rules each. Larger than any rule iptables-nft or the library writes.
     /// </summary>
-    internal const int SearchBufferSize = 8 * 1024;
+    internal const int SearchBufferSize = NfnetlinkSearchSockets.BufferSize;
 
     private static NftTableSnapshot Build(AddressFamily family, NetfilterTable table, Dictionary<string, NetfilterVerdict?> policies, RuleHandler rules)
     {

@@ -16,7 +16,7 @@ sides' (bridges, veths, nat rules); NODES=own gives each side a node namespace o
 pods, as the issue-17 targets are stated ("empty node"). Sides stay interleaved pod by pod either way.
 
 Run through benchmarks/pod-chain-bench.sh, which puts it in a private network namespace (the "node")."""
-import contextlib, ctypes, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import contextlib, ctypes, json, os, random, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.path.join(ROOT, "artifacts", "cni", "bin")
@@ -272,6 +272,14 @@ def stats(xs):
     return statistics.median(xs), xs[int(len(xs) * 0.9) - 1], statistics.mean(xs)
 
 
+def shuffled(sides, pod):
+    """The sides in the order pod number pod runs them: a permutation drawn from a generator seeded with the pod, so a
+    run can be repeated and every side follows every other about equally often."""
+    order = list(sides)
+    random.Random(1000 + pod).shuffle(order)
+    return order
+
+
 def main():
     if os.readlink("/proc/self/ns/net") == os.environ.get("CNI_BENCH_OUTER_NETNS"):
         sys.exit("refusing to run in the machine's own network namespace; use benchmarks/pod-chain-bench.sh")
@@ -302,14 +310,18 @@ def main():
             inproc.warm_up(names)
         if server:
             server.warm_up(names)
-        # Interleaved, so all sides see the same machine load; each pod has its own namespace.
+        # Interleaved, so all sides see the same machine load; each pod has its own namespace. The order is shuffled
+        # pod by pod (seeded): a side run right after another meets what that one left the kernel doing (a server's
+        # deferred teardown, the reference's process exits, a new pod's IPv6 traffic flooded to every bridge port),
+        # and in a fixed order that cost fell on the same side every time (an A/A run, BEFORE_BIN the same build:
+        # ADD 0.91x, DEL 1.29x); rotating the order kept each side's predecessor.
         for pod in range(PODS):
-            for side in sides:
+            for side in shuffled(sides, pod):
                 name = f"cnt-bench-{side.kind[:3]}-{pod}"
                 names.append(name)
                 side.add(pod, netns(name))
         for pod in range(PODS):
-            for side in sides:
+            for side in shuffled(sides, pod):
                 side.delete(pod, f"/run/netns/cnt-bench-{side.kind[:3]}-{pod}")
     finally:
         for name in names:

@@ -57,6 +57,20 @@ public sealed class NftChainSearchTests : IDisposable
     }
 
     [Fact]
+    public void AShortChain_IsDumpedWhole_NotSearched()
+    {
+        // A search costs a socket of its own and two parts of the dump at least: not worth it under MinRulesSearched.
+        Load(jumpAt: 1, filler: NftTableSnapshot.MinRulesSearched - 2);
+        var backend = new NftablesBackend();
+
+        NftablesBackendTests.ApplyNative(_node, backend, EnsureJump());
+
+        Assert.Contains((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesRead);
+        Assert.DoesNotContain((NetfilterTable.Nat, "POSTROUTING"), backend.LastRulesPartlyRead);
+        AssertPostrouting(jumps: 1, rules: NftTableSnapshot.MinRulesSearched - 1);
+    }
+
+    [Fact]
     public void AJumpAtTheTail_IsFoundByReadingTheWholeChain_AndStaysWhereItIs()
     {
         Load(jumpAt: Filler);
@@ -293,7 +307,7 @@ public sealed class NftChainSearchTests : IDisposable
     /// and the pod's jumps after <paramref name="podJumpsAt"/> of them; the pod's chain (two rules) exists when asked
     /// for or jumped to, and with <paramref name="otherJump"/> another chain jumps to it too.
     /// </summary>
-    private void Load(int? jumpAt, int[]? podJumpsAt = null, bool otherJump = false)
+    private void Load(int? jumpAt, int[]? podJumpsAt = null, bool otherJump = false, int filler = Filler)
     {
         podJumpsAt ??= [];
         var text = new StringBuilder("*nat\n:" + Masq + " - [0:0]\n:" + Pod + " - [0:0]\n");
@@ -304,7 +318,7 @@ public sealed class NftChainSearchTests : IDisposable
         {
             text.Append(":CNI-SEARCH-OTHER - [0:0]\n-A CNI-SEARCH-OTHER -j ").Append(Pod).Append('\n');
         }
-        for (int i = 0; i <= Filler; i++)
+        for (int i = 0; i <= filler; i++)
         {
             if (i == jumpAt)
             {
@@ -314,7 +328,7 @@ public sealed class NftChainSearchTests : IDisposable
             {
                 text.Append("-A POSTROUTING -s 10.99.0.5/32 -j ").Append(Pod).Append('\n');
             }
-            if (i < Filler)
+            if (i < filler)
             {
                 text.Append("-A POSTROUTING -s 10.").Append(20 + i / 250).Append('.').Append(i % 250).Append(".1/32 -j ACCEPT\n");
             }

@@ -155,7 +155,8 @@ internal sealed class NftTableSnapshot
             {
                 continue;
             }
-            if (rulesSought?.Invoke(name, static _ => 0) is null)
+            // A short chain is dumped: a search costs a socket of its own and reads two parts at least.
+            if (rulesSought?.Invoke(name, static _ => 0) is null || found.Uses.GetValueOrDefault(name) <= MinRulesSearched)
             {
                 DumpRules(socket, nfFamily, tableName, name, rules);
                 readWhole.Add(name);
@@ -230,6 +231,12 @@ internal sealed class NftTableSnapshot
         }
         return complete.Value;
     }
+
+    /// <summary>
+    /// Chains with at most this many rules and references (NFTA_CHAIN_USE) are dumped whole rather than searched: two
+    /// parts of a search hold about as many.
+    /// </summary>
+    internal const int MinRulesSearched = 64;
 
     /// <summary>
     /// The receive buffer of a search (<see cref="SearchRules"/>), which sets the size of the dump's parts: about 25

@@ -11,7 +11,8 @@ namespace Cni.Net.Benchmarks.Netfilter;
 
 /// <summary>
 /// Reading the nat table's POSTROUTING chain as a plugin plans against it on a crowded node: one masquerade jump per
-/// pod, as bridge's ipMasq leaves them (iptables layout), and what portmap reads to find its own shared jump there.
+/// pod, as bridge's ipMasq leaves them (iptables layout), and what portmap reads to find its own shared jump there:
+/// the whole chain, or (searched) the parts of its dump up to that jump.
 /// Must run as root in a private network namespace:
 /// <c>CNI_NET_TEST_OUTER_NETNS=$(readlink /proc/self/ns/net) unshare --net -- dotnet run -c Release -- --filter '*SharedChainRead*'</c>.
 /// </summary>
@@ -21,6 +22,16 @@ namespace Cni.Net.Benchmarks.Netfilter;
 public class SharedChainReadBenchmarks
 {
     private static readonly HashSet<string> s_postrouting = ["POSTROUTING"];
+
+    // What portmap's ADD looks for there: its jump, which it put first.
+    private static readonly SoughtRules[] s_portmapJump =
+    [
+        new(new NetfilterRule
+        {
+            Matches = [NetfilterMatch.Comment("CNI portfwd requiring masquerade")],
+            Target = NetfilterTarget.Jump("CNI-bench0"),
+        }.Equals, 1),
+    ];
 
     /// <summary>Pods on the node: rules in POSTROUTING.</summary>
     [Params(250)]
@@ -68,6 +79,15 @@ public class SharedChainReadBenchmarks
         int rules = 0;
         NftNativeRuleset.Run(socket => rules = NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, s_postrouting)
             .Handles["POSTROUTING"].Count);
+        return rules;
+    }
+
+    [Benchmark(Description = "search POSTROUTING for portmap's jump")]
+    public int SearchPostrouting()
+    {
+        int rules = 0;
+        NftNativeRuleset.Run(socket => rules = NftTableSnapshot.ReadChains(socket, AddressFamily.InterNetwork, NetfilterTable.Nat, s_postrouting,
+            rulesNeeded: null, rulesSought: static (_, _) => s_portmapJump).Handles["POSTROUTING"].Count);
         return rules;
     }
 

@@ -13,7 +13,8 @@ namespace Cni.Net.Netfilter;
 /// waits with it (measured: an in-process bridge DEL 1.2–1.5 ms with search sockets left open, 11–13 ms with each
 /// closed, on this thread or another). So a socket whose search stopped early is kept as it is — up to
 /// <see cref="MaxAbandoned"/>, which a plugin process never exceeds before it exits — and beyond that a thread of this
-/// class reads the rest of the oldest one's dump and keeps it for the next search. Sockets are only closed when their
+/// class reads the rest of the oldest one's dump and keeps it for the next search (or, when that thread is
+/// <see cref="MaxPendingWork"/> sockets behind, the caller does, as a whole read would have). Sockets are only closed when their
 /// namespace is no longer among the last <see cref="NfnetlinkSocketPool.MaxNamespaces"/> used, by that thread.
 /// </remarks>
 internal static class NfnetlinkSearchSockets
@@ -23,6 +24,10 @@ internal static class NfnetlinkSearchSockets
 
     private const int MaxAbandoned = 4;
     private const int MaxIdlePerNamespace = 4;
+
+    // Beyond this many sockets waiting for the worker, the caller finishes its own dump: searches faster than the
+    // worker drains must not pile up open sockets (a loop of searches ran out of file descriptors).
+    private const int MaxPendingWork = 8;
 
     private static readonly Lock s_lock = new();
 
@@ -79,7 +84,20 @@ internal static class NfnetlinkSearchSockets
                 oldest = s_abandoned.Dequeue();
             }
         }
-        if (oldest is var (ns, abandoned))
+        if (oldest is not var (ns, abandoned))
+        {
+            return;
+        }
+        bool backlog;
+        lock (s_workGate)
+        {
+            backlog = s_work.Count >= MaxPendingWork;
+        }
+        if (backlog)
+        {
+            Finish(ns, abandoned);
+        }
+        else
         {
             Hand(ns, abandoned);
         }
@@ -156,28 +174,36 @@ internal static class NfnetlinkSearchSockets
                     Monitor.Wait(s_workGate);
                 }
             }
-            if (item.key is not { } key)
+            if (item.key is { } key)
             {
-                item.socket.Dispose();
-                continue;
-            }
-            bool finished;
-            try
-            {
-                finished = item.socket.FinishDump();
-            }
-            catch (Exception e) when (e is NetlinkException or NetlinkProtocolException or ObjectDisposedException)
-            {
-                finished = false;
-            }
-            if (finished)
-            {
-                Keep(key, item.socket);
+                Finish(key, item.socket);
             }
             else
             {
                 item.socket.Dispose();
             }
+        }
+    }
+
+    /// <summary>Reads the rest of the socket's dump and keeps it; closes it when that fails.</summary>
+    private static void Finish((ulong, ulong) key, NetlinkSocket socket)
+    {
+        bool finished;
+        try
+        {
+            finished = socket.FinishDump();
+        }
+        catch (Exception e) when (e is NetlinkException or NetlinkProtocolException or ObjectDisposedException)
+        {
+            finished = false;
+        }
+        if (finished)
+        {
+            Keep(key, socket);
+        }
+        else
+        {
+            socket.Dispose();
         }
     }
 }

@@ -272,6 +272,32 @@ public sealed class NftChainSearchTests : IDisposable
         Assert.Equal(LateRule, snapshot.State.FindChain("POSTROUTING")!.RuleList[^1]);
     }
 
+    [Fact]
+    public void ManySearchesLeftInTheMiddleOfADump_InARow_KeepFewSocketsOpen()
+    {
+        // Faster than the pool's thread can finish them: beyond a few waiting, the caller finishes its own dump.
+        Load(jumpAt: 1);
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+
+        NftablesBackendTests.InNamespace(_node, () =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                (NetlinkSocket socket, (ulong, ulong) key) = NfnetlinkSearchSockets.Rent(() => new NetlinkSocket(NetlinkProtocol.Netfilter, NfnetlinkSearchSockets.BufferSize));
+                var handler = new CountingHandler(1);
+                NetlinkWriter w = socket.BeginRequest(NfTablesProtocol.MessageType(NfTablesProtocol.NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+                w.WriteFamilyHeader(NfGenMsg.For(2));
+                w.WriteString(NfTablesProtocol.NFTA_RULE_TABLE, "nat");
+                w.WriteString(NfTablesProtocol.NFTA_RULE_CHAIN, "POSTROUTING");
+                Assert.False(socket.RequestUntilSatisfied(ref w, "search", ref handler));
+                NfnetlinkSearchSockets.Return(key, socket, finished: false);
+            }
+        });
+
+        // Left unfinished four, waiting for the thread eight, idle four per namespace, and slack for the test host.
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length - before, -50, 30);
+    }
+
     private struct CountingHandler(int wanted) : ISatisfiableReplyHandler
     {
         private int _seen;

@@ -32,6 +32,18 @@ def configs(data):
     ]
 
 
+def run_plugin(command, pod, bindir, config):
+    """Execs the config's plugin for the pod; its stdout and how long it took (ms). Exits on a failure."""
+    env = {"CNI_COMMAND": command, "CNI_CONTAINERID": f"c{pod}", "CNI_NETNS": f"/run/netns/p{pod}", "CNI_IFNAME": "eth0",
+           "CNI_PATH": bindir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    start = time.perf_counter()
+    run = subprocess.run([os.path.join(bindir, config["type"])], input=json.dumps(config).encode(), capture_output=True, env=env)
+    elapsed = (time.perf_counter() - start) * 1000
+    if run.returncode != 0:
+        sys.exit(f"{config['type']} {command} of pod {pod} failed: {run.stdout.decode()} {run.stderr.decode()}")
+    return run.stdout, elapsed
+
+
 def add(pod, bindir, plugins, times):
     subprocess.run(["ip", "netns", "add", f"p{pod}"], check=True)
     runtime = {"portMappings": [{"hostPort": 20000 + pod, "containerPort": 80, "protocol": "tcp"}],
@@ -44,14 +56,8 @@ def add(pod, bindir, plugins, times):
             config["runtimeConfig"] = {k: runtime[k] for k in capabilities}
         if prev is not None:
             config["prevResult"] = prev
-        env = {"CNI_COMMAND": "ADD", "CNI_CONTAINERID": f"c{pod}", "CNI_NETNS": f"/run/netns/p{pod}", "CNI_IFNAME": "eth0",
-               "CNI_PATH": bindir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        start = time.perf_counter()
-        run = subprocess.run([os.path.join(bindir, plugin["type"])], input=json.dumps(config).encode(), capture_output=True, env=env)
-        elapsed = (time.perf_counter() - start) * 1000
-        if run.returncode != 0:
-            sys.exit(f"{plugin['type']} ADD of pod {pod} failed: {run.stdout.decode()} {run.stderr.decode()}")
-        prev = json.loads(run.stdout)
+        out, elapsed = run_plugin("ADD", pod, bindir, config)
+        prev = json.loads(out)
         chain += elapsed
         if times is not None:
             times[plugin["type"]].append(elapsed)
@@ -65,13 +71,7 @@ def delete(pod, bindir, plugins, times):
     for plugin in reversed(plugins):
         config = dict(plugin, name="scale", cniVersion="1.0.0")
         config.pop("capabilities", None)
-        env = {"CNI_COMMAND": "DEL", "CNI_CONTAINERID": f"c{pod}", "CNI_NETNS": f"/run/netns/p{pod}", "CNI_IFNAME": "eth0",
-               "CNI_PATH": bindir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        start = time.perf_counter()
-        run = subprocess.run([os.path.join(bindir, plugin["type"])], input=json.dumps(config).encode(), capture_output=True, env=env)
-        elapsed = (time.perf_counter() - start) * 1000
-        if run.returncode != 0:
-            sys.exit(f"{plugin['type']} DEL of pod {pod} failed: {run.stdout.decode()} {run.stderr.decode()}")
+        _, elapsed = run_plugin("DEL", pod, bindir, config)
         chain += elapsed
         times[plugin["type"]].append(elapsed)
     times["chain"].append(chain)

@@ -241,15 +241,7 @@ public sealed class NftChainSearchTests : IDisposable
         {
             for (int i = 0; i < 6; i++)
             {
-                (NetlinkSocket socket, (ulong, ulong) key) = NfnetlinkSearchSockets.Rent(() => new NetlinkSocket(NetlinkProtocol.Netfilter, NfnetlinkSearchSockets.BufferSize));
-                used.Add(socket);
-                var handler = new CountingHandler(2);
-                NetlinkWriter w = socket.BeginRequest(NfTablesProtocol.MessageType(NfTablesProtocol.NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
-                w.WriteFamilyHeader(NfGenMsg.For(2));
-                w.WriteString(NfTablesProtocol.NFTA_RULE_TABLE, "nat");
-                w.WriteString(NfTablesProtocol.NFTA_RULE_CHAIN, "POSTROUTING");
-                Assert.False(socket.RequestUntilSatisfied(ref w, "search", ref handler));
-                NfnetlinkSearchSockets.Return(key, socket, finished: false);
+                used.Add(SearchAndLeave(messages: 2));
             }
         });
         // Six left unfinished: the oldest beyond four is finished by the pool's thread and kept, not closed.
@@ -283,19 +275,27 @@ public sealed class NftChainSearchTests : IDisposable
         {
             for (int i = 0; i < 200; i++)
             {
-                (NetlinkSocket socket, (ulong, ulong) key) = NfnetlinkSearchSockets.Rent(() => new NetlinkSocket(NetlinkProtocol.Netfilter, NfnetlinkSearchSockets.BufferSize));
-                var handler = new CountingHandler(1);
-                NetlinkWriter w = socket.BeginRequest(NfTablesProtocol.MessageType(NfTablesProtocol.NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
-                w.WriteFamilyHeader(NfGenMsg.For(2));
-                w.WriteString(NfTablesProtocol.NFTA_RULE_TABLE, "nat");
-                w.WriteString(NfTablesProtocol.NFTA_RULE_CHAIN, "POSTROUTING");
-                Assert.False(socket.RequestUntilSatisfied(ref w, "search", ref handler));
-                NfnetlinkSearchSockets.Return(key, socket, finished: false);
+                SearchAndLeave(messages: 1);
             }
         });
 
         // Left unfinished four, waiting for the thread eight, idle four per namespace, and slack for the test host.
         Assert.InRange(Directory.GetFiles("/proc/self/fd").Length - before, -50, 30);
+    }
+
+    /// <summary>Searches POSTROUTING on a search socket until <paramref name="messages"/> rules were seen, and leaves
+    /// the rest of the dump unread (must run in the node's namespace).</summary>
+    private static NetlinkSocket SearchAndLeave(int messages)
+    {
+        (NetlinkSocket socket, (ulong, ulong) key) = NfnetlinkSearchSockets.Rent(() => new NetlinkSocket(NetlinkProtocol.Netfilter, NfnetlinkSearchSockets.BufferSize));
+        var handler = new CountingHandler(messages);
+        NetlinkWriter w = socket.BeginRequest(NfTablesProtocol.MessageType(NfTablesProtocol.NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(NfGenMsg.For(2));
+        w.WriteString(NfTablesProtocol.NFTA_RULE_TABLE, "nat");
+        w.WriteString(NfTablesProtocol.NFTA_RULE_CHAIN, "POSTROUTING");
+        Assert.False(socket.RequestUntilSatisfied(ref w, "search", ref handler));
+        NfnetlinkSearchSockets.Return(key, socket, finished: false);
+        return socket;
     }
 
     private struct CountingHandler(int wanted) : ISatisfiableReplyHandler

@@ -155,7 +155,8 @@ internal sealed class NftTableSnapshot
             {
                 continue;
             }
-            // A short chain is dumped: a search costs a socket of its own and reads two parts at least.
+            // Whether the chain could be searched at all, before any reference is counted (a count of 0 stands in);
+            // a short chain is dumped: a search costs a socket of its own and reads two parts at least.
             if (rulesSought?.Invoke(name, static _ => 0) is null || found.Uses.GetValueOrDefault(name) <= MinRulesSearched)
             {
                 DumpRules(socket, nfFamily, tableName, name, rules);
@@ -389,8 +390,8 @@ internal sealed class NftTableSnapshot
     {
         private readonly byte[] _table = Encoding.UTF8.GetBytes(table);
         // How many rules of each sought kind were seen, and how many kinds are still short of their count.
-        private readonly int[] _seen = new int[sought?.Count ?? 0];
-        private int _short = sought?.Count(s => s.Count > 0) ?? 0;
+        private readonly int[] _seen = sought is null ? [] : new int[sought.Count];
+        private int _short = Wanted(sought);
         // A dump names the table and chain in every rule; one chain's rules come in a row, so its name is made once.
         private string? _chain;
 
@@ -452,7 +453,18 @@ internal sealed class NftTableSnapshot
         {
             Chains.Clear();
             Array.Clear(_seen);
-            _short = sought?.Count(s => s.Count > 0) ?? 0;
+            _short = Wanted(sought);
+        }
+
+        /// <summary>How many of the sought kinds are to be seen at least once.</summary>
+        private static int Wanted(IReadOnlyList<SoughtRules>? sought)
+        {
+            int wanted = 0;
+            for (int i = 0; i < (sought?.Count ?? 0); i++)
+            {
+                wanted += sought![i].Count > 0 ? 1 : 0;
+            }
+            return wanted;
         }
 
         private string ChainName(ReadOnlySpan<byte> name)

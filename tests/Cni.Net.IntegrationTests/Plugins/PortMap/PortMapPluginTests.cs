@@ -127,6 +127,69 @@ public sealed class PortMapPluginTests : IDisposable
     }
 
     [Fact]
+    public void OnACrowdedNode_TheReferencesSharedJumpIsFound_NotDoubled_AndEachDelRemovesItsContainersJumps()
+    {
+        // Long shared chains, as on a node of many pods: ours searches them (more than 64 rules) instead of reading
+        // them whole, and must find what the reference plugin wrote there.
+        string ourContainer = "ctr-pb-2";
+        string ourChain = CniNames.PortMapChain(PodChain.Network, ourContainer);
+        try
+        {
+            Restore(Fillers("POSTROUTING", 150, i => $"-s 10.200.{i / 250}.{i % 250 + 1}/32"));
+            _chain.Run(s_reference, "ADD", "portmap", "", Mappings, _chain.BridgeResult);
+            Restore(Fillers("CNI-HOSTPORT-DNAT", 100, i => $"-p tcp -m tcp --dport {20000 + i}"));
+            // The reference jumps to its container's chain once per protocol.
+            int referenceJumps = Lines(Nat(), "-A CNI-HOSTPORT-DNAT ").Count(l => l.EndsWith("-j " + DnatChain, StringComparison.Ordinal));
+            Assert.Equal(2, referenceJumps);
+
+            _chain.Run(s_ours, "ADD", "portmap", "", """{"portMappings":[{"hostPort":9090,"containerPort":80,"protocol":"tcp"}]}""",
+                _chain.BridgeResult, ourContainer);
+
+            string nat = Nat();
+            Assert.Equal(1, Lines(nat, "-A POSTROUTING ").Count(l => l.EndsWith("-j CNI-HOSTPORT-MASQ", StringComparison.Ordinal)));
+            Assert.Equal(referenceJumps, Lines(nat, "-A CNI-HOSTPORT-DNAT ").Count(l => l.EndsWith("-j " + DnatChain, StringComparison.Ordinal)));
+            Assert.Single(Lines(nat, "-A CNI-HOSTPORT-DNAT "), l => l.EndsWith("-j " + ourChain, StringComparison.Ordinal));
+            Assert.Equal(250, Lines(nat, "-A ").Count(l => l.Contains("search-filler", StringComparison.Ordinal)));
+
+            _chain.Run(s_ours, "DEL", "portmap", "", null, _chain.BridgeResult, ourContainer);
+
+            nat = Nat();
+            Assert.DoesNotContain(ourChain, nat, StringComparison.Ordinal);
+            Assert.Equal(referenceJumps, Lines(nat, "-A CNI-HOSTPORT-DNAT ").Count(l => l.EndsWith("-j " + DnatChain, StringComparison.Ordinal)));
+            Assert.Equal(250, Lines(nat, "-A ").Count(l => l.Contains("search-filler", StringComparison.Ordinal)));
+
+            // Ours deletes the reference's container too: both of its jumps (the kernel counts two references).
+            _chain.Run(s_ours, "DEL", "portmap", "", null, _chain.BridgeResult);
+            nat = Nat();
+            Assert.DoesNotContain(DnatChain, nat, StringComparison.Ordinal);
+            Assert.Equal(250, Lines(nat, "-A ").Count(l => l.Contains("search-filler", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            // Only the fillers: the chains themselves are the plugins' to remove.
+            string nat = Nat();
+            string deletes = string.Concat(Lines(nat, "-A ").Where(l => l.Contains("search-filler", StringComparison.Ordinal))
+                .Select(l => "-D" + l[2..] + "\n"));
+            if (deletes.Length > 0)
+            {
+                Restore(deletes);
+            }
+        }
+    }
+
+    private static string Fillers(string chain, int count, Func<int, string> match) =>
+        string.Concat(Enumerable.Range(0, count).Select(i => $"-A {chain} {match(i)} -m comment --comment search-filler -j RETURN\n"));
+
+    private static void Restore(string rules)
+    {
+        Shell.Output r = Shell.Run("iptables-nft-restore", ["--noflush"], "*nat\n" + rules + "COMMIT\n");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+    }
+
+    private static IEnumerable<string> Lines(string save, string prefix) =>
+        save.Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal));
+
+    [Fact]
     public void SecondAdd_ReplacesTheContainersRules_InsteadOfDuplicatingThem()
     {
         _chain.Run(s_ours, "ADD", "portmap", "", Mappings, _chain.BridgeResult);

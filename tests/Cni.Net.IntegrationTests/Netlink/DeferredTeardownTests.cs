@@ -107,6 +107,54 @@ public class DeferredTeardownTests
     }
 
     [Fact]
+    public async Task WhenTheListeningSocketOverflows_TheDeletionWaitsForTheKernelsAnswer_AndStillReportsTheLinkDeleted()
+    {
+        using var s = new NetlinkTestScope("deferoverflow");
+        using var peer = new TestNamespace("deferoverflowpeer");
+        using NetworkNamespace peerNs = NetworkNamespace.Open(peer.Path);
+        using RouteNetlink noise = RouteNetlink.Open(s.Namespace);
+        s.Rtnl.AddLink(new IfbLink("dtnoise0"));
+        int noisy = s.Rtnl.GetLinkIndex("dtnoise0");
+        s.Rtnl.AddLink(new VethLink("do0", "do1") { PeerNamespace = peerNs, Up = true });
+        s.Ip("addr", "add", "10.99.2.1/24", "dev", "do0");
+        int index = s.Rtnl.GetLinkIndex("do0");
+        // A busy node's announcements: far more than the listening socket's megabyte holds, queued before the
+        // deletion's own, so the kernel drops announcements and the socket reports ENOBUFS.
+        int announced = 0;
+        RouteNetlink.AfterSubscribing = () =>
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                noise.SetLinkMtu(noisy, 1400 + (i & 1));
+                announced++;
+            }
+        };
+        try
+        {
+            Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown(index, out Task teardown));
+
+            Assert.Equal(2000, announced);
+            // Its announcement possibly lost, the deletion waited for the kernel's answer, which comes only after the
+            // teardown: nothing is left running.
+            Assert.True(teardown.IsCompletedSuccessfully);
+            Assert.Equal(0, RouteNetlink.DeferredTeardowns);
+            Assert.False(s.LinkExists("do0"));
+            Assert.Equal(0, peer.IpJson("link", "show").EnumerateArray().Count(l => l.GetProperty("ifname").GetString() == "do1"));
+            Assert.Equal(0, s.Ns.IpJson("-4", "addr", "show").EnumerateArray().Count(l => l.GetProperty("ifname").GetString() == "do0"));
+        }
+        finally
+        {
+            RouteNetlink.AfterSubscribing = null;
+        }
+
+        // The next deletion, with nothing flooding, is deferred again.
+        s.Rtnl.AddLink(new VethLink("do0", "do1") { PeerNamespace = peerNs, Up = true });
+        Assert.True(s.Rtnl.TryDeleteLinkDeferringTeardown("do0", out Task next));
+        Assert.False(s.LinkExists("do0"));
+        await next.WaitAsync(TeardownTimeout, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public void ARefusedDeletion_ThrowsTheKernelsRefusal_InsteadOfWaitingForAnAnnouncement()
     {
         using var s = new NetlinkTestScope("deferlo");

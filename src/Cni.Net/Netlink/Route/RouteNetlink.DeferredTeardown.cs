@@ -21,6 +21,12 @@ public sealed partial class RouteNetlink
     internal static int DeferredTeardowns => Volatile.Read(ref s_deferredTeardowns);
 
     /// <summary>
+    /// Run once the listening socket is subscribed and before the request goes out, on the deleting thread: the tests'
+    /// way to queue announcements the listening socket cannot hold, as a busy node's would.
+    /// </summary>
+    internal static Action? AfterSubscribing { get; set; }
+
+    /// <summary>
     /// Deletes the link with index <paramref name="index"/> (a veth's peer goes with it) and returns as soon as the
     /// kernel has taken it out of its namespace — name and index free, addresses and routes gone, no longer a bridge
     /// port — instead of when the kernel has finished tearing it down. The deleting request waits for that teardown
@@ -130,6 +136,7 @@ public sealed partial class RouteNetlink
                 }
                 // Subscribed before the request goes out, so the announcement cannot be missed.
                 events.JoinGroup(RtnlGroupLink);
+                AfterSubscribing?.Invoke();
                 int fd = Syscalls.eventfd(0, Syscalls.EFD_CLOEXEC);
                 if (fd < 0)
                 {

@@ -20,12 +20,17 @@ namespace Cni.Net.Benchmarks.Plugins;
 /// ← {"ok":true,"ms":12.3,"plugins":{"bridge":7.1,"portmap":2.0,"bandwidth":3.1}}
 /// → {"cmd":"DEL",…}                                                  ← the same shape
 /// </code>
-/// "ms" is the executor call; "plugins" the time inside each handler.
+/// "ms" is the executor call; "plugins" the time inside each handler; with CNI_BENCH_ALLOC=1, "bytes" what the process
+/// allocated during the chain and during each handler.
 /// Run as <c>Cni.Net.Benchmarks pod-chain-driver</c> inside the benchmark's private network namespace.
 /// </summary>
 internal static class PodChainInProcessDriver
 {
     private static readonly (string Type, string ClassName)[] s_plugins = SampleHandlers.Chain;
+
+    // CNI_BENCH_ALLOC=1: each answer also says how many bytes the whole process allocated during the chain and during
+    // each handler ("bytes"), every thread counted; off by default, as the count itself takes a lock.
+    private static readonly bool s_countAllocation = Environment.GetEnvironmentVariable("CNI_BENCH_ALLOC") == "1";
 
     public static async Task<int> RunAsync()
     {
@@ -61,8 +66,10 @@ internal static class PodChainInProcessDriver
             foreach (TimedPlugin plugin in timed)
             {
                 plugin.Elapsed = TimeSpan.Zero;
+                plugin.Allocated = 0;
             }
             var answer = new JsonObject();
+            long allocatedBefore = s_countAllocation ? GC.GetTotalAllocatedBytes(precise: true) : 0;
             long start = Stopwatch.GetTimestamp();
             try
             {
@@ -88,6 +95,15 @@ internal static class PodChainInProcessDriver
                 plugins[plugin.Type] = plugin.Elapsed.TotalMilliseconds;
             }
             answer["plugins"] = plugins;
+            if (s_countAllocation)
+            {
+                var allocated = new JsonObject { ["chain"] = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore };
+                foreach (TimedPlugin plugin in timed)
+                {
+                    allocated[plugin.Type] = plugin.Allocated;
+                }
+                answer["bytes"] = allocated;
+            }
             await output.WriteLineAsync(answer.ToJsonString()).ConfigureAwait(false);
         }
         return 0;
@@ -100,10 +116,13 @@ internal static class PodChainInProcessDriver
 
         public TimeSpan Elapsed { get; set; }
 
+        public long Allocated { get; set; }
+
         public IReadOnlyList<CniVersion> SupportedVersions => inner.SupportedVersions;
 
         public async ValueTask<CniResult> AddAsync(CniPluginRequest request, CancellationToken cancellationToken)
         {
+            long allocatedBefore = s_countAllocation ? GC.GetTotalAllocatedBytes(precise: true) : 0;
             long start = Stopwatch.GetTimestamp();
             try
             {
@@ -112,11 +131,16 @@ internal static class PodChainInProcessDriver
             finally
             {
                 Elapsed += Stopwatch.GetElapsedTime(start);
+                if (s_countAllocation)
+                {
+                    Allocated += GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                }
             }
         }
 
         public async ValueTask DelAsync(CniPluginRequest request, CancellationToken cancellationToken)
         {
+            long allocatedBefore = s_countAllocation ? GC.GetTotalAllocatedBytes(precise: true) : 0;
             long start = Stopwatch.GetTimestamp();
             try
             {
@@ -125,6 +149,10 @@ internal static class PodChainInProcessDriver
             finally
             {
                 Elapsed += Stopwatch.GetElapsedTime(start);
+                if (s_countAllocation)
+                {
+                    Allocated += GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+                }
             }
         }
 

@@ -197,14 +197,24 @@ public sealed partial class CniChainExecutor
         return ToUtf8(json);
     }
 
+    // Reused per thread: a config written into a fresh buffer grew it two or three times, each growth a copy.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_configBuffer;
+
     private static byte[] ToUtf8(JsonNode node)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        ArrayBufferWriter<byte> buffer = t_configBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             node.WriteTo(writer);
         }
-        return buffer.WrittenSpan.ToArray();
+        byte[] bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > 1024 * 1024)
+        {
+            t_configBuffer = null; // not a huge buffer kept for the thread's lifetime
+        }
+        return bytes;
     }
 
     private static string AttachmentKey(NetworkConfigList network, CniRuntimeRequest request) =>

@@ -5,13 +5,13 @@ plugins interleaved pod by pod, so a change in the machine's load falls on every
 usage: unshare --net --mount benchmarks/chain_ab.py PODS name=DIR [name=DIR ...]
 
 Each DIR holds bridge, host-local, portmap and bandwidth (for example a copy of artifacts/cni/bin from an older
-commit, and artifacts/cni/bin itself). Each side has its own bridge, subnet and host-local store; the runtime's part
-(libcni's injection of name, cniVersion, runtimeConfig and prevResult) is done here. Run it in private network and
-mount namespaces: the node is this process's namespace, the pods are namespaces made under a private /run/netns.
-Printed: the median chain ADD and DEL per side, and per plugin.
-"""
+commit, and artifacts/cni/bin itself); each side runs fresh copies of them, made at the start. Each side has its own
+bridge, subnet and host-local store; the runtime's part (libcni's injection of name, cniVersion, runtimeConfig and
+prevResult) is done here. Run it in private network and mount namespaces: the node is this process's namespace, the
+pods are namespaces made under a private /run/netns. Printed: the median chain ADD and DEL per side, and per plugin."""
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +54,16 @@ def run(side, plugin, command, pod, prev):
     return elapsed, (json.loads(r.stdout) if r.stdout.strip() else None)
 
 
+def fresh_copy(directory):
+    """Copies of a side's plugins, made now: on this machine exec'ing a binary cost up to 20% more CPU from an older copy
+    of the same bytes than from a fresh one (benchmarks/README.md, "Copies of the same age"), so every side runs copies
+    made in the same minute."""
+    copy = tempfile.mkdtemp(prefix="cni-ab-bin-")
+    for name in ("bridge", "host-local", "portmap", "bandwidth"):
+        shutil.copy2(os.path.join(directory, name), copy)
+    return copy
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -63,7 +73,7 @@ def main():
     sides = []
     for index, arg in enumerate(sys.argv[2:]):
         name, directory = arg.split("=", 1)
-        sides.append({"name": name, "dir": os.path.realpath(directory), "index": index,
+        sides.append({"name": name, "dir": fresh_copy(directory), "index": index,
                       "plugins": side_plugins(index, tempfile.mkdtemp(prefix="cni-ab-")),
                       "ADD": {p: [] for p in PLUGINS}, "DEL": {p: [] for p in PLUGINS},
                       "chain": {"ADD": [], "DEL": []}, "results": {}})
@@ -90,6 +100,7 @@ def main():
         for verb in ("ADD", "DEL"):
             per_plugin = " ".join(f"{p} {statistics.median(side[verb][p]):.2f}" for p in PLUGINS)
             print(f"{side['name']:<10} {verb} {statistics.median(side['chain'][verb]):7.2f} ms ({per_plugin})")
+        shutil.rmtree(side["dir"])
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ usage: unshare --net --mount benchmarks/churn_bench.py     (POOL=5 STEPS=30 GAP_
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,7 +100,10 @@ class ExecSide(Side):
 
     def __init__(self, name, index, native, bindir):
         super().__init__(name, index, native)
-        self.bindir = bindir
+        # Copies made now, as every side's (benchmarks/README.md, "Copies of the same age").
+        self.bindir = tempfile.mkdtemp(prefix="cni-churn-bin-")
+        for plugin in ("bridge", "host-local", "portmap", "bandwidth"):
+            shutil.copy2(os.path.join(bindir, plugin), self.bindir)
         self.results = {}
 
     def run(self, command, pod, plugin, prev):
@@ -133,6 +137,10 @@ class ExecSide(Side):
         for plugin in reversed(self.plugins):
             self.run("DEL", pod, plugin, self.results.get(pod))
         self.results.pop(pod, None)
+
+    def cleanup(self):
+        super().cleanup()
+        shutil.rmtree(self.bindir, ignore_errors=True)
 
 
 class InProcessSide(Side):

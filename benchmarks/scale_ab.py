@@ -5,15 +5,16 @@ builds A and B on the same node, so both see the same node (its bridge ports, na
 usage: unshare --net --mount benchmarks/scale_ab.py BASE N A_DIR B_DIR
 
 Chain bridge(host-local, ipMasq) -> portmap -> bandwidth, one bridge and one host-local store shared by all pods, the
-iptables layout (the reference's default). Each DIR holds bridge, host-local, portmap and bandwidth. The node is this
-process's network namespace; the pods are namespaces under a private /run/netns, all dropped with the process.
-Printed: per build, the median chain ADD of its N/2 pods and of each plugin; then N pods picked at random (seeded)
-from the whole node are deleted, alternating between the builds, and the median chain DEL of each build is printed the
-same way (a pod's jumps sit anywhere in the shared chains, as on a node where pods come and go).
-"""
+iptables layout (the reference's default). Each DIR holds bridge, host-local, portmap and bandwidth; both builds run
+fresh copies of them, made at the start. The node is this process's network namespace; the pods are namespaces under a
+private /run/netns, all dropped with the process. Printed: per build, the median chain ADD of its N/2 pods and of each
+plugin; then N pods picked at random (seeded) from the whole node are deleted, alternating between the builds, and the
+median chain DEL of each build is printed the same way (a pod's jumps sit anywhere in the shared chains, as on a node
+where pods come and go)."""
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -78,8 +79,19 @@ def delete(pod, bindir, plugins, times):
     subprocess.run(["ip", "netns", "del", f"p{pod}"], check=True)
 
 
+def fresh_copy(directory):
+    """Copies of a side's plugins, made now: on this machine exec'ing a binary cost up to 20% more CPU from an older copy
+    of the same bytes than from a fresh one (benchmarks/README.md, "Copies of the same age"), so every side runs copies
+    made in the same minute."""
+    copy = tempfile.mkdtemp(prefix="cni-scale-ab-bin-")
+    for name in ("bridge", "host-local", "portmap", "bandwidth"):
+        shutil.copy2(os.path.join(directory, name), copy)
+    return copy
+
+
 def main():
-    base, n, dirs = int(sys.argv[1]), int(sys.argv[2]), {"A": sys.argv[3], "B": sys.argv[4]}
+    base, n = int(sys.argv[1]), int(sys.argv[2])
+    dirs = {"A": fresh_copy(sys.argv[3]), "B": fresh_copy(sys.argv[4])}
     subprocess.run("mkdir -p /run/netns && mount -t tmpfs none /run/netns", shell=True, check=True)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     plugins = configs(tempfile.mkdtemp())
@@ -97,6 +109,8 @@ def main():
         delete(pod, dirs[side], plugins, deletes[side])
     for side in "AB":
         print(side, "DEL", " ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in deletes[side].items()))
+    for directory in dirs.values():
+        shutil.rmtree(directory)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,12 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
                 await MacSpoofCheck.SetupAsync(veth.Host.Name, podMac, request.ContainerId, request.IfName, cancellationToken).ConfigureAwait(false);
             }
 
+            // The pod interface's settings need no address: made while the IPAM plugin is still at work.
+            if (hasIpam)
+            {
+                PodInterface.ApplySysctls(pod, podNamespace, request.IfName, config.EnableDad);
+            }
+
             var result = new CniResult(CniVersion.Latest);
             result.Interfaces.Add(new CniInterface { Name = bridge.Name, Mac = CniInterface.FormatMac(bridge.MacAddress) });
             result.Interfaces.Add(new CniInterface { Name = veth.Host.Name, Mac = CniInterface.FormatMac(veth.Host.MacAddress) });
@@ -99,11 +105,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
                 // gateway, forwarding, the masquerade rules) touch nothing of each other's: in a long-lived host the
                 // pod's side runs on a pool thread meanwhile, and an error of it is still reported first. A plugin
                 // process has no pool thread yet; starting one cost what the overlap saves.
-                void ConfigurePodSide()
-                {
-                    PodInterface.ApplySysctls(pod, podNamespace, request.IfName, config.EnableDad);
-                    PodInterface.Configure(pod, request.IfName, result);
-                }
+                void ConfigurePodSide() => PodInterface.Configure(pod, request.IfName, result);
                 Task podSide = Task.CompletedTask;
                 if (request.ProcessOutlivesRequest)
                 {

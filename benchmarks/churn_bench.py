@@ -17,8 +17,9 @@ iptables layout's comment matches, MASQUERADE and DNAT — waits in the kernel f
 (`nft_compat_wait_for_destructors`), so an ADD right after a DEL pays the rest of the grace period; the native
 layouts use no compat expression. An exec'd DEL waits for it itself, at exit.
 
-usage: unshare --net --mount benchmarks/churn_bench.py     (POOL=5 STEPS=30 GAP_MS=0; needs eng/publish.sh and
-       dotnet build benchmarks/Cni.Net.Benchmarks -c Release)
+usage: unshare --net --mount /usr/bin/python3 benchmarks/churn_bench.py     (POOL=5 STEPS=30 GAP_MS=0; needs
+       eng/publish.sh and dotnet build benchmarks/Cni.Net.Benchmarks -c Release). With python3-matplotlib it also
+       draws every step's ADD and DEL per side into OUT/churn.svg (OUT defaults to benchmarks/figures).
 """
 import json
 import os
@@ -37,6 +38,7 @@ DRIVER = os.path.join(ROOT, "artifacts", "build", "bin", "Cni.Net.Benchmarks", "
 POOL = int(os.environ.get("POOL", "5"))
 STEPS = int(os.environ.get("STEPS", "30"))
 GAP = float(os.environ.get("GAP_MS", "0")) / 1000
+OUT = os.environ.get("OUT", os.path.join(ROOT, "benchmarks", "figures"))
 PLUGINS = ["bridge", "portmap", "bandwidth"]
 RUNTIME = {"bandwidth": {"ingressRate": 10000000, "ingressBurst": 1000000, "egressRate": 10000000, "egressBurst": 1000000}}
 
@@ -219,6 +221,38 @@ def main():
         parts = " / ".join(f"{statistics.median(side.per_plugin[p]):.1f}" for p in PLUGINS)
         print(f"| {side.name} | {statistics.median(side.add_ms):.1f} ms | {p90(side.add_ms):.1f} ms | "
               f"{statistics.median(side.del_ms):.1f} ms | {p90(side.del_ms):.1f} ms | {parts} ms |")
+    chart(sides)
+
+
+def chart(sides):
+    """Every step's ADD (after a DEL) and DEL per side, as box plots on a log scale."""
+    try:
+        import matplotlib
+        matplotlib.use("svg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("python3-matplotlib is missing: no chart (apt-get install python3-matplotlib, run with /usr/bin/python3)")
+        return
+    matplotlib.rcParams["svg.hashsalt"] = "cni-net"  # stable ids: re-running changes only the data
+    os.makedirs(OUT, exist_ok=True)
+    colours = ["tab:blue", "tab:cyan", "tab:purple", "tab:green", "tab:red"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for ax, (title, values) in zip(axes, (("ADD right after a DEL", lambda s: s.add_ms), ("DEL", lambda s: s.del_ms))):
+        box = ax.boxplot([values(side) for side in sides], whis=(1, 99), showfliers=True, patch_artist=True,
+                         flierprops={"markersize": 2})
+        for patch, colour in zip(box["boxes"], colours):
+            patch.set_facecolor(colour)
+            patch.set_alpha(0.5)
+        ax.set_xticks(range(1, len(sides) + 1), [side.name.replace(", ", "\n") for side in sides], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("ms per pod (log); whiskers p1–p99", fontsize=8)
+        ax.set_title(f"chain {title}", fontsize=9)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+    fig.suptitle(f"pods replaced: {STEPS} steps per side, {GAP * 1000:.0f} ms between a DEL and the next ADD", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "churn.svg"))
+    plt.close(fig)
+    print(f"chart written to {os.path.join(OUT, 'churn.svg')}")
 
 
 if __name__ == "__main__":

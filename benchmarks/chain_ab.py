@@ -74,7 +74,7 @@ def main():
     for index, arg in enumerate(sys.argv[2:]):
         name, directory = arg.split("=", 1)
         sides.append({"name": name, "dir": fresh_copy(directory), "index": index,
-                      "plugins": side_plugins(index, tempfile.mkdtemp(prefix="cni-ab-")),
+                      "data": (data := tempfile.mkdtemp(prefix="cni-ab-")), "plugins": side_plugins(index, data),
                       "ADD": {p: [] for p in PLUGINS}, "DEL": {p: [] for p in PLUGINS},
                       "chain": {"ADD": [], "DEL": []}, "results": {}})
     for pod in range(pods):
@@ -101,6 +101,7 @@ def main():
             per_plugin = " ".join(f"{p} {statistics.median(side[verb][p]):.2f}" for p in PLUGINS)
             print(f"{side['name']:<10} {verb} {statistics.median(side['chain'][verb]):7.2f} ms ({per_plugin})")
         shutil.rmtree(side["dir"])
+        shutil.rmtree(side["data"], ignore_errors=True)
 
 
 if __name__ == "__main__":

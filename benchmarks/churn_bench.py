@@ -57,7 +57,8 @@ class Side:
     def __init__(self, name, index, native):
         self.name, self.index = name, index
         self.network = f"churn{index}"
-        self.plugins = plugins(index, native, tempfile.mkdtemp(prefix="cni-churn-ipam-"))
+        self.data = tempfile.mkdtemp(prefix="cni-churn-ipam-")
+        self.plugins = plugins(index, native, self.data)
         self.pods = []
         self.add_ms, self.del_ms = [], []
         self.per_plugin = {p: [] for p in PLUGINS}
@@ -95,6 +96,7 @@ class Side:
     def cleanup(self):
         while self.pods:
             self.delete_oldest(False)
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 class ExecSide(Side):
@@ -153,7 +155,8 @@ class InProcessSide(Side):
         self.driver = subprocess.Popen([DRIVER, "pod-chain-driver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        text=True, bufsize=1, env={**os.environ, "DOTNET_TieredCompilation": "0"})
         conflist = {"cniVersion": "1.0.0", "name": self.network, "plugins": self.plugins}
-        self.ask({"conflist": conflist, "cniPath": OURS_BIN, "cacheDir": tempfile.mkdtemp(prefix="cni-churn-cache-")})
+        self.cache = tempfile.mkdtemp(prefix="cni-churn-cache-")
+        self.ask({"conflist": conflist, "cniPath": OURS_BIN, "cacheDir": self.cache})
 
     def ask(self, message):
         self.driver.stdin.write(json.dumps(message) + "\n")
@@ -177,6 +180,7 @@ class InProcessSide(Side):
         super().cleanup()
         self.driver.stdin.close()
         self.driver.wait()
+        shutil.rmtree(self.cache, ignore_errors=True)
 
 
 def main():

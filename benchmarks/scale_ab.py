@@ -94,7 +94,8 @@ def main():
     dirs = {"A": fresh_copy(sys.argv[3]), "B": fresh_copy(sys.argv[4])}
     subprocess.run("mkdir -p /run/netns && mount -t tmpfs none /run/netns", shell=True, check=True)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    plugins = configs(tempfile.mkdtemp())
+    data = tempfile.mkdtemp(prefix="cni-scale-ab-ipam-")
+    plugins = configs(data)
     times = {side: {"chain": [], **{p: [] for p in PLUGINS}} for side in dirs}
     for pod in range(base):
         add(pod, dirs["B"], plugins, None)
@@ -109,7 +110,7 @@ def main():
         delete(pod, dirs[side], plugins, deletes[side])
     for side in "AB":
         print(side, "DEL", " ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in deletes[side].items()))
-    for directory in dirs.values():
+    for directory in [*dirs.values(), data]:
         shutil.rmtree(directory)
 
 

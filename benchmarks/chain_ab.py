@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from fresh_plugins import fresh_copy
+
 PLUGINS = ("bridge", "portmap", "bandwidth")
 
 
@@ -54,16 +56,6 @@ def run(side, plugin, command, pod, prev):
     return elapsed, (json.loads(r.stdout) if r.stdout.strip() else None)
 
 
-def fresh_copy(directory):
-    """Copies of a side's plugins, made now: on this machine exec'ing a binary cost up to 20% more CPU from an older copy
-    of the same bytes than from a fresh one (benchmarks/README.md, "Copies of the same age"), so every side runs copies
-    made in the same minute."""
-    copy = tempfile.mkdtemp(prefix="cni-ab-bin-")
-    for name in ("bridge", "host-local", "portmap", "bandwidth"):
-        shutil.copy2(os.path.join(directory, name), copy)
-    return copy
-
-
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -73,7 +65,7 @@ def main():
     sides = []
     for index, arg in enumerate(sys.argv[2:]):
         name, directory = arg.split("=", 1)
-        sides.append({"name": name, "dir": fresh_copy(directory), "index": index,
+        sides.append({"name": name, "dir": fresh_copy(directory, "cni-ab-bin-"), "index": index,
                       "data": (data := tempfile.mkdtemp(prefix="cni-ab-")), "plugins": side_plugins(index, data),
                       "ADD": {p: [] for p in PLUGINS}, "DEL": {p: [] for p in PLUGINS},
                       "chain": {"ADD": [], "DEL": []}, "results": {}})

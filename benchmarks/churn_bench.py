@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from fresh_plugins import fresh_copy
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.path.join(ROOT, "artifacts", "cni", "bin")
 REF_BIN = "/usr/lib/cni"
@@ -104,10 +106,7 @@ class ExecSide(Side):
 
     def __init__(self, name, index, native, bindir):
         super().__init__(name, index, native)
-        # Copies made now, as every side's (benchmarks/README.md, "Copies of the same age").
-        self.bindir = tempfile.mkdtemp(prefix="cni-churn-bin-")
-        for plugin in ("bridge", "host-local", "portmap", "bandwidth"):
-            shutil.copy2(os.path.join(bindir, plugin), self.bindir)
+        self.bindir = fresh_copy(bindir, "cni-churn-bin-")
         self.results = {}
 
     def run(self, command, pod, plugin, prev):

@@ -50,8 +50,7 @@ class Side:
             if not os.path.exists(src):
                 src = os.path.join(REF_BIN, name)
                 print(f"{kind}: {name} not in {binaries}, the reference stands in")
-            # A copy, not a link: every side's binaries as fresh as the others' (benchmarks/README.md, "Copies of the
-            # same age").
+            # A copy, not a link: every side's binaries made in the same minute (why: benchmarks/fresh_plugins.py).
             shutil.copy2(src, os.path.join(self.dir, name))
         self.data = tempfile.mkdtemp(prefix=f"cni-scale-{kind}-ipam-")
         self.network = f"scale-{kind}"

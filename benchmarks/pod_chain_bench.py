@@ -46,8 +46,7 @@ def plugin_dir(kind):
         if kind == "server":
             # The shim takes the plugin type from the name it is invoked under; the server has every handler.
             src = ours = SHIM_BIN
-        # A copy, not a link: exec'ing a binary cost up to 20% more CPU here from an older copy of the same bytes than
-        # from a fresh one (benchmarks/README.md, "Copies of the same age"), so every side's are made in the same minute.
+        # A copy, not a link: every side's binaries made in the same minute (why: benchmarks/fresh_plugins.py).
         shutil.copy2(src, os.path.join(d, name))
         chosen[name] = "ours" if src == ours else "reference"
     return d, chosen

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from fresh_plugins import fresh_copy
+
 PLUGINS = ["bridge", "portmap", "bandwidth"]
 
 
@@ -79,19 +81,9 @@ def delete(pod, bindir, plugins, times):
     subprocess.run(["ip", "netns", "del", f"p{pod}"], check=True)
 
 
-def fresh_copy(directory):
-    """Copies of a side's plugins, made now: on this machine exec'ing a binary cost up to 20% more CPU from an older copy
-    of the same bytes than from a fresh one (benchmarks/README.md, "Copies of the same age"), so every side runs copies
-    made in the same minute."""
-    copy = tempfile.mkdtemp(prefix="cni-scale-ab-bin-")
-    for name in ("bridge", "host-local", "portmap", "bandwidth"):
-        shutil.copy2(os.path.join(directory, name), copy)
-    return copy
-
-
 def main():
     base, n = int(sys.argv[1]), int(sys.argv[2])
-    dirs = {"A": fresh_copy(sys.argv[3]), "B": fresh_copy(sys.argv[4])}
+    dirs = {"A": fresh_copy(sys.argv[3], "cni-scale-ab-bin-"), "B": fresh_copy(sys.argv[4], "cni-scale-ab-bin-")}
     subprocess.run("mkdir -p /run/netns && mount -t tmpfs none /run/netns", shell=True, check=True)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     data = tempfile.mkdtemp(prefix="cni-scale-ab-ipam-")

@@ -27,4 +27,11 @@ internal sealed partial record PortMapNetConf
 
     [JsonPropertyName("conditionsV6")]
     public List<string>? ConditionsV6 { get; init; }
+
+    /// <summary>
+    /// The layout <see cref="PortMapSettings.Validate"/> settled on (the configured one, else the node's default): the
+    /// default is a PATH search for iptables, done once per invocation rather than again when the settings are read.
+    /// </summary>
+    [JsonIgnore]
+    public string? ResolvedBackend { get; set; }
 }

@@ -46,7 +46,7 @@ internal sealed class PortMapSettings
         {
             throw CniException.InvalidConfig("externalSetMarkChain", $"'{external}' is not a chain name (1 to {CniNames.MaxChainLength} characters, no spaces)");
         }
-        ResolveBackend(conf);
+        conf.ResolvedBackend = ResolveBackend(conf);
     }
 
     /// <summary>
@@ -103,7 +103,7 @@ internal sealed class PortMapSettings
         };
 
         List<HostPortMapping> mappings = request.RuntimeConfig?.PortMappings?.ToHostPortMappings() ?? [];
-        var settings = new PortMapSettings(request.Config.Name ?? string.Empty, ResolveBackend(conf), options, mappings);
+        var settings = new PortMapSettings(request.Config.Name ?? string.Empty, conf.ResolvedBackend ?? ResolveBackend(conf), options, mappings);
         if (request.PrevResult is { } prev)
         {
             AddFirst(settings.ContainerAddresses, prev, AddressFamily.InterNetwork, request.IfName);

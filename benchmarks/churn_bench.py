@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 
+from charts import pyplot
 from fresh_plugins import fresh_copy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -229,15 +230,9 @@ def main():
 
 def chart(sides):
     """Every step's ADD (after a DEL) and DEL per side, as box plots on a log scale."""
-    try:
-        import matplotlib
-        matplotlib.use("svg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("python3-matplotlib is missing: no chart (apt-get install python3-matplotlib, run with /usr/bin/python3)")
+    plt = pyplot(OUT)
+    if plt is None:
         return
-    matplotlib.rcParams["svg.hashsalt"] = "cni-net"  # stable ids: re-running changes only the data
-    os.makedirs(OUT, exist_ok=True)
     colours = ["tab:blue", "tab:cyan", "tab:purple", "tab:green", "tab:red"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     for ax, (title, values) in zip(axes, (("ADD right after a DEL", lambda s: s.add_ms), ("DEL", lambda s: s.del_ms))):

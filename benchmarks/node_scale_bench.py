@@ -14,6 +14,8 @@ with the native nf_tables layouts, bridge ipMasqBackend and portmap backend "nft
 the machine)."""
 import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
+from charts import pyplot
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.environ.get("OURS_BIN", os.path.join(ROOT, "artifacts", "cni", "bin"))
 REF_BIN = "/usr/lib/cni"
@@ -251,15 +253,9 @@ def table(results, kinds):
 
 
 def charts(raw, results, alloc, kinds):
-    try:
-        import matplotlib
-        matplotlib.use("svg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("python3-matplotlib is missing: no charts (apt-get install python3-matplotlib)")
+    plt = pyplot(OUT)
+    if plt is None:
         return
-    matplotlib.rcParams["svg.hashsalt"] = "cni-net"  # stable ids: re-running changes only the data
-    os.makedirs(OUT, exist_ok=True)
     colours = {"ours": "tab:blue", "reference": "tab:red", "before": "tab:gray", "ours-nft": "tab:green"}
     # Latency against the number of pods present, per phase.
     phases = list(raw)

@@ -2,8 +2,8 @@
 """The in-process chain after idle: bridge(host-local, ipMasq) -> portmap -> bandwidth through CniChainExecutor in one
 long-lived process (Cni.Net.Benchmarks pod-chain-driver), each pod's ADD either right after the previous one or after
 GAP_MS milliseconds of nothing, the two kinds alternated in blocks of BLOCK pods in the same process so that both meet
-the same node and the same warm code. Blocks, not single pods: alternated pod by pod, the idle pods cost
-less more (2.66 against 3.47 ms and 2.53 against 2.75 ms in two runs, against 0.6-0.8 ms more in blocks of 10).
+the same node and the same warm code. Blocks, not single pods: alternated pod by pod, idle showed less
+(2.66 against 3.47 ms and 2.53 against 2.75 ms in two runs; 0.6-0.8 ms more per pod in blocks of ten).
 
 What it shows (benchmarks/README.md, "An in-process chain after idle"): a long-lived host whose pods arrive one at a
 time pays more per pod than one driven back to back, most of it in bridge's handler; the official benchmark, which runs

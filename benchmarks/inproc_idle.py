@@ -9,8 +9,10 @@ What it shows (benchmarks/README.md, "An in-process chain after idle"): a long-l
 time pays more per pod than one driven back to back, most of it in bridge's handler; the official benchmark, which runs
 every side between the others' pods, measures the former.
 
-usage: unshare --net --mount benchmarks/inproc_idle.py     (PODS=60 BLOCK=10 GAP_MS=20; needs eng/publish.sh for the plugins
-       the chain names and dotnet build benchmarks/Cni.Net.Benchmarks -c Release)
+usage: unshare --net --mount /usr/bin/python3 benchmarks/inproc_idle.py     (PODS=60 BLOCK=10 GAP_MS=20; needs
+       eng/publish.sh for the plugins the chain names and dotnet build benchmarks/Cni.Net.Benchmarks -c Release). With
+       python3-matplotlib it draws every pod's chain ADD and the handlers per kind into OUT/inproc-idle.svg (OUT
+       defaults to benchmarks/figures).
 """
 import json
 import os
@@ -21,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from charts import pyplot
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.path.join(ROOT, "artifacts", "cni", "bin")
 DRIVER = os.path.join(ROOT, "artifacts", "build", "bin", "Cni.Net.Benchmarks", "release", "Cni.Net.Benchmarks")
@@ -28,6 +32,7 @@ PODS = int(os.environ.get("PODS", "60"))
 BLOCK = int(os.environ.get("BLOCK", "10"))
 GAP_MS = float(os.environ.get("GAP_MS", "20"))
 WARMUP = 3
+OUT = os.environ.get("OUT", os.path.join(ROOT, "benchmarks", "figures"))
 
 
 def main():
@@ -53,6 +58,7 @@ def main():
         return answer
 
     results = {"back to back": [], f"after {GAP_MS:g} ms idle": []}
+    order = []
     pods = []
     try:
         ask({"conflist": {"cniVersion": "1.0.0", "name": "idle", "plugins": plugins}, "cniPath": OURS_BIN, "cacheDir": cache})
@@ -69,6 +75,7 @@ def main():
             answer = ask({"cmd": "ADD", "containerId": name, "netns": f"/run/netns/{name}", "capabilityArgs": runtime})
             if i >= WARMUP:
                 results[list(results)[1 if idle else 0]].append(answer)
+                order.append((idle, answer["ms"]))
     finally:
         for name in pods:
             try:
@@ -83,7 +90,52 @@ def main():
     for kind, answers in results.items():
         per_plugin = " ".join(f"{p} {statistics.median(a['plugins'][p] for a in answers):.2f}" for p in answers[0]["plugins"])
         print(f"{kind:<22} chain ADD {statistics.median(a['ms'] for a in answers):5.2f} ms ({per_plugin}), {len(answers)} pods")
+    chart(results, order)
+
+
+def chart(results, order):
+    """Every pod's chain ADD in the order it came, and each handler's time per kind of pod."""
+    plt = pyplot(OUT)
+    if plt is None:
+        return
+    colours = {False: "tab:blue", True: "tab:orange"}
+    kinds = list(results)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    for idle in (False, True):
+        points = [(n, ms) for n, (was_idle, ms) in enumerate(order, 1) if was_idle == idle]
+        left.scatter([n for n, _ in points], [ms for _, ms in points], s=10, color=colours[idle], label=kinds[idle])
+    left.set_xlabel("pod (in the order added)", fontsize=8)
+    left.set_ylabel("chain ADD, ms", fontsize=8)
+    left.set_ylim(bottom=0)
+    left.legend(fontsize=8)
+    left.grid(True, alpha=0.3)
+    left.set_title(f"in blocks of {BLOCK} pods", fontsize=9)
+    handlers = list(results[kinds[0]][0]["plugins"])
+    positions, data, box_colours = [], [], []
+    for h, handler in enumerate(handlers):
+        for k, kind in enumerate(kinds):
+            positions.append(h * 3 + k + 1)
+            data.append([a["plugins"][handler] for a in results[kind]])
+            box_colours.append(colours[k == 1])
+    box = right.boxplot(data, positions=positions, whis=(1, 99), patch_artist=True, flierprops={"markersize": 2})
+    for patch, colour in zip(box["boxes"], box_colours):
+        patch.set_facecolor(colour)
+        patch.set_alpha(0.5)
+    right.set_xticks([h * 3 + 1.5 for h in range(len(handlers))], handlers, fontsize=8)
+    right.set_ylabel("handler, ms (whiskers p1–p99)", fontsize=8)
+    right.set_ylim(bottom=0)
+    right.grid(True, axis="y", alpha=0.3)
+    right.set_title("each handler, back to back (blue) and after idle (orange)", fontsize=9)
+    fig.suptitle(f"in-process chain ADD, one long-lived process, pods back to back and after {GAP_MS:g} ms idle", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "inproc-idle.svg"))
+    plt.close(fig)
+    print(f"chart written to {os.path.join(OUT, 'inproc-idle.svg')}")
 
 
 if __name__ == "__main__":
+    links = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True, check=True, text=True).stdout)
+    if [link["ifname"] for link in links] != ["lo"]:
+        sys.exit("refusing to run in a network namespace with interfaces besides lo (the machine's own?): "
+                 "unshare --net --mount " + sys.argv[0])
     main()

@@ -14,6 +14,7 @@ internal static class NetlinkLayout
     public const ushort NLMSG_ERROR = 2;
     public const ushort NLMSG_DONE = 3;
     public const ushort NLMSG_OVERRUN = 4;
+    public const ushort NLMSG_MIN_TYPE = 0x10; // below it, netlink's own types; from it on, the protocol's
 
     public const ushort NLMSGERR_ATTR_MSG = 1;
     public const ushort NLMSGERR_ATTR_OFFS = 2;

@@ -271,6 +271,21 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
     /// <exception cref="NetlinkProtocolException">A reply is malformed.</exception>
     public int ExecuteBatch(ref NetlinkWriter batch, string operation, ReadOnlySpan<int> toleratedErrors)
     {
+        var ignore = default(DiscardingHandler);
+        return RequestBatch(ref batch, operation, toleratedErrors, ref ignore);
+    }
+
+    /// <summary>
+    /// <see cref="ExecuteBatch"/> for GET requests (not dumps): every reply message to a request of the batch is handed
+    /// to <paramref name="handler"/>, in the order the kernel answered (the order of the requests), and each request
+    /// ends with its acknowledgement. One <c>sendto</c> for all of them instead of one round trip each.
+    /// </summary>
+    /// <returns>How many requests ended with a tolerated error.</returns>
+    /// <exception cref="NetlinkException">A request failed with an error not tolerated (thrown after all were answered).</exception>
+    /// <exception cref="NetlinkProtocolException">A reply is malformed.</exception>
+    internal int RequestBatch<THandler>(ref NetlinkWriter batch, string operation, ReadOnlySpan<int> toleratedErrors, ref THandler handler)
+        where THandler : INetlinkReplyHandler, allows ref struct
+    {
         if (batch.HasOpenMessage)
         {
             batch.EndMessage(new MessageScope(batch.OpenMessageOffset));
@@ -290,8 +305,16 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
             var reader = new NetlinkReader(new ReadOnlySpan<byte>(_receive, 0, length));
             while (reader.TryRead(out NetlinkMessage message))
             {
-                if (message.PortId != PortId || !state.Owns(message.Sequence) || !message.IsError)
+                if (message.PortId != PortId || !state.Owns(message.Sequence))
                 {
+                    continue;
+                }
+                if (!message.IsError)
+                {
+                    if (message.Type >= NetlinkLayout.NLMSG_MIN_TYPE)
+                    {
+                        handler.OnMessage(message);
+                    }
                     continue;
                 }
                 NetlinkError error = message.ReadError();

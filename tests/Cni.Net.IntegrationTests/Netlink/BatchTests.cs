@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Cni.Net.Netlink;
+using Cni.Net.Interop;
 using Cni.Net.Netlink.Route;
 
 namespace Cni.Net.IntegrationTests.Netlink;
@@ -71,5 +72,57 @@ public class BatchTests
         // The socket is in step afterwards: an ordinary request still gets its own acknowledgement.
         s.Rtnl.DeleteLink("c0");
         Assert.False(s.LinkExists("c0"));
+    }
+
+    [Fact]
+    public void RequestBatch_AnswersEachGetInOrder_CountsToleratedErrors_AndLeavesTheSocketInStep()
+    {
+        using var s = new NetlinkTestScope("batchget");
+        s.Rtnl.AddVeth("g0", "g1");
+        NetlinkSocket socket = s.Rtnl.Socket;
+
+        var found = new LinkNames();
+        Assert.Equal(1, RequestLinks(socket, ["g1", "missing0", "lo", "g0"], [Errno.ENODEV], ref found));
+        Assert.Equal(["g1", "lo", "g0"], found.Names);
+
+        // An error not tolerated is thrown once every request was answered: the others' replies were handed over.
+        var partial = new LinkNames();
+        NetlinkException e = Assert.Throws<NetlinkException>(() => RequestLinks(socket, ["g0", "missing1", "g1"], [], ref partial));
+        Assert.Equal("ENODEV", e.ErrnoName);
+        Assert.Equal(["g0", "g1"], partial.Names);
+
+        // In step afterwards: an ordinary request gets its own answer.
+        Assert.Equal("g1", s.Rtnl.GetLink("g1").Name);
+    }
+
+    private static int RequestLinks(NetlinkSocket socket, string[] names, int[] tolerated, ref LinkNames into)
+    {
+        NetlinkWriter batch = socket.BeginBatch();
+        foreach (string name in names)
+        {
+            Assert.True(socket.AppendRequest(ref batch, (ushort)RouteMessageType.GetLink, NetlinkMessageFlags.None));
+            batch.WriteFamilyHeader(default(InterfaceInfoMessage));
+            batch.WriteString(Ifla.IFLA_IFNAME, name);
+        }
+        return socket.RequestBatch(ref batch, "get links", tolerated, ref into);
+    }
+
+    private struct LinkNames : INetlinkReplyHandler
+    {
+        public LinkNames()
+        {
+        }
+
+        public List<string> Names { get; } = [];
+
+        public readonly void OnMessage(NetlinkMessage message)
+        {
+            if (LinkInfo.TryDecode(message, out LinkInfo link))
+            {
+                Names.Add(link.Name);
+            }
+        }
+
+        public readonly void OnRestart() => Names.Clear();
     }
 }

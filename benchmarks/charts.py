@@ -16,3 +16,20 @@ def pyplot(out_dir):
     matplotlib.rcParams["svg.hashsalt"] = "cni-net"
     os.makedirs(out_dir, exist_ok=True)
     return plt
+
+
+def shade(box, colours):
+    """Fills the boxes of a `boxplot(..., patch_artist=True)` with `colours`, half transparent."""
+    for patch, colour in zip(box["boxes"], colours):
+        patch.set_facecolor(colour)
+        patch.set_alpha(0.5)
+
+
+def save(fig, out_dir, name):
+    """Lays `fig` out, writes it to `out_dir/name`, closes it and says where it went."""
+    import matplotlib.pyplot as plt
+    path = os.path.join(out_dir, name)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    print(f"chart written to {path}")

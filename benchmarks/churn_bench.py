@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 
-from charts import pyplot
+from charts import pyplot, save, shade
+from private_namespace import require_private_namespace
 from fresh_plugins import fresh_copy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -238,24 +239,16 @@ def chart(sides):
     for ax, (title, values) in zip(axes, (("ADD right after a DEL", lambda s: s.add_ms), ("DEL", lambda s: s.del_ms))):
         box = ax.boxplot([values(side) for side in sides], whis=(1, 99), showfliers=True, patch_artist=True,
                          flierprops={"markersize": 2})
-        for patch, colour in zip(box["boxes"], colours):
-            patch.set_facecolor(colour)
-            patch.set_alpha(0.5)
+        shade(box, colours)
         ax.set_xticks(range(1, len(sides) + 1), [side.name.replace(", ", "\n") for side in sides], fontsize=7)
         ax.set_yscale("log")
         ax.set_ylabel("ms per pod (log); whiskers p1–p99", fontsize=8)
         ax.set_title(f"chain {title}", fontsize=9)
         ax.grid(True, axis="y", which="both", alpha=0.3)
     fig.suptitle(f"pods replaced: {STEPS} steps per side, {GAP * 1000:.0f} ms between a DEL and the next ADD", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "churn.svg"))
-    plt.close(fig)
-    print(f"chart written to {os.path.join(OUT, 'churn.svg')}")
+    save(fig, OUT, "churn.svg")
 
 
 if __name__ == "__main__":
-    links = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True, check=True, text=True).stdout)
-    if [link["ifname"] for link in links] != ["lo"]:
-        sys.exit("refusing to run in a network namespace with interfaces besides lo (the machine's own?): "
-                 "unshare --net --mount " + sys.argv[0])
+    require_private_namespace()
     main()

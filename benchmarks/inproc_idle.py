@@ -23,7 +23,8 @@ import sys
 import tempfile
 import time
 
-from charts import pyplot
+from charts import pyplot, save, shade
+from private_namespace import require_private_namespace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.path.join(ROOT, "artifacts", "cni", "bin")
@@ -118,24 +119,16 @@ def chart(results, order):
             data.append([a["plugins"][handler] for a in results[kind]])
             box_colours.append(colours[k == 1])
     box = right.boxplot(data, positions=positions, whis=(1, 99), patch_artist=True, flierprops={"markersize": 2})
-    for patch, colour in zip(box["boxes"], box_colours):
-        patch.set_facecolor(colour)
-        patch.set_alpha(0.5)
+    shade(box, box_colours)
     right.set_xticks([h * 3 + 1.5 for h in range(len(handlers))], handlers, fontsize=8)
     right.set_ylabel("handler, ms (whiskers p1–p99)", fontsize=8)
     right.set_ylim(bottom=0)
     right.grid(True, axis="y", alpha=0.3)
     right.set_title("each handler, back to back (blue) and after idle (orange)", fontsize=9)
     fig.suptitle(f"in-process chain ADD, one long-lived process, pods back to back and after {GAP_MS:g} ms idle", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "inproc-idle.svg"))
-    plt.close(fig)
-    print(f"chart written to {os.path.join(OUT, 'inproc-idle.svg')}")
+    save(fig, OUT, "inproc-idle.svg")
 
 
 if __name__ == "__main__":
-    links = json.loads(subprocess.run(["ip", "-j", "link", "show"], capture_output=True, check=True, text=True).stdout)
-    if [link["ifname"] for link in links] != ["lo"]:
-        sys.exit("refusing to run in a network namespace with interfaces besides lo (the machine's own?): "
-                 "unshare --net --mount " + sys.argv[0])
+    require_private_namespace()
     main()

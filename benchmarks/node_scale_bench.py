@@ -14,7 +14,7 @@ with the native nf_tables layouts, bridge ipMasqBackend and portmap backend "nft
 the machine)."""
 import concurrent.futures, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
-from charts import pyplot
+from charts import pyplot, save, shade
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS_BIN = os.environ.get("OURS_BIN", os.path.join(ROOT, "artifacts", "cni", "bin"))
@@ -277,9 +277,7 @@ def charts(raw, results, alloc, kinds):
                 ax.set_ylabel("chain latency per pod (ms, log)", fontsize=8)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("bridge(host-local, ipMasq) → portmap → bandwidth: per-pod latency against pods present", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "node-scale-latency-vs-pods.svg"))
-    plt.close(fig)
+    save(fig, OUT, "node-scale-latency-vs-pods.svg")
     # Distributions: every pod's ADD/DEL, per phase and side.
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, verb in zip(axes, ("ADD", "DEL")):
@@ -292,17 +290,13 @@ def charts(raw, results, alloc, kinds):
                     labels.append(f"{k}\n{phase}")
                     cols.append(colours.get(k))
         bp = ax.boxplot(data, whis=(1, 99), showfliers=False, patch_artist=True)
-        for patch, c in zip(bp["boxes"], cols):
-            patch.set_facecolor(c)
-            patch.set_alpha(0.5)
+        shade(bp, cols)
         ax.set_xticks(range(1, len(labels) + 1), labels, fontsize=6, rotation=45, ha="right")
         ax.set_yscale("log")
         ax.set_ylabel("ms per pod (log); whiskers p1–p99", fontsize=8)
         ax.set_title(f"chain {verb}", fontsize=9)
         ax.grid(True, axis="y", which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "node-scale-distribution.svg"))
-    plt.close(fig)
+    save(fig, OUT, "node-scale-distribution.svg")
     # Median against rule count (sequential phases).
     seq = [(p, results[p]["rules"]) for p in phases if "sequential" in p]
     if len(seq) > 1:
@@ -317,9 +311,7 @@ def charts(raw, results, alloc, kinds):
         ax.set_title("per-pod chain latency against nat table size", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(OUT, "node-scale-latency-vs-rules.svg"))
-        plt.close(fig)
+        save(fig, OUT, "node-scale-latency-vs-rules.svg")
     if alloc:
         fig, ax = plt.subplots(figsize=(6, 4))
         for k, xs in alloc.items():
@@ -332,9 +324,7 @@ def charts(raw, results, alloc, kinds):
         ax.set_title(f"{len(next(iter(alloc.values())))} host-local allocations", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(OUT, "node-scale-host-local.svg"))
-        plt.close(fig)
+        save(fig, OUT, "node-scale-host-local.svg")
     print(f"charts written to {OUT}")
 
 

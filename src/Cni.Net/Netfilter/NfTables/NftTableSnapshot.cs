@@ -136,6 +136,7 @@ internal sealed class NftTableSnapshot
         }
         // One GET per chain, all sent in one datagram: one round trip for them, not one each.
         // ENOENT: no such chain (or no such table yet, on a node where nothing wrote this table).
+        string operation = $"get {tableName} chains";
         NetlinkWriter batch = socket.BeginBatch();
         for (int i = 0; i < names.Count;)
         {
@@ -147,10 +148,10 @@ internal sealed class NftTableSnapshot
             }
             else
             {
-                socket.RequestBatch(ref batch, $"get {tableName} chains", [Errno.ENOENT], ref found);
+                socket.RequestBatch(ref batch, operation, [Errno.ENOENT], ref found);
             }
         }
-        socket.RequestBatch(ref batch, $"get {tableName} chains {string.Join(' ', names)}", [Errno.ENOENT], ref found);
+        socket.RequestBatch(ref batch, operation, [Errno.ENOENT], ref found);
         // Built-in chains not named only need to be known to exist (a first rule in one creates it).
         var rules = new RuleHandler(tableName, family == AddressFamily.InterNetworkV6);
         // First the chains read whole, then those searched: a search for the jumps to a deleted chain needs how many

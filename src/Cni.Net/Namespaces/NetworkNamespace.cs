@@ -388,8 +388,16 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
     internal static (ulong Device, ulong Inode) IdentifyCurrent() =>
         TryIdentify(AtFdCwd, CurrentPath, 0, out (ulong, ulong) identity) ? identity : throw NamespaceErrors.Last("statx", CurrentPath);
 
+    /// <summary>
+    /// The identity of the namespace file at <paramref name="path"/> (a bind mount under /run/netns or a
+    /// <c>/proc/…/ns/net</c> link), without opening it: one <c>statx</c>.
+    /// </summary>
+    /// <returns>false when the path cannot be reached.</returns>
+    internal static bool TryIdentifyPath(string path, out (ulong Device, ulong Inode) identity) =>
+        TryIdentify(AtFdCwd, path, 0, out identity);
+
     private const int AtFdCwd = -100;
-    private const string CurrentPath = "/proc/thread-self/ns/net";
+    internal const string CurrentPath = "/proc/thread-self/ns/net";
 
     private static unsafe bool TryIdentify(int dirfd, string path, int flags, out (ulong Device, ulong Inode) identity)
     {

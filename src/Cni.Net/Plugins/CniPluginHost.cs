@@ -314,18 +314,10 @@ public static class CniPluginHost
         {
             return;
         }
-        bool same;
-        try
-        {
-            using NetworkNamespace target = NetworkNamespace.Open(netNs);
-            using NetworkNamespace own = NetworkNamespace.OpenCurrent();
-            same = target.Equals(own);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return;
-        }
-        if (same)
+        // Compared by identity (two statx calls), not by opening both: a path that is not a namespace file cannot share
+        // the calling thread's namespace inode, and one that cannot be reached is the plugin's business.
+        if (NetworkNamespace.TryIdentifyPath(netNs, out var target) && NetworkNamespace.TryIdentifyPath(NetworkNamespace.CurrentPath, out var own)
+            && target == own)
         {
             throw new CniException(CniErrorCode.InvalidNetNs, "plugin's netns and netns from CNI_NETNS should not be the same");
         }

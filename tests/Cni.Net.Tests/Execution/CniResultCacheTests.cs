@@ -185,25 +185,38 @@ public sealed class CniResultCacheTests : IDisposable
     }
 
     [Fact]
-    public void Write_RemovesTheEntrysTemporariesOfKilledWriters_KeepsLiveOnes()
+    public void WriteAndDelete_LeaveNoTemporaryOfTheirOwn_AndOthersTemporariesToGC()
     {
         string orphan = Temp("n1-ctr1-eth0", DeadPid());
         string live = Temp("n1-ctr1-eth0", Environment.ProcessId);
-        string other = Temp("n1-ctr2-eth0", DeadPid());
+        string[] before = Directory.GetFiles(Path.Combine(_root, "results"));
 
         Cache.Write("n1", "ctr1", "eth0", null, s_config, [], null, WriteResult);
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [new("A", "2")], null, WriteResult); // replaces the entry
+        Assert.Equal("2", Cache.Read("n1", "ctr1", "eth0")!.CniArgs.Single().Value);
+        Assert.True(Cache.Delete("n1", "ctr1", "eth0"));
+        Assert.False(Cache.Delete("n1", "ctr1", "eth0"));
 
+        // Neither reads the directory: what other writers left is GC's (the List below), not each ADD's and DEL's.
+        Assert.Equal(before.Order(StringComparer.Ordinal), Directory.GetFiles(Path.Combine(_root, "results")).Order(StringComparer.Ordinal));
+        Assert.Empty(Cache.List());
         Assert.False(File.Exists(orphan));
         Assert.True(File.Exists(live)); // a writer still running may be about to rename it
-        Assert.True(File.Exists(other)); // another entry's: left to its own writer, DEL or GC
     }
 
     [Fact]
-    public void Delete_RemovesTheEntrysOrphanedTemporaries_EvenWithoutAnEntry()
+    public void Write_TheFirstEntryMakesTheResultsDirectory_AndAFailureNamesThePath()
     {
-        string orphan = Temp("n1-ctr1-eth0", DeadPid());
-        Assert.False(Cache.Delete("n1", "ctr1", "eth0"));
-        Assert.False(File.Exists(orphan));
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [], null, WriteResult);
+        Assert.NotNull(Cache.Read("n1", "ctr1", "eth0"));
+
+        // An entry path taken by a directory: the rename fails, the temporary is removed, the error says where.
+        string blocked = Cache.PathFor("n1", "ctr2", "eth0");
+        Directory.CreateDirectory(Path.Combine(blocked, "x"));
+        IOException e = Assert.Throws<IOException>(() => Cache.Write("n1", "ctr2", "eth0", null, s_config, [], null, WriteResult));
+        Assert.Contains(blocked, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(_root, "results")), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+        Assert.Throws<IOException>(() => Cache.Delete("n1", "ctr2", "eth0"));
     }
 
     [Fact]

@@ -59,4 +59,27 @@ public sealed class ExecutionLoggingTests : IDisposable
         Assert.Equal("Plugin noisy wrote to stderr: warming up\n", entries[3].Message);
         Assert.Equal((LogLevel.Warning, "ADD network n: plugin noisy failed with code 7: nope"), (entries[4].Level, entries[4].Message));
     }
+
+    [Fact]
+    public async Task Del_WhoseCacheEntryCannotBeReadOrRemoved_Succeeds_AndSaysSo()
+    {
+        _plugins.Add("quiet", """cat >/dev/null; [ "$CNI_COMMAND" = ADD ] && printf '{"cniVersion":"1.0.0"}'; exit 0""");
+        var logs = new CapturingLoggerFactory();
+        var options = new CniExecutorOptions { CacheDirectory = _cache, LoggerFactory = logs };
+        options.PluginDirectories.Clear();
+        options.PluginDirectories.Add(_plugins.Path);
+        var x = new CniChainExecutor(options);
+        NetworkConfigList network = NetworkConfigList.Parse(Encoding.UTF8.GetBytes("""{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"quiet"}]}"""));
+        // Something that unlink(2) refuses where the entry goes: a directory that is not empty.
+        string entry = Path.Combine(_cache, "results", "n-c1-eth0");
+        Directory.CreateDirectory(Path.Combine(entry, "x"));
+
+        await x.DelAsync(network, new CniRuntimeRequest("c1", "/proc/self/ns/net"));
+
+        Assert.Contains(logs.Entries, e => e.Id == 3020 && e.Message.StartsWith($"Ignoring unreadable result cache file {entry}: ", StringComparison.Ordinal));
+        (int id, LogLevel level, string message) = Assert.Single(logs.Entries, e => e.Id == 3022);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.StartsWith($"DEL succeeded but its cached result {entry} could not be removed: ", message, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(entry));
+    }
 }

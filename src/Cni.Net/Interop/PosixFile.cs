@@ -3,11 +3,12 @@ using System.Text;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
-namespace Cni.Net.Ipam;
+namespace Cni.Net.Interop;
 
 /// <summary>
-/// The few small-file operations of the store as plain syscalls: exact <c>open</c> flags and modes as the
-/// reference plugin uses them, and no FileStream, buffer or lock object per reservation file.
+/// The few small-file operations of the host-local store and the result cache as plain syscalls: exact <c>open</c>
+/// flags and modes as the reference plugin uses them, and no FileStream, buffer or lock object per file (a FileStream
+/// adds an <c>fstatfs</c>, two <c>flock</c>s and an <c>lseek</c> to every small write).
 /// </summary>
 internal static unsafe class PosixFile
 {
@@ -18,7 +19,7 @@ internal static unsafe class PosixFile
     /// The content is written under a temporary name (<see cref="IsTemporary"/>) and linked in place: <c>link</c> fails
     /// with EEXIST as <c>O_EXCL</c> does, and the file appears with its content or not at all. With create-then-write, a
     /// writer killed in between left an empty reservation that blocked its address and that no DEL matched. A
-    /// temporary a killed writer leaves is the next store user's to remove (<see cref="HostLocalStore"/>).
+    /// temporary a killed writer leaves is the next store user's to remove (<see cref="Ipam.HostLocalStore"/>).
     /// </remarks>
     /// <returns>false when the file already exists.</returns>
     public static bool TryCreateExclusive(string path, ReadOnlySpan<byte> content)
@@ -36,7 +37,7 @@ internal static unsafe class PosixFile
             _ = Unlink(temp);
             throw Failure("write", temp, writeError);
         }
-        int rc = Cni.Net.Interop.Syscalls.link(temp, path);
+        int rc = Syscalls.link(temp, path);
         int error = rc == 0 ? 0 : Marshal.GetLastPInvokeError();
         _ = Unlink(temp);
         if (rc == 0)
@@ -59,6 +60,34 @@ internal static unsafe class PosixFile
 
     private static string TemporaryName(string path) =>
         Path.Combine(Path.GetDirectoryName(path) ?? ".", $".{Path.GetFileName(path)}.{Environment.ProcessId}{TemporarySuffix}");
+
+    /// <summary>
+    /// Makes <paramref name="content"/> the whole of <paramref name="path"/> atomically: written to
+    /// <paramref name="temporary"/> (which must not exist, in the same directory) and renamed over the path, so a reader
+    /// sees the old bytes or the new ones, never a torn file.
+    /// </summary>
+    /// <returns>false when the directory does not exist (nothing was written).</returns>
+    public static bool TryReplace(string path, string temporary, ReadOnlySpan<byte> content, int mode)
+    {
+        int fd = Open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0)
+        {
+            int openError = errno;
+            return openError == ENOENT ? false : throw Failure("create", temporary, openError);
+        }
+        int error = WriteAll(fd, content);
+        _ = close(fd);
+        if (error == 0 && Syscalls.rename(temporary, path) != 0)
+        {
+            error = Marshal.GetLastPInvokeError();
+        }
+        if (error != 0)
+        {
+            _ = Unlink(temporary);
+            throw Failure("write", path, error);
+        }
+        return true;
+    }
 
     /// <summary>Makes <paramref name="content"/> the whole of a small file, creating it when missing.</summary>
     /// <remarks>
@@ -152,7 +181,7 @@ internal static unsafe class PosixFile
         {
             do
             {
-                fd = Cni.Net.Interop.Syscalls.openat(directory, p, O_RDONLY | O_CLOEXEC, 0);
+                fd = Syscalls.openat(directory, p, O_RDONLY | O_CLOEXEC, 0);
             }
             while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
         }

@@ -39,8 +39,9 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthN
             if (limits.Egress is not null)
             {
                 string ifbName = IfbNames.ForContainer(request.Config.Name ?? string.Empty, request.ContainerId);
-                bool created = links.TryAddLink(new IfbLink(ifbName) { Mtu = host.Mtu, Up = true });
-                LinkInfo ifb = links.GetLink(ifbName);
+                // A new ifb comes back in the kernel's answer; only one left by an earlier ADD is read by name.
+                bool created = links.TryAddLink(new IfbLink(ifbName) { Mtu = host.Mtu, Up = true }, out LinkInfo? made);
+                LinkInfo ifb = made ?? links.GetLink(ifbName);
                 try
                 {
                     if (created)

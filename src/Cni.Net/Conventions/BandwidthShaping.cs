@@ -37,8 +37,12 @@ public static class BandwidthShaping
         ArgumentNullException.ThrowIfNull(tc);
         TbfParameters tbf = TbfParameters.FromBandwidth(rateBits, burstBits);
         tc.AddQdisc(ifbIfIndex, TcHandle.Root, TcHandle.Create(1, 0), new TbfQdisc(tbf) { ReferenceRateSpec = true }, replace: true);
-        tc.AddQdisc(hostIfIndex, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc(), replace: true);
-        tc.TryDeleteFilters(hostIfIndex, TcHandle.IngressQdisc, 1);
+        // A new ingress qdisc has no filters to clear; one that was there (a repeated ADD) is replaced and emptied.
+        if (!tc.TryAddQdisc(hostIfIndex, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc()))
+        {
+            tc.AddQdisc(hostIfIndex, TcHandle.Ingress, TcHandle.IngressQdisc, new IngressQdisc(), replace: true);
+            tc.TryDeleteFilters(hostIfIndex, TcHandle.IngressQdisc, 1);
+        }
         tc.AddFilter(hostIfIndex, TcHandle.IngressQdisc, 1,
             new U32Filter(U32Filter.MatchAll, s_redirectClass, new MirredAction(MirredKind.EgressRedirect, ifbIfIndex)));
     }

@@ -71,6 +71,16 @@ public sealed class TcNetlink : IDisposable
         Socket.ExecuteOn(ref w, replace ? "replace qdisc" : "add qdisc", NetlinkSubject.Link(ifIndex));
     }
 
+    /// <summary>Adds a qdisc unless one is already at <paramref name="parent"/> (<c>tc qdisc add</c>).</summary>
+    /// <returns>False when one was there (EEXIST); it is left as it was.</returns>
+    /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
+    internal bool TryAddQdisc(int ifIndex, TcHandle parent, TcHandle handle, TcQdisc qdisc)
+    {
+        NetlinkWriter w = Socket.BeginRequest(TcConstants.RTM_NEWQDISC, TcMessages.ChangeFlags(replace: false));
+        TcMessages.WriteQdisc(ref w, ifIndex, handle, parent, qdisc);
+        return Socket.TryExecuteOn(ref w, "add qdisc", Netlink.Route.RouteNetlink.ExistsErrors, NetlinkSubject.Link(ifIndex)) == 0;
+    }
+
     /// <summary>Deletes the qdisc at <paramref name="parent"/> (<c>tc qdisc del</c>).</summary>
     /// <param name="ifIndex">The device.</param>
     /// <param name="parent">Where it is attached.</param>

@@ -41,7 +41,7 @@ public sealed partial class RouteNetlink
     /// </remarks>
     /// <exception cref="ArgumentException">The name is invalid.</exception>
     /// <exception cref="NetlinkException">The kernel refused for another reason.</exception>
-    internal bool TryAddLink(LinkDefinition definition, [NotNullWhen(true)] out LinkInfo? created)
+    public bool TryAddLink(LinkDefinition definition, [NotNullWhen(true)] out LinkInfo? created)
     {
         ArgumentNullException.ThrowIfNull(definition);
         NetlinkWriter w = BeginAddLink(definition, NetlinkMessageFlags.Echo);

@@ -46,7 +46,8 @@ internal sealed class CniResultCache
         return Path.Combine(ResultsDirectory, EntryName(network, containerId, ifName));
     }
 
-    // A file name holds 255 bytes, and the temporary name adds up to 46 to the entry's.
+    // A file name holds 255 bytes, and earlier versions' temporary names added up to 46 to the entry's (kept: the
+    // bound decides which entries are named by a hash).
     private const int MaxEntryNameBytes = 200;
     private const string HashedEntryPrefix = "long-";
 
@@ -108,10 +109,11 @@ internal sealed class CniResultCache
     }
 
     /// <remarks>
-    /// The directory is not read: a writer killed between creating its temporary and renaming it leaves an orphan
-    /// (the name says whose), and those are removed where the directory is read anyway, by <see cref="List"/> with no
-    /// container, which GC runs. Sweeping on every write and delete listed the whole directory twice per pod: with 250
-    /// pods' entries 0.1 ms of each ADD and DEL on ext4 (<c>ResultCacheWriteBenchmarks</c>).
+    /// A writer killed midway leaves nothing (<see cref="PosixFile.TryReplace"/>), except one that was replacing an
+    /// entry and died between linking and renaming: that leaves <see cref="TemporaryFor"/>, which the entry's next
+    /// write and its DEL remove. So the directory is never read here: sweeping every write's and delete's orphans
+    /// listed it twice per pod, with 250 pods' entries 0.1 ms of each ADD and DEL on ext4
+    /// (<c>ResultCacheWriteBenchmarks</c>).
     /// </remarks>
     internal static void WriteAtomically(string path, ReadOnlySpan<byte> content)
     {
@@ -120,7 +122,7 @@ internal sealed class CniResultCache
             throw new PlatformNotSupportedException();
         }
         string dir = Path.GetDirectoryName(path)!;
-        string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string temp = TemporaryFor(path);
         if (!PosixFile.TryReplace(path, temp, content, EntryMode))
         {
             // The first entry: libcni makes the directory 0700.
@@ -131,6 +133,9 @@ internal sealed class CniResultCache
             }
         }
     }
+
+    /// <summary>The name under which an entry is written before it replaces the one there: <c>.&lt;entry&gt;.tmp</c>.</summary>
+    internal static string TemporaryFor(string path) => Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.tmp");
 
     // 0600: an entry holds the whole network config, which may carry credentials.
     private const int EntryMode = 0x180;
@@ -173,20 +178,23 @@ internal sealed class CniResultCache
 
     public bool Delete(string network, string containerId, string ifName)
     {
-        return PosixFile.Unlink(PathFor(network, containerId, ifName));
+        string path = PathFor(network, containerId, ifName);
+        // What a writer killed while replacing the entry left, if anything.
+        _ = PosixFile.Unlink(TemporaryFor(path));
+        return PosixFile.Unlink(path);
     }
 
     /// <summary>
-    /// Deletes the temporary files (<c>.&lt;entry&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>) that writers killed between
-    /// creating and renaming them left behind: those whose process is gone. <paramref name="entry"/> limits the sweep
-    /// to one entry's; null sweeps the directory (GC does).
+    /// Deletes the temporary files of earlier versions' writers (<c>.&lt;entry&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>,
+    /// named before the file was written) that were killed between creating and renaming them: those whose process
+    /// is gone. GC runs it through <see cref="List"/>.
     /// </summary>
-    internal static void RemoveOrphanedTemporaries(string dir, string? entry)
+    internal static void RemoveOrphanedTemporaries(string dir)
     {
         string[] temps;
         try
         {
-            temps = Directory.GetFiles(dir, entry is null ? ".*.tmp" : $".{entry}.*.tmp");
+            temps = Directory.GetFiles(dir, ".*.tmp");
         }
         catch (DirectoryNotFoundException)
         {
@@ -197,7 +205,8 @@ internal sealed class CniResultCache
             string name = Path.GetFileName(temp);
             // .<entry>.<pid>.<guid>.tmp: the pid is the third field from the end.
             string[] fields = name.Split('.');
-            if (fields.Length < 5 || !int.TryParse(fields[^3], System.Globalization.NumberStyles.None,
+            if (fields.Length < 5 || fields[^2].Length != 32 || !fields[^2].All(char.IsAsciiHexDigitLower)
+                || !int.TryParse(fields[^3], System.Globalization.NumberStyles.None,
                     System.Globalization.CultureInfo.InvariantCulture, out int pid) || Directory.Exists($"/proc/{pid}"))
             {
                 continue;
@@ -223,7 +232,7 @@ internal sealed class CniResultCache
         }
         if (containerId is null)
         {
-            RemoveOrphanedTemporaries(dir, entry: null);
+            RemoveOrphanedTemporaries(dir);
         }
         string[] files = Directory.GetFiles(dir);
         Array.Sort(files, StringComparer.Ordinal);

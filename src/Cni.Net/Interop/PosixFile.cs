@@ -62,14 +62,86 @@ internal static unsafe class PosixFile
         Path.Combine(Path.GetDirectoryName(path) ?? ".", $".{Path.GetFileName(path)}.{Environment.ProcessId}{TemporarySuffix}");
 
     /// <summary>
-    /// Makes <paramref name="content"/> the whole of <paramref name="path"/> atomically: written to
-    /// <paramref name="temporary"/> (which must not exist, in the same directory) and renamed over the path, so a reader
-    /// sees the old bytes or the new ones, never a torn file.
+    /// Makes <paramref name="content"/> the whole of <paramref name="path"/> so that a reader sees the old bytes or the
+    /// new ones, never a torn file, and a writer killed midway leaves nothing: the bytes go into an unnamed file of the
+    /// directory (<c>O_TMPFILE</c>), which is linked in as <paramref name="path"/>; where the path exists it is linked
+    /// as <paramref name="temporary"/> and renamed over it. A <paramref name="temporary"/> left by a writer killed
+    /// between those two steps is replaced by the next writer and is the caller's to remove with the file.
     /// </summary>
     /// <returns>false when the directory does not exist (nothing was written).</returns>
     public static bool TryReplace(string path, string temporary, ReadOnlySpan<byte> content, int mode)
     {
+        string directory = Path.GetDirectoryName(path) ?? ".";
+        int fd = Open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+        if (fd < 0)
+        {
+            int openError = errno;
+            if (openError == ENOENT)
+            {
+                return false;
+            }
+            // A file system without unnamed files.
+            return openError == EOPNOTSUPP || openError == EISDIR || openError == EINVAL
+                ? TryReplaceThroughTemporary(path, temporary, content, mode)
+                : throw Failure("create a file in", directory, openError);
+        }
+        try
+        {
+            int error = WriteAll(fd, content);
+            if (error != 0)
+            {
+                throw Failure("write", path, error);
+            }
+            string unnamed = "/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (LinkIn(unnamed, path) is int linkError and not 0)
+            {
+                if (linkError == ENOENT)
+                {
+                    // No /proc to name the unnamed file by.
+                    return TryReplaceThroughTemporary(path, temporary, content, mode);
+                }
+                if (linkError != EEXIST)
+                {
+                    throw Failure("create", path, linkError);
+                }
+                // Replacing: a complete file under the temporary name (one already there is a killed writer's, or a
+                // racing writer's, complete as well), then renamed over the path.
+                if (LinkIn(unnamed, temporary) == EEXIST)
+                {
+                    _ = Unlink(temporary);
+                    linkError = LinkIn(unnamed, temporary);
+                    if (linkError != 0)
+                    {
+                        throw Failure("create", temporary, linkError);
+                    }
+                }
+                if (Syscalls.rename(temporary, path) != 0)
+                {
+                    int renameError = Marshal.GetLastPInvokeError();
+                    _ = Unlink(temporary);
+                    throw Failure("replace", path, renameError);
+                }
+            }
+            return true;
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TryReplace"/> where the file system has no unnamed files: written under
+    /// <paramref name="temporary"/> (replacing one a killed writer left) and renamed over the path.
+    /// </summary>
+    internal static bool TryReplaceThroughTemporary(string path, string temporary, ReadOnlySpan<byte> content, int mode)
+    {
         int fd = Open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0 && errno == EEXIST)
+        {
+            _ = Unlink(temporary);
+            fd = Open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        }
         if (fd < 0)
         {
             int openError = errno;
@@ -88,6 +160,15 @@ internal static unsafe class PosixFile
         }
         return true;
     }
+
+    // O_TMPFILE is __O_TMPFILE | O_DIRECTORY; __O_TMPFILE has the same value on every architecture .NET runs on.
+    private static readonly int O_TMPFILE = 0x400000 | LibC.O_DIRECTORY;
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkFollow = 0x400;
+
+    /// <returns>0, or the errno of <c>linkat</c>.</returns>
+    private static int LinkIn(string unnamed, string path) =>
+        Syscalls.linkat(AtFdCwd, unnamed, AtFdCwd, path, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>Makes <paramref name="content"/> the whole of a small file, creating it when missing.</summary>
     /// <remarks>

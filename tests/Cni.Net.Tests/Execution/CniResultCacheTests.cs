@@ -185,23 +185,56 @@ public sealed class CniResultCacheTests : IDisposable
     }
 
     [Fact]
-    public void WriteAndDelete_LeaveNoTemporaryOfTheirOwn_AndOthersTemporariesToGC()
+    public void WriteAndDelete_LeaveOnlyTheEntry_AndRemoveWhatAKilledReplacerLeft()
+    {
+        string dir = Path.Combine(_root, "results");
+        string[] Files() => [.. Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [], null, WriteResult);
+        Assert.Equal(["n1-ctr1-eth0"], Files());
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [new("A", "2")], null, WriteResult); // replaces the entry
+        Assert.Equal("2", Cache.Read("n1", "ctr1", "eth0")!.CniArgs.Single().Value);
+        Assert.Equal(["n1-ctr1-eth0"], Files());
+
+        // A writer killed between linking its file under the temporary name and renaming it left that name behind:
+        // the next write takes its place, and DEL removes one left after the last write.
+        File.WriteAllText(Path.Combine(dir, ".n1-ctr1-eth0.tmp"), "{\"kind\":\"cniCacheV1\"");
+        Cache.Write("n1", "ctr1", "eth0", null, s_config, [new("A", "3")], null, WriteResult);
+        Assert.Equal("3", Cache.Read("n1", "ctr1", "eth0")!.CniArgs.Single().Value);
+        Assert.Equal(["n1-ctr1-eth0"], Files());
+        File.WriteAllText(Path.Combine(dir, ".n1-ctr1-eth0.tmp"), "{");
+        Assert.True(Cache.Delete("n1", "ctr1", "eth0"));
+        Assert.Empty(Files());
+        Assert.False(Cache.Delete("n1", "ctr1", "eth0"));
+    }
+
+    [Fact]
+    public void WriteAndDelete_DoNotReadTheDirectory_EarlierVersionsOrphansAreGCs()
     {
         string orphan = Temp("n1-ctr1-eth0", DeadPid());
         string live = Temp("n1-ctr1-eth0", Environment.ProcessId);
-        string[] before = Directory.GetFiles(Path.Combine(_root, "results"));
-
         Cache.Write("n1", "ctr1", "eth0", null, s_config, [], null, WriteResult);
-        Cache.Write("n1", "ctr1", "eth0", null, s_config, [new("A", "2")], null, WriteResult); // replaces the entry
-        Assert.Equal("2", Cache.Read("n1", "ctr1", "eth0")!.CniArgs.Single().Value);
         Assert.True(Cache.Delete("n1", "ctr1", "eth0"));
-        Assert.False(Cache.Delete("n1", "ctr1", "eth0"));
+        Assert.True(File.Exists(orphan));
 
-        // Neither reads the directory: what other writers left is GC's (the List below), not each ADD's and DEL's.
-        Assert.Equal(before.Order(StringComparer.Ordinal), Directory.GetFiles(Path.Combine(_root, "results")).Order(StringComparer.Ordinal));
         Assert.Empty(Cache.List());
         Assert.False(File.Exists(orphan));
         Assert.True(File.Exists(live)); // a writer still running may be about to rename it
+    }
+
+    [Fact]
+    public void ReplaceThroughTemporary_WhereTheFileSystemHasNoUnnamedFiles_IsAtomicAndTidy()
+    {
+        string dir = Path.Combine(_root, "plain");
+        string path = Path.Combine(dir, "entry"), temporary = Path.Combine(dir, ".entry.tmp");
+        Assert.False(Cni.Net.Interop.PosixFile.TryReplaceThroughTemporary(path, temporary, "a"u8, 0x180)); // no directory
+        Directory.CreateDirectory(dir);
+        Assert.True(Cni.Net.Interop.PosixFile.TryReplaceThroughTemporary(path, temporary, "first"u8, 0x180));
+        File.WriteAllText(temporary, "a killed writer's"); // replaced, not in the way
+        Assert.True(Cni.Net.Interop.PosixFile.TryReplaceThroughTemporary(path, temporary, "second"u8, 0x180));
+        Assert.Equal("second", File.ReadAllText(path));
+        Assert.Equal(["entry"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
     }
 
     [Fact]

@@ -166,8 +166,83 @@ public sealed partial class CniChainExecutor
     /// <c>prevResult</c> in that version, <c>runtimeConfig</c> = declared capabilities ∩ given capability arguments.
     /// Everything else — <c>capabilities</c> too, as libcni's InjectConf only adds keys — and the key order are kept.
     /// </summary>
+    /// <remarks>
+    /// Written straight from the plugin's config and the result, as <see cref="BuildPluginConfigNode"/> would print
+    /// its tree (every spelling of an injected key dropped, the injected keys last): no copy of the config, and the
+    /// result is not printed, parsed and printed again.
+    /// </remarks>
     internal static byte[] BuildPluginConfig(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult,
         JsonObject? capabilityArgs, Action<JsonObject>? extra = null)
+    {
+        if (extra is not null)
+        {
+            return BuildPluginConfigNode(plugin, name, version, prevResult, capabilityArgs, extra);
+        }
+        IReadOnlyDictionary<string, bool> capabilities = plugin.Capabilities;
+        CniResult? prev = prevResult is null || prevResult.CniVersion == version ? prevResult : prevResult.ConvertTo(version);
+        bool runtimeConfig = false;
+        if (capabilityArgs is not null)
+        {
+            foreach (var (capability, enabled) in capabilities)
+            {
+                runtimeConfig |= enabled && capabilityArgs.ContainsKey(capability);
+            }
+        }
+        ArrayBufferWriter<byte> buffer = ConfigBuffer();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in plugin.Json)
+            {
+                if (CniJsonKeys.Matches(key, "name") || CniJsonKeys.Matches(key, "cniVersion")
+                    || (prev is not null && CniJsonKeys.Matches(key, "prevResult"))
+                    || (runtimeConfig && CniJsonKeys.Matches(key, "runtimeConfig")))
+                {
+                    continue;
+                }
+                w.WritePropertyName(key);
+                WriteValue(w, value);
+            }
+            w.WriteString("name", name);
+            w.WriteString("cniVersion", version.ToString());
+            if (prev is not null)
+            {
+                w.WritePropertyName("prevResult");
+                prev.WriteTo(w);
+            }
+            if (runtimeConfig)
+            {
+                w.WriteStartObject("runtimeConfig");
+                foreach (var (capability, enabled) in capabilities)
+                {
+                    if (enabled && capabilityArgs!.TryGetPropertyValue(capability, out JsonNode? value))
+                    {
+                        w.WritePropertyName(capability);
+                        WriteValue(w, value);
+                    }
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return TakeBytes(buffer);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, JsonNode? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            value.WriteTo(writer);
+        }
+    }
+
+    /// <summary>The config as a tree, for callers that change it further (<paramref name="extra"/>).</summary>
+    internal static byte[] BuildPluginConfigNode(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult,
+        JsonObject? capabilityArgs, Action<JsonObject>? extra)
     {
         IReadOnlyDictionary<string, bool> capabilities = plugin.Capabilities;
         var json = (JsonObject)plugin.Json.DeepClone();
@@ -203,12 +278,23 @@ public sealed partial class CniChainExecutor
 
     private static byte[] ToUtf8(JsonNode node)
     {
-        ArrayBufferWriter<byte> buffer = t_configBuffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
+        ArrayBufferWriter<byte> buffer = ConfigBuffer();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             node.WriteTo(writer);
         }
+        return TakeBytes(buffer);
+    }
+
+    private static ArrayBufferWriter<byte> ConfigBuffer()
+    {
+        ArrayBufferWriter<byte> buffer = t_configBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    private static byte[] TakeBytes(ArrayBufferWriter<byte> buffer)
+    {
         byte[] bytes = buffer.WrittenSpan.ToArray();
         if (buffer.Capacity > 1024 * 1024)
         {

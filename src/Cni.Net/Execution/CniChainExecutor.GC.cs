@@ -59,11 +59,7 @@ public sealed partial class CniChainExecutor
             foreach (PluginConfig plugin in network.Plugins)
             {
                 string type = plugin.Type;
-                byte[] stdin = BuildPluginConfig(plugin, network.Name, version, null, null, json =>
-                {
-                    json["cni.dev/valid-attachments"] = AttachmentsJson(valid);
-                    json["cni.dev/attachments"] = AttachmentsJson(valid);
-                });
+                byte[] stdin = BuildPluginConfig(plugin, network.Name, version, null, null, valid);
                 try
                 {
                     await InvokeAsync(type, "GC", null, stdin,
@@ -78,15 +74,5 @@ public sealed partial class CniChainExecutor
             }
         }
         return errors;
-    }
-
-    private static JsonArray AttachmentsJson(CniAttachmentId[] attachments)
-    {
-        var array = new JsonArray();
-        foreach (CniAttachmentId a in attachments)
-        {
-            array.Add((JsonNode)new JsonObject { ["containerID"] = a.ContainerId, ["ifname"] = a.IfName });
-        }
-        return array;
     }
 }

@@ -167,17 +167,14 @@ public sealed partial class CniChainExecutor
     /// Everything else — <c>capabilities</c> too, as libcni's InjectConf only adds keys — and the key order are kept.
     /// </summary>
     /// <remarks>
-    /// Written straight from the plugin's config and the result, as <see cref="BuildPluginConfigNode"/> would print
-    /// its tree (every spelling of an injected key dropped, the injected keys last): no copy of the config, and the
-    /// result is not printed, parsed and printed again.
+    /// Every spelling of an injected key is dropped and the injected keys come last. Written straight from the
+    /// plugin's config and the result: no copy of the config tree, and the result is not printed, parsed and printed
+    /// again. GC (<paramref name="validAttachments"/>) also injects <c>cni.dev/valid-attachments</c> and the spec's
+    /// first name for it, <c>cni.dev/attachments</c>, as libcni does.
     /// </remarks>
     internal static byte[] BuildPluginConfig(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult,
-        JsonObject? capabilityArgs, Action<JsonObject>? extra = null)
+        JsonObject? capabilityArgs, IReadOnlyList<CniAttachmentId>? validAttachments = null)
     {
-        if (extra is not null)
-        {
-            return BuildPluginConfigNode(plugin, name, version, prevResult, capabilityArgs, extra);
-        }
         IReadOnlyDictionary<string, bool> capabilities = plugin.Capabilities;
         CniResult? prev = prevResult is null || prevResult.CniVersion == version ? prevResult : prevResult.ConvertTo(version);
         bool runtimeConfig = false;
@@ -196,7 +193,8 @@ public sealed partial class CniChainExecutor
             {
                 if (CniJsonKeys.Matches(key, "name") || CniJsonKeys.Matches(key, "cniVersion")
                     || (prev is not null && CniJsonKeys.Matches(key, "prevResult"))
-                    || (runtimeConfig && CniJsonKeys.Matches(key, "runtimeConfig")))
+                    || (runtimeConfig && CniJsonKeys.Matches(key, "runtimeConfig"))
+                    || (validAttachments is not null && key is ValidAttachmentsKey or AttachmentsKey))
                 {
                     continue;
                 }
@@ -223,9 +221,30 @@ public sealed partial class CniChainExecutor
                 }
                 w.WriteEndObject();
             }
+            if (validAttachments is not null)
+            {
+                WriteAttachments(w, ValidAttachmentsKey, validAttachments);
+                WriteAttachments(w, AttachmentsKey, validAttachments);
+            }
             w.WriteEndObject();
         }
         return TakeBytes(buffer);
+    }
+
+    private const string ValidAttachmentsKey = "cni.dev/valid-attachments";
+    private const string AttachmentsKey = "cni.dev/attachments";
+
+    private static void WriteAttachments(Utf8JsonWriter writer, string key, IReadOnlyList<CniAttachmentId> attachments)
+    {
+        writer.WriteStartArray(key);
+        foreach (CniAttachmentId a in attachments)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("containerID", a.ContainerId);
+            writer.WriteString("ifname", a.IfName);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
     }
 
     private static void WriteValue(Utf8JsonWriter writer, JsonNode? value)
@@ -238,38 +257,6 @@ public sealed partial class CniChainExecutor
         {
             value.WriteTo(writer);
         }
-    }
-
-    /// <summary>The config as a tree, for callers that change it further (<paramref name="extra"/>).</summary>
-    internal static byte[] BuildPluginConfigNode(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult,
-        JsonObject? capabilityArgs, Action<JsonObject>? extra)
-    {
-        IReadOnlyDictionary<string, bool> capabilities = plugin.Capabilities;
-        var json = (JsonObject)plugin.Json.DeepClone();
-        CniJsonKeys.SetProperty(json, "name", name);
-        CniJsonKeys.SetProperty(json, "cniVersion", version.ToString());
-        if (prevResult is not null)
-        {
-            CniResult prev = prevResult.CniVersion == version ? prevResult : prevResult.ConvertTo(version);
-            CniJsonKeys.SetProperty(json, "prevResult", prev.ToJsonNode());
-        }
-        if (capabilityArgs is not null)
-        {
-            var runtimeConfig = new JsonObject();
-            foreach (var (capability, enabled) in capabilities)
-            {
-                if (enabled && capabilityArgs.TryGetPropertyValue(capability, out JsonNode? value))
-                {
-                    runtimeConfig[capability] = value?.DeepClone();
-                }
-            }
-            if (runtimeConfig.Count > 0)
-            {
-                CniJsonKeys.SetProperty(json, "runtimeConfig", runtimeConfig);
-            }
-        }
-        extra?.Invoke(json);
-        return ToUtf8(json);
     }
 
     // Reused per thread: a config written into a fresh buffer grew it two or three times, each growth a copy.

@@ -106,14 +106,15 @@ internal static unsafe class PosixFile
                 }
                 // Replacing: a complete file under the temporary name (one already there is a killed writer's, or a
                 // racing writer's, complete as well), then renamed over the path.
-                if (LinkIn(unnamed, temporary) == EEXIST)
+                linkError = LinkIn(unnamed, temporary);
+                if (linkError == EEXIST)
                 {
                     _ = Unlink(temporary);
                     linkError = LinkIn(unnamed, temporary);
-                    if (linkError != 0)
-                    {
-                        throw Failure("create", temporary, linkError);
-                    }
+                }
+                if (linkError != 0)
+                {
+                    throw Failure("create", temporary, linkError);
                 }
                 if (Syscalls.rename(temporary, path) != 0)
                 {

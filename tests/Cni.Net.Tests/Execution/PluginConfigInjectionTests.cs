@@ -7,7 +7,8 @@ namespace Cni.Net.Tests.Execution;
 
 /// <summary>
 /// The config each plugin of a chain receives is written straight from the list's config and the previous result; it
-/// must be byte for byte what injecting into a copy of the config tree and printing it gives.
+/// must be byte for byte what injecting into a copy of the config tree and printing it gives (<see cref="Injected"/>,
+/// the executor's former way, kept here as the reference).
 /// </summary>
 public sealed class PluginConfigInjectionTests
 {
@@ -49,11 +50,59 @@ public sealed class PluginConfigInjectionTests
         JsonObject? args = capabilityArgs is null ? null : JsonNode.Parse(capabilityArgs)!.AsObject();
 
         byte[] written = CniChainExecutor.BuildPluginConfig(list.Plugins[0], "net", negotiated, prev, args);
-        byte[] tree = CniChainExecutor.BuildPluginConfigNode(list.Plugins[0], "net", negotiated, prev, args, extra: null);
 
-        Assert.Equal(Encoding.UTF8.GetString(tree), Encoding.UTF8.GetString(written));
+        Assert.Equal(Injected(list.Plugins[0], "net", negotiated, prev, args, null), Encoding.UTF8.GetString(written));
         JsonObject sent = JsonNode.Parse(written)!.AsObject();
         Assert.Equal("net", (string?)sent["name"]);
         Assert.Equal(version, (string?)sent["cniVersion"]);
+    }
+
+    [Fact]
+    public void GCConfig_CarriesTheValidAttachmentsUnderBothNames_Last()
+    {
+        NetworkConfigList list = NetworkConfigList.Parse(Encoding.UTF8.GetBytes("""
+            {"cniVersion":"1.1.0","name":"net","plugins":[{"type":"bridge","cni.dev/attachments":"stale","z":1}]}
+            """));
+        CniAttachmentId[] valid = [new("c1", "eth0"), new("c\"2", "net1")];
+
+        string written = Encoding.UTF8.GetString(CniChainExecutor.BuildPluginConfig(list.Plugins[0], "net", CniVersion.V1_1_0, null, null, valid));
+
+        Assert.Equal(Injected(list.Plugins[0], "net", CniVersion.V1_1_0, null, null, valid), written);
+        Assert.Equal("""{"type":"bridge","z":1,"name":"net","cniVersion":"1.1.0","cni.dev/valid-attachments":[{"containerID":"c1","ifname":"eth0"},{"containerID":"c\u00222","ifname":"net1"}],"cni.dev/attachments":[{"containerID":"c1","ifname":"eth0"},{"containerID":"c\u00222","ifname":"net1"}]}""",
+            written);
+    }
+
+    /// <summary>libcni's injection done on a tree: each injected key set under its one spelling, appended.</summary>
+    private static string Injected(PluginConfig plugin, string name, CniVersion version, CniResult? prevResult, JsonObject? capabilityArgs,
+        CniAttachmentId[]? valid)
+    {
+        var json = (JsonObject)plugin.Json.DeepClone();
+        CniJsonKeys.SetProperty(json, "name", name);
+        CniJsonKeys.SetProperty(json, "cniVersion", version.ToString());
+        if (prevResult is not null)
+        {
+            CniJsonKeys.SetProperty(json, "prevResult", (prevResult.CniVersion == version ? prevResult : prevResult.ConvertTo(version)).ToJsonNode());
+        }
+        var runtimeConfig = new JsonObject();
+        foreach (var (capability, enabled) in plugin.Capabilities)
+        {
+            if (enabled && capabilityArgs is not null && capabilityArgs.TryGetPropertyValue(capability, out JsonNode? value))
+            {
+                runtimeConfig[capability] = value?.DeepClone();
+            }
+        }
+        if (runtimeConfig.Count > 0)
+        {
+            CniJsonKeys.SetProperty(json, "runtimeConfig", runtimeConfig);
+        }
+        if (valid is not null)
+        {
+            foreach (string key in (string[])["cni.dev/valid-attachments", "cni.dev/attachments"])
+            {
+                json.Remove(key);
+                json[key] = new JsonArray([.. valid.Select(a => (JsonNode)new JsonObject { ["containerID"] = a.ContainerId, ["ifname"] = a.IfName })]);
+            }
+        }
+        return json.ToJsonString();
     }
 }

@@ -7,9 +7,10 @@ public sealed partial class CniChainExecutor
 {
     /// <summary>
     /// DEL: runs the list's plugins in reverse order, each with the cached final ADD result as <c>prevResult</c> (from
-    /// version 0.4.0), then removes the cache entry. Works without a cache entry (or with a corrupt one) and without a
-    /// netns; an entry that cannot be removed is logged, not thrown, as in libcni. When the request carries no capability arguments or CNI_ARGS, those recorded at ADD are used, so that
-    /// plugins such as portmap can find what to remove. Stops at the first error; the cache entry then stays for a retry.
+    /// version 0.4.0), then removes the cache entry. Works without a cache entry (or with a corrupt or unreadable one)
+    /// and without a netns; an entry that cannot be removed is logged, not thrown, as in libcni. When the request
+    /// carries no capability arguments or CNI_ARGS, those recorded at ADD are used, so that plugins such as portmap can
+    /// find what to remove. Stops at the first error; the cache entry then stays for a retry.
     /// </summary>
     /// <exception cref="CniException">A plugin failed, timed out or could not be found, or the request is invalid.</exception>
     public async ValueTask DelAsync(NetworkConfigList network, CniRuntimeRequest request, CancellationToken cancellationToken = default)

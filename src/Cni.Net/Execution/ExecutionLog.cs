@@ -17,9 +17,9 @@ internal static partial class ExecutionLog
     [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Ignoring unreadable result cache file {Path}: {Reason}")]
     public static partial void CacheUnreadable(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "DEL succeeded but its cached result {Path} could not be removed: {Reason}")]
-    public static partial void CacheNotRemoved(ILogger logger, string path, string reason);
-
     [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "GC network {Network}: deleting stale attachment {ContainerId}/{IfName}")]
     public static partial void GCStaleAttachment(ILogger logger, string network, string containerId, string ifName);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "DEL succeeded but its cached result {Path} could not be removed: {Reason}")]
+    public static partial void CacheNotRemoved(ILogger logger, string path, string reason);
 }

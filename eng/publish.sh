@@ -5,6 +5,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 mkdir -p artifacts/cni/bin artifacts/bin
+# One build stamp for every plugin of this publish (src/Cni.Net/Processes/PluginBuildStamp.cs): 16 random bytes and
+# "CNINETB1" after the ELF image. A plugin with a delegate's handler compiled in (bridge has host-local's) runs it
+# in-process when the delegate found on CNI_PATH carries the same stamp, and exec's any other binary.
+stamp=$(mktemp); trap 'rm -f "$stamp"' EXIT
+head -c 16 /dev/urandom >"$stamp"; printf CNINETB1 >>"$stamp"
 projects=(samples/*/*.csproj)
 count=0
 publish() { # project output-dir binary-name
@@ -19,5 +24,10 @@ for p in "${projects[@]}"; do
   [ -e "$p" ] || continue
   name=$(sed -n 's:.*<AssemblyName>\(.*\)</AssemblyName>.*:\1:p' "$p")
   kind=$(sed -n 's:.*<CniSampleKind>\(.*\)</CniSampleKind>.*:\1:p' "$p")
-  if [ "$kind" = plugin ]; then publish "$p" artifacts/cni/bin "$name"; else publish "$p" artifacts/bin "$name"; fi
+  if [ "$kind" = plugin ]; then
+    publish "$p" artifacts/cni/bin "$name"
+    cat "$stamp" >>"artifacts/cni/bin/$name"
+  else
+    publish "$p" artifacts/bin "$name"
+  fi
 done

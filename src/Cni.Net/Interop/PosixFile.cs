@@ -241,6 +241,33 @@ internal static unsafe class PosixFile
         return total;
     }
 
+    /// <summary>Reads the last <c>buffer.Length</c> bytes of a file.</summary>
+    /// <returns>Whether the file exists, can be read and holds at least that many bytes.</returns>
+    public static bool TryReadTail(string path, Span<byte> buffer)
+    {
+        int fd = Open(path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return false;
+        }
+        bool complete = false;
+        if (lseek(fd, -buffer.Length, SEEK_END) >= 0)
+        {
+            fixed (byte* p = buffer)
+            {
+                ssize_t n;
+                do
+                {
+                    n = read(fd, p, buffer.Length);
+                }
+                while (n < 0 && errno == EINTR);
+                complete = n == buffer.Length;
+            }
+        }
+        _ = close(fd);
+        return complete;
+    }
+
     /// <summary>Opens a directory whose small files <see cref="ReadSmallAt"/> reads.</summary>
     /// <returns>The descriptor; the caller closes it.</returns>
     public static int OpenDirectory(string path)

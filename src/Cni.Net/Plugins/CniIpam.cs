@@ -13,7 +13,9 @@ namespace Cni.Net.Plugins;
 /// <see cref="AddAsync"/> succeeded, <see cref="CniPluginHost"/> releases the allocation (IPAM DEL) before it reports
 /// the error. When the delegating plugin runs in-process (in the chain executor or the plugin server) and the IPAM
 /// plugin is registered there too, the IPAM plugin runs in-process through the same host — same environment, stdin,
-/// result parsing and error codes, same on-disk store — instead of being exec'd.
+/// result parsing and error codes, same on-disk store — instead of being exec'd. A plugin process runs a delegate in-process
+/// only when it has the delegate's handler compiled in and the binary found on CNI_PATH is of its own build
+/// (<see cref="CniPluginHostOptions.SameBuildDelegates"/>).
 /// </summary>
 public static class CniIpam
 {
@@ -54,12 +56,16 @@ public static class CniIpam
     internal static bool TryStartEarly(CniPluginRequest request, CancellationToken cancellationToken)
     {
         if (request.EarlyIpamAdd is not null || request.Config.Ipam is not { } ipam ||
-            !CniJsonKeys.TryGetString(ipam, "type", out string? type) || type.Length == 0 || InProcess(request, type) is not null)
+            !CniJsonKeys.TryGetString(ipam, "type", out string? type) || type.Length == 0)
         {
             return false;
         }
         try
         {
+            if (InProcess(request, type) is not null)
+            {
+                return false;
+            }
             // Consumed once: by the handler's AddAsync, or by CniPlugin when the handler never asks.
 #pragma warning disable CA2012
             request.EarlyIpamAdd = AddAsync(request, cancellationToken);
@@ -163,8 +169,34 @@ public static class CniIpam
             : PluginProcessRunner.RunAsync(launch, handler, request.Logger, cancellationToken);
     }
 
-    private static ICniPlugin? InProcess(CniPluginRequest request, string type) =>
-        request.HostOptions?.DelegatePlugins is { } plugins && plugins.TryGetValue(type, out ICniPlugin? plugin) ? plugin : null;
+    private static ICniPlugin? InProcess(CniPluginRequest request, string type) => Resolve(request, type).InProcess;
+
+    // Where a delegation to `type` goes, decided once per request: a plugin the host runs in-process (registered by
+    // the executor or the server), the same plugin compiled into this program when CNI_PATH's binary for the type is
+    // of this build, or else that binary. CNI_PATH is searched once, so the decision and the exec name one file.
+    private static (string Type, string? Path, ICniPlugin? InProcess) Resolve(CniPluginRequest request, string type)
+    {
+        if (request.Delegate is { } known && known.Type == type)
+        {
+            return known;
+        }
+        CniPluginHostOptions? options = request.HostOptions;
+        (string, string?, ICniPlugin?) target;
+        if (options?.DelegatePlugins is { } registered && registered.TryGetValue(type, out ICniPlugin? plugin))
+        {
+            target = (type, null, plugin);
+        }
+        else
+        {
+            string path = CniPluginLocator.Find(type, request.Path);
+            target = options?.SameBuildDelegates is { } compiledIn && compiledIn.TryGetValue(type, out plugin) &&
+                PluginBuildStamp.IsSameBuild(path)
+                ? (type, path, plugin)
+                : (type, path, null);
+        }
+        request.Delegate = target;
+        return target;
+    }
 
     // An in-process delegate runs on another thread, as an exec'd one runs in a process of its own, so that the caller's
     // work overlaps it as documented (bridge makes its links meanwhile: 0.3–0.5 ms of an in-process chain ADD were
@@ -181,20 +213,40 @@ public static class CniIpam
         var environment = new Dictionary<string, string>(request.RawEnvironment, StringComparer.Ordinal) { ["CNI_COMMAND"] = command };
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(request.DelegationTimeout);
-        CniPluginOutcome outcome = await CniPluginHost.InvokeAsync(plugin, environment, request.StdinData, request.HostOptions!, limit.Token)
-            .ConfigureAwait(false);
+        ValueTask<CniPluginOutcome> invocation = CniPluginHost.InvokeAsync(plugin, environment, request.StdinData, request.HostOptions!,
+            limit.Token, processLogger: request.ProcessLog?.CreateLogger(type), processLog: request.ProcessLog);
+        CniPluginOutcome outcome;
+        if (request.ProcessOutlivesRequest)
+        {
+            outcome = await invocation.ConfigureAwait(false);
+        }
+        else
+        {
+            // A plugin process stops waiting as it would stop waiting for the exec'd delegate, whose process group it
+            // would kill: the delegate's thread, blocked in the store's lock say, ends with the process.
+            try
+            {
+                outcome = await invocation.AsTask().WaitAsync(request.DelegationTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                throw TimedOut(request, type, e);
+            }
+        }
         cancellationToken.ThrowIfCancellationRequested();
         if (limit.IsCancellationRequested && outcome.ExitCode != 0)
         {
-            throw new CniException(CniErrorCode.IOFailure,
-                $"plugin '{type}' did not finish within {request.DelegationTimeout.TotalSeconds:0.###} s", null, new TimeoutException());
+            throw TimedOut(request, type, new TimeoutException());
         }
         return handler(new ChildExit(outcome.ExitCode, 0), new ReadOnlySequence<byte>(outcome.Stdout), string.Empty);
     }
 
+    private static CniException TimedOut(CniPluginRequest request, string type, TimeoutException inner) =>
+        new(CniErrorCode.IOFailure, $"plugin '{type}' did not finish within {request.DelegationTimeout.TotalSeconds:0.###} s", null, inner);
+
     private static PluginLaunch Launch(CniPluginRequest request, string type, string command)
     {
-        string path = CniPluginLocator.Find(type, request.Path);
+        string path = Resolve(request, type).Path!;
         var environment = new List<string>(request.RawEnvironment.Count + 1);
         foreach (var (key, value) in request.RawEnvironment)
         {

@@ -37,7 +37,7 @@ public static class CniPluginHost
             byte[] stdin = PluginStdio.ReadStdin();
             using CniLogProvider? logs = OpenProcessLog(options, environment, stdin, out ILogger? logger);
             ValueTask<CniPluginOutcome> invocation = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None,
-                blockingDelegation: true, logger);
+                blockingDelegation: true, logger, logs);
             // A plugin that completes synchronously never needs the Task machinery.
             CniPluginOutcome outcome = invocation.IsCompletedSuccessfully ? invocation.Result : invocation.AsTask().GetAwaiter().GetResult();
             PluginStdio.WriteStdout(outcome.Stdout);
@@ -84,9 +84,10 @@ public static class CniPluginHost
     /// <param name="blockingDelegation">Run delegated plugins (IPAM) on the calling thread: right for a plugin
     /// process, which has nothing else to do meanwhile; in-process callers keep the asynchronous runner.</param>
     /// <param name="processLogger">The logger of <see cref="OpenProcessLog"/>, which takes the place of the options'.</param>
+    /// <param name="processLog">Where <paramref name="processLogger"/> writes: in-process delegates log there under their own type.</param>
     internal static async ValueTask<CniPluginOutcome> InvokeAsync(ICniPlugin plugin, Dictionary<string, string> environment,
         ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken, bool blockingDelegation = false,
-        ILogger? processLogger = null)
+        ILogger? processLogger = null, CniLogProvider? processLog = null)
     {
         long started = Stopwatch.GetTimestamp();
         ILogger logger = processLogger ?? options.LoggerFactory?.CreateLogger(options.LogCategory ?? DefaultCategory) ?? NullLogger.Instance;
@@ -114,6 +115,7 @@ public static class CniPluginHost
             {
                 BlockingDelegation = blockingDelegation,
                 HostOptions = options,
+                ProcessLog = processLog,
             };
             PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
             if (env.Command is CniCommand.Add or CniCommand.Del)

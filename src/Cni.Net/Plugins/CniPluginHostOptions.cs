@@ -26,6 +26,17 @@ public sealed class CniPluginHostOptions
     public TimeSpan DelegationTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// Delegate plugins (IPAM) whose handlers are compiled into this program, by type. A delegation to one of these
+    /// types still finds its binary on CNI_PATH, first directory first, and exec's it — unless that binary carries this
+    /// program's own build stamp (both published together, see docs/writing-a-plugin.md), in which case the handler
+    /// here runs in-process with the same environment and stdin and its result or error is read the same way: the
+    /// answer is the one the binary would give, without a process start. A binary of another build, the reference
+    /// plugin, or a wrapper script in its place is exec'd. Default: null, every delegate is exec'd.
+    /// </summary>
+    /// <example><c>SameBuildDelegates = new Dictionary&lt;string, ICniPlugin&gt; { ["host-local"] = new HostLocalPlugin() }</c></example>
+    public IReadOnlyDictionary<string, ICniPlugin>? SameBuildDelegates { get; set; }
+
+    /// <summary>
     /// Plugins a delegation (IPAM) may call in-process instead of exec'ing them from CNI_PATH, by type: set by hosts
     /// that already run the delegating plugin in-process (the chain executor, the plugin server), so a chain's
     /// host-local does not cost a process. Null: every delegate is exec'd.

@@ -41,6 +41,7 @@ public class CniPluginRequest
         Logger = request.Logger;
         BlockingDelegation = request.BlockingDelegation;
         HostOptions = request.HostOptions;
+        ProcessLog = request.ProcessLog;
         _delegation = request._delegation;
     }
 
@@ -131,6 +132,16 @@ public class CniPluginRequest
     /// <summary>The options of the host running this request: delegates registered there run in-process.</summary>
     internal CniPluginHostOptions? HostOptions { get; init; }
 
+    /// <summary>A plugin process's own log (the operator's <c>CNI_LOG_FILE</c>), or null: in-process delegates log there.</summary>
+    internal CniLogProvider? ProcessLog { get; init; }
+
+    /// <summary>Where a delegation to a type goes, decided once per request (see <see cref="CniIpam"/>).</summary>
+    internal (string Type, string? Path, ICniPlugin? InProcess)? Delegate
+    {
+        get => _delegation.Delegate;
+        set => _delegation.Delegate = value;
+    }
+
     /// <summary>Set once an IPAM ADD succeeded, so the host can release the allocation when ADD fails later.</summary>
     internal string? AllocatedIpamType
     {
@@ -150,5 +161,6 @@ public class CniPluginRequest
     {
         public string? AllocatedIpamType;
         public ValueTask<CniResult>? EarlyIpamAdd;
+        public (string Type, string? Path, ICniPlugin? InProcess)? Delegate;
     }
 }

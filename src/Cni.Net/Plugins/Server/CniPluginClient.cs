@@ -147,7 +147,7 @@ public static class CniPluginClient
             options ??= new CniPluginHostOptions();
             using CniLogProvider? logs = CniPluginHost.OpenProcessLog(options, env, stdin, out ILogger? logger);
             CniPluginOutcome outcome = CniPluginHost.InvokeAsync(fallback, env, stdin, options,
-                CancellationToken.None, blockingDelegation: true, logger).AsTask().GetAwaiter().GetResult();
+                CancellationToken.None, blockingDelegation: true, logger, logs).AsTask().GetAwaiter().GetResult();
             return (outcome.ExitCode, outcome.Stdout);
         }
         string message = broken is null

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Cni.Net.IntegrationTests.Infrastructure;
 
 namespace Cni.Net.IntegrationTests.Plugins.Bridge;
@@ -49,6 +50,34 @@ public class SameBuildIpamTests
         Assert.True(del.ExitCode == 0, del.StdOut + del.StdErr);
         Assert.Empty(node.Reservations());
         Assert.Empty(PluginTestNode.NodeVeths());
+    }
+
+    [Fact]
+    public void ExecdBridge_WithSameBuildHostLocal_LogsHostLocalsLinesFromItsOwnProcess()
+    {
+        using PluginTestNode node = new(("bridge", PluginTestNode.Ours("bridge")));
+        WriteHostLocal(node, [.. Script, .. Stamp(PluginTestNode.Ours("bridge"))]);
+        using var pod = new TestNamespace("sbpod");
+        string log = Path.Combine(node.DataDirectory + "-log", "cni.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        var env = new Dictionary<string, string>
+        {
+            ["CNI_COMMAND"] = "ADD", ["CNI_CONTAINERID"] = "ctr-same-log", ["CNI_NETNS"] = pod.Path, ["CNI_IFNAME"] = "eth0",
+            ["CNI_PATH"] = node.BinDirectory, ["CNI_LOG_FILE"] = log,
+        };
+
+        Shell.Output add = Shell.Run(PluginTestNode.Ours("bridge"), [], node.PluginConfig(), env);
+        Assert.True(add.ExitCode == 0, add.StdOut + add.StdErr);
+        Assert.Equal("", add.StdErr);
+
+        // host-local's line as its own process would write it, but from bridge's process.
+        string[] lines = File.ReadAllLines(log);
+        Assert.Equal(2, lines.Length);
+        Match ipam = Regex.Match(lines[0], @" info host-local\[(\d+)\]: ADD container=ctr-same-log ifname=eth0 network=brtest ok ips=10\.77\.0\.\d+/24 in ");
+        Match bridge = Regex.Match(lines[1], @" info bridge\[(\d+)\]: ADD container=ctr-same-log ifname=eth0 network=brtest ok ");
+        Assert.True(ipam.Success && bridge.Success, string.Join('\n', lines));
+        Assert.Equal(bridge.Groups[1].Value, ipam.Groups[1].Value);
+        Assert.Equal(0, node.Exec(PluginTestNode.Ours("bridge"), "DEL", node.PluginConfig(), "ctr-same-log", pod.Path).ExitCode);
     }
 
     [Theory]

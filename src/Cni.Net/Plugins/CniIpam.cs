@@ -206,7 +206,8 @@ public static class CniIpam
         new(NetworkNamespace.StartInCurrent(() => RunInProcessAsync(request, plugin, type, command, handler, cancellationToken).AsTask()));
 
     // The exec'd delegate's contract in memory: the same environment (only CNI_COMMAND changes) and stdin, its stdout
-    // and exit code read by the same handler, the same timeout.
+    // and exit code read by the same handler, the same timeout. In a plugin process it is told so (its own delegations
+    // block, ProcessOutlivesRequest is false), as its own process would be.
     private static async ValueTask<T> RunInProcessAsync<T>(CniPluginRequest request, ICniPlugin plugin, string type, string command,
         PluginOutputHandler<T> handler, CancellationToken cancellationToken)
     {
@@ -214,7 +215,7 @@ public static class CniIpam
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(request.DelegationTimeout);
         ValueTask<CniPluginOutcome> invocation = CniPluginHost.InvokeAsync(plugin, environment, request.StdinData, request.HostOptions!,
-            limit.Token, processLogger: request.ProcessLog?.CreateLogger(type), processLog: request.ProcessLog);
+            limit.Token, request.BlockingDelegation, request.ProcessLog?.CreateLogger(type), request.ProcessLog);
         CniPluginOutcome outcome;
         if (request.ProcessOutlivesRequest)
         {

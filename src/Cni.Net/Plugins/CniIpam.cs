@@ -190,7 +190,7 @@ public static class CniIpam
         {
             string path = CniPluginLocator.Find(type, request.Path);
             target = options?.SameBuildDelegates is { } compiledIn && compiledIn.TryGetValue(type, out plugin) &&
-                PluginBuildStamp.IsSameBuild(path)
+                PluginBuildStamp.IsSameBuild(path, options.BuildImage)
                 ? (type, path, plugin)
                 : (type, path, null);
         }
@@ -198,24 +198,21 @@ public static class CniIpam
         return target;
     }
 
-    // An in-process delegate runs on another thread, as an exec'd one runs in a process of its own, so that the caller's
-    // work overlaps it as documented (bridge makes its links meanwhile: 0.3–0.5 ms of an in-process chain ADD were
-    // host-local's, run before them). It runs in the calling thread's network namespace, where it ran until now.
-    private static ValueTask<T> StartInProcess<T>(CniPluginRequest request, ICniPlugin plugin, string type, string command,
-        PluginOutputHandler<T> handler, CancellationToken cancellationToken) =>
-        new(NetworkNamespace.StartInCurrent(() => RunInProcessAsync(request, plugin, type, command, handler, cancellationToken).AsTask()));
-
     // The exec'd delegate's contract in memory: the same environment (only CNI_COMMAND changes) and stdin, its stdout
     // and exit code read by the same handler, the same timeout. In a plugin process it is told so (its own delegations
     // block, ProcessOutlivesRequest is false), as its own process would be.
-    private static async ValueTask<T> RunInProcessAsync<T>(CniPluginRequest request, ICniPlugin plugin, string type, string command,
+    // It runs on another thread, as an exec'd one runs in a process of its own, so that the caller's work overlaps it as
+    // documented (bridge makes its links meanwhile: 0.3–0.5 ms of an in-process chain ADD were host-local's, run before
+    // them), in the calling thread's network namespace, where it ran until now.
+    private static async ValueTask<T> StartInProcess<T>(CniPluginRequest request, ICniPlugin plugin, string type, string command,
         PluginOutputHandler<T> handler, CancellationToken cancellationToken)
     {
         var environment = new Dictionary<string, string>(request.RawEnvironment, StringComparer.Ordinal) { ["CNI_COMMAND"] = command };
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(request.DelegationTimeout);
-        ValueTask<CniPluginOutcome> invocation = CniPluginHost.InvokeAsync(plugin, environment, request.StdinData, request.HostOptions!,
-            limit.Token, request.BlockingDelegation, request.ProcessLog?.CreateLogger(type), request.ProcessLog);
+        Task<CniPluginOutcome> invocation = NetworkNamespace.StartInCurrent(() => CniPluginHost.InvokeAsync(plugin, environment,
+            request.StdinData, request.HostOptions!, limit.Token, request.BlockingDelegation, request.ProcessLog?.CreateLogger(type),
+            request.ProcessLog).AsTask());
         CniPluginOutcome outcome;
         if (request.ProcessOutlivesRequest)
         {
@@ -223,11 +220,11 @@ public static class CniIpam
         }
         else
         {
-            // A plugin process stops waiting as it would stop waiting for the exec'd delegate, whose process group it
+            // A plugin process stops waiting when it would stop waiting for the exec'd delegate, whose process group it
             // would kill: the delegate's thread, blocked in the store's lock say, ends with the process.
             try
             {
-                outcome = await invocation.AsTask().WaitAsync(request.DelegationTimeout, cancellationToken).ConfigureAwait(false);
+                outcome = await invocation.WaitAsync(request.DelegationTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException e)
             {

@@ -36,6 +36,9 @@ public sealed class CniPluginHostOptions
     /// <example><c>SameBuildDelegates = new Dictionary&lt;string, ICniPlugin&gt; { ["host-local"] = new HostLocalPlugin() }</c></example>
     public IReadOnlyDictionary<string, ICniPlugin>? SameBuildDelegates { get; set; }
 
+    /// <summary>The image whose build stamp <see cref="SameBuildDelegates"/> compares with: this process's, or a test's.</summary>
+    internal string BuildImage { get; set; } = Processes.PluginBuildStamp.OwnImage;
+
     /// <summary>
     /// Plugins a delegation (IPAM) may call in-process instead of exec'ing them from CNI_PATH, by type: set by hosts
     /// that already run the delegating plugin in-process (the chain executor, the plugin server), so a chain's

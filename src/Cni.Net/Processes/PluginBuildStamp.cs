@@ -19,10 +19,16 @@ internal static class PluginBuildStamp
 
     private static ReadOnlySpan<byte> Magic => "CNINETB1"u8;
 
-    /// <summary>Whether the file at <paramref name="path"/> carries this process's own stamp (false when this process has none).</summary>
-    public static bool IsSameBuild(string path)
+    /// <summary>The image this process runs.</summary>
+    public const string OwnImage = "/proc/self/exe";
+
+    /// <summary>
+    /// Whether the file at <paramref name="path"/> carries the stamp of <paramref name="image"/> — this process's own
+    /// (<see cref="OwnImage"/>, read once) unless a test names another; false when that image has none.
+    /// </summary>
+    public static bool IsSameBuild(string path, string image = OwnImage)
     {
-        byte[]? own = OwnStamp.Value;
+        byte[]? own = image == OwnImage ? OwnStamp.Value : Read(image);
         if (own is null)
         {
             return false;
@@ -40,12 +46,12 @@ internal static class PluginBuildStamp
     // replaced on disk since).
     private static class OwnStamp
     {
-        public static readonly byte[]? Value = ReadOwn();
+        public static readonly byte[]? Value = Read(OwnImage);
+    }
 
-        private static byte[]? ReadOwn()
-        {
-            byte[] stamp = new byte[Length];
-            return TryRead("/proc/self/exe", stamp) ? stamp : null;
-        }
+    private static byte[]? Read(string path)
+    {
+        byte[] stamp = new byte[Length];
+        return TryRead(path, stamp) ? stamp : null;
     }
 }

@@ -6,9 +6,10 @@ using Cni.Net.IntegrationTests.Infrastructure;
 namespace Cni.Net.IntegrationTests.Plugins.Bridge;
 
 /// <summary>
-/// Our exec'd bridge runs host-local's handler in-process only when CNI_PATH's host-local carries bridge's own build
-/// stamp (eng/publish.sh stamps every plugin of a publish alike); any other host-local is exec'd. The host-local used
-/// here is a shell script that fails if it is ever run, so which way the delegation went shows in the answer.
+/// Our exec'd bridge (and ptp, macvlan, tap, host-device) runs host-local's handler in-process only when CNI_PATH's
+/// host-local carries the plugin's own build stamp (eng/publish.sh stamps every plugin of a publish alike); any other
+/// host-local is exec'd. The host-local used here is a shell script that fails if it is ever run, so which way the
+/// delegation went shows in the answer.
 /// </summary>
 public class SameBuildIpamTests
 {
@@ -27,15 +28,19 @@ public class SameBuildIpamTests
         Assert.Equal(bridge, Stamp(PluginTestNode.Ours("portmap")));
     }
 
-    [Fact]
-    public void ExecdBridge_WithSameBuildHostLocal_AllocatesInProcess_AndReleasesOnDel()
+    [Theory]
+    [InlineData("bridge")]
+    [InlineData("ptp")]
+    public void ExecdPlugin_WithSameBuildHostLocal_AllocatesInProcess_AndReleasesOnDel(string plugin)
     {
-        using PluginTestNode node = new(("bridge", PluginTestNode.Ours("bridge")));
-        WriteHostLocal(node, [.. Script, .. Stamp(PluginTestNode.Ours("bridge"))]);
+        using PluginTestNode node = new((plugin, PluginTestNode.Ours(plugin)));
+        WriteHostLocal(node, [.. Script, .. Stamp(PluginTestNode.Ours(plugin))]);
         using var pod = new TestNamespace("sbpod");
-        string config = node.PluginConfig();
+        string config = plugin == "bridge"
+            ? node.PluginConfig()
+            : $$$"""{"cniVersion":"1.0.0","name":"brtest","type":"ptp","ipam":{"type":"host-local","dataDir":"{{{node.DataDirectory}}}","ranges":[[{"subnet":"10.77.0.0/24"}]]}}""";
 
-        Shell.Output add = node.Exec(PluginTestNode.Ours("bridge"), "ADD", config, "ctr-same-build", pod.Path);
+        Shell.Output add = node.Exec(PluginTestNode.Ours(plugin), "ADD", config, "ctr-same-build", pod.Path);
         Assert.True(add.ExitCode == 0, add.StdOut + add.StdErr);
         using JsonDocument result = JsonDocument.Parse(add.StdOut);
         string address = result.RootElement.GetProperty("ips")[0].GetProperty("address").GetString()!;
@@ -46,7 +51,7 @@ public class SameBuildIpamTests
         Assert.Contains(pod.IpJson("addr", "show", "dev", "eth0")[0].GetProperty("addr_info").EnumerateArray(),
             a => a.GetProperty("local").GetString() == ip);
 
-        Shell.Output del = node.Exec(PluginTestNode.Ours("bridge"), "DEL", config, "ctr-same-build", pod.Path);
+        Shell.Output del = node.Exec(PluginTestNode.Ours(plugin), "DEL", config, "ctr-same-build", pod.Path);
         Assert.True(del.ExitCode == 0, del.StdOut + del.StdErr);
         Assert.Empty(node.Reservations());
         Assert.Empty(PluginTestNode.NodeVeths());

@@ -22,6 +22,17 @@ internal sealed class FakePluginDirectory : IDisposable
 
     public string RecordDir { get; }
 
+    /// <summary>A plugin invocation's environment for ADD of container ctr1, eth0, with this directory as CNI_PATH.</summary>
+    public Dictionary<string, string> AddEnvironment() => new(StringComparer.Ordinal)
+    {
+        ["CNI_COMMAND"] = "ADD",
+        ["CNI_CONTAINERID"] = "ctr1",
+        ["CNI_NETNS"] = "/run/netns/x",
+        ["CNI_IFNAME"] = "eth0",
+        ["CNI_PATH"] = Path,
+        ["PATH"] = "/usr/bin:/bin",
+    };
+
     /// <summary>Writes an executable script. The body runs after recording; <c>$rec</c> is the record prefix.</summary>
     public string Add(string type, string body)
     {

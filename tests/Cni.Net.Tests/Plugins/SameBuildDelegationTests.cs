@@ -65,15 +65,6 @@ public sealed class SameBuildDelegationTests : IDisposable
         public ValueTask CheckAsync(CniPluginRequest request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
-    private Dictionary<string, string> Env() => new(StringComparer.Ordinal)
-    {
-        ["CNI_COMMAND"] = "ADD",
-        ["CNI_CONTAINERID"] = "ctr1",
-        ["CNI_NETNS"] = "/run/netns/x",
-        ["CNI_IFNAME"] = "eth0",
-        ["CNI_PATH"] = _plugins.Path,
-    };
-
     private void AddIpamScript(byte[]? stamp)
     {
         string path = _plugins.AddPrinting("fake-ipam", ExecdResult);
@@ -94,8 +85,8 @@ public sealed class SameBuildDelegationTests : IDisposable
             BuildImage = _image,
             DelegationTimeout = timeout ?? TimeSpan.FromSeconds(20),
         };
-        CniPluginOutcome o = await CniPluginHost.InvokeAsync(new DelegatingPlugin(), Env(), Encoding.UTF8.GetBytes(Conf), options,
-            default, blocking);
+        CniPluginOutcome o = await CniPluginHost.InvokeAsync(new DelegatingPlugin(), _plugins.AddEnvironment(),
+            Encoding.UTF8.GetBytes(Conf), options, default, blocking);
         using JsonDocument answer = JsonDocument.Parse(o.Stdout);
         return (o.ExitCode, answer.RootElement.Clone());
     }

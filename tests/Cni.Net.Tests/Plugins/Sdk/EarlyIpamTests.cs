@@ -60,22 +60,12 @@ public sealed class EarlyIpamTests : IDisposable
             ValueTask.CompletedTask;
     }
 
-    private Dictionary<string, string> Env() => new(StringComparer.Ordinal)
-    {
-        ["CNI_COMMAND"] = "ADD",
-        ["CNI_CONTAINERID"] = "ctr1",
-        ["CNI_NETNS"] = "/run/netns/x",
-        ["CNI_IFNAME"] = "eth0",
-        ["CNI_PATH"] = _plugins.Path,
-        ["PATH"] = "/usr/bin:/bin",
-    };
-
     private static string Conf(string extra = "") =>
         $$$"""{"cniVersion":"1.1.0","name":"net1","type":"main"{{{extra}}},"ipam":{"type":"fake-ipam","subnet":"10.22.0.0/16"}}""";
 
     private async Task<(int Exit, JsonNode Output)> Run(EarlyPlugin plugin, string conf, bool blocking)
     {
-        CniPluginOutcome o = await CniPluginHost.InvokeAsync(plugin, Env(), Encoding.UTF8.GetBytes(conf),
+        CniPluginOutcome o = await CniPluginHost.InvokeAsync(plugin, _plugins.AddEnvironment(), Encoding.UTF8.GetBytes(conf),
             new CniPluginHostOptions { DelegationTimeout = TimeSpan.FromSeconds(20) }, TestContext.Current.CancellationToken, blocking);
         return (o.ExitCode, JsonNode.Parse(o.Stdout)!);
     }
@@ -146,7 +136,7 @@ public sealed class EarlyIpamTests : IDisposable
     public async Task ConfigurationWithoutIpam_TheHookIsNotAsked_NothingRuns()
     {
         var plugin = new EarlyPlugin(_plugins, startEarly: true, askForIpam: false, waitInValidate: TimeSpan.Zero);
-        CniPluginOutcome o = await CniPluginHost.InvokeAsync(plugin, Env(), """{"cniVersion":"1.1.0","name":"net1","type":"main"}"""u8.ToArray(),
+        CniPluginOutcome o = await CniPluginHost.InvokeAsync(plugin, _plugins.AddEnvironment(), """{"cniVersion":"1.1.0","name":"net1","type":"main"}"""u8.ToArray(),
             new CniPluginHostOptions(), TestContext.Current.CancellationToken, true);
         Assert.Equal(0, o.ExitCode);
         Assert.Empty(_plugins.Order());

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Cni.Net.Interop;
+using Cni.Net.Processes;
 
 namespace Cni.Net.Namespaces;
 
@@ -295,14 +296,17 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
     }
 
     /// <summary>
-    /// Starts <paramref name="work"/> on a thread-pool thread in the calling thread's network namespace, so that it runs
-    /// while the caller goes on. A namespace belongs to a thread, and <see cref="Task.Run(Action)"/> gives no say in
-    /// which one a pool thread is in: usually the process's, which is almost always the caller's too.
+    /// Starts <paramref name="work"/> on another thread in the calling thread's network namespace, so that it runs
+    /// while the caller goes on: a thread-pool thread, or in a plugin process (one run by
+    /// <see cref="Plugins.CniPluginHost.Run"/>) a thread of its own. A namespace belongs to a thread, and
+    /// <see cref="Task.Run(Action)"/> gives no say in which one a pool thread is in: usually the process's, which is
+    /// almost always the caller's too.
     /// </summary>
     /// <remarks>
-    /// A thread created for the work would start in the caller's namespace by itself, but creating one costs 0.2–0.5 ms,
-    /// as much as the sysctls and addresses a plugin would overlap. A pool thread in another namespace than the caller's
-    /// is moved there for the whole of the work and moved back before it returns to the pool.
+    /// Where the pool is running, a thread created for the work costs 0.2–0.5 ms, as much as the sysctls and addresses a
+    /// plugin would overlap; a pool thread in another namespace than the caller's is moved there for the whole of the
+    /// work and moved back before it returns to the pool. A plugin process's pool has no thread yet and would start two
+    /// for the first work item, so there a new thread, which starts in the caller's namespace by itself, costs less.
     /// </remarks>
     /// <param name="work">The work; its exception faults the returned task.</param>
     /// <returns>The running work.</returns>
@@ -323,6 +327,10 @@ public sealed class NetworkNamespace : IDisposable, IEquatable<NetworkNamespace>
     /// </summary>
     internal static Task<T> StartInCurrent<T>(Func<Task<T>> work)
     {
+        if (PluginProcess.IsCurrent)
+        {
+            return PluginProcess.StartThread(work);
+        }
         NetworkNamespace caller = OpenCurrent();
         return Task.Run(() => RunInAsync(caller, work));
     }

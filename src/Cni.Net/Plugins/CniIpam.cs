@@ -209,13 +209,43 @@ public static class CniIpam
     {
         var environment = new Dictionary<string, string>(request.RawEnvironment, StringComparer.Ordinal) { ["CNI_COMMAND"] = command };
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(request.DelegationTimeout);
+        // In a plugin process the thread waiting for the plugin keeps the deadline: a timer would start a thread.
+        ProcessDeadlines? deadlines = request.ProcessOutlivesRequest ? null : request.ProcessDeadlines;
+        TaskCompletionSource? expired = deadlines is null ? null : new TaskCompletionSource();
+        using ProcessDeadlines.Registration deadline = deadlines?.Arm(request.DelegationTimeout, () =>
+        {
+            try
+            {
+                limit.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The delegate finished as the deadline came, and this method is past its wait.
+            }
+            expired!.TrySetResult();
+        }) ?? default;
+        if (deadlines is null)
+        {
+            limit.CancelAfter(request.DelegationTimeout);
+        }
         Task<CniPluginOutcome> invocation = NetworkNamespace.StartInCurrent(() => CniPluginHost.InvokeAsync(plugin, environment,
             request.StdinData, request.HostOptions!, limit.Token, request.BlockingDelegation, request.ProcessLog?.CreateLogger(type),
-            request.ProcessLog).AsTask());
+            request.ProcessLog, request.ProcessDeadlines).AsTask());
         CniPluginOutcome outcome;
         if (request.ProcessOutlivesRequest)
         {
+            outcome = await invocation.ConfigureAwait(false);
+        }
+        else if (expired is not null)
+        {
+            // As below: the process stops waiting at the deadline, and the delegate's thread ends with the process.
+            using CancellationTokenRegistration cancelled = cancellationToken.UnsafeRegister(
+                static state => ((TaskCompletionSource)state!).TrySetResult(), expired);
+            if (await Task.WhenAny(invocation, expired.Task).ConfigureAwait(false) != invocation)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                throw TimedOut(request, type, new TimeoutException());
+            }
             outcome = await invocation.ConfigureAwait(false);
         }
         else

@@ -26,6 +26,7 @@ public static class CniPluginHost
     {
         ArgumentNullException.ThrowIfNull(plugin);
         options ??= new CniPluginHostOptions();
+        Processes.PluginProcess.MarkCurrent();
         try
         {
             Dictionary<string, string> environment = Snapshot(System.Environment.GetEnvironmentVariables());
@@ -36,10 +37,21 @@ public static class CniPluginHost
             }
             byte[] stdin = PluginStdio.ReadStdin();
             using CniLogProvider? logs = OpenProcessLog(options, environment, stdin, out ILogger? logger);
+            var deadlines = new ProcessDeadlines();
             ValueTask<CniPluginOutcome> invocation = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None,
-                blockingDelegation: true, logger, logs);
+                blockingDelegation: true, logger, logs, deadlines);
             // A plugin that completes synchronously never needs the Task machinery.
-            CniPluginOutcome outcome = invocation.IsCompletedSuccessfully ? invocation.Result : invocation.AsTask().GetAwaiter().GetResult();
+            CniPluginOutcome outcome;
+            if (invocation.IsCompletedSuccessfully)
+            {
+                outcome = invocation.Result;
+            }
+            else
+            {
+                Task<CniPluginOutcome> pending = invocation.AsTask();
+                deadlines.Wait(pending);
+                outcome = pending.GetAwaiter().GetResult();
+            }
             PluginStdio.WriteStdout(outcome.Stdout);
             return outcome.ExitCode;
         }
@@ -85,9 +97,11 @@ public static class CniPluginHost
     /// process, which has nothing else to do meanwhile; in-process callers keep the asynchronous runner.</param>
     /// <param name="processLogger">The logger of <see cref="OpenProcessLog"/>, which takes the place of the options'.</param>
     /// <param name="processLog">Where <paramref name="processLogger"/> writes: in-process delegates log there under their own type.</param>
+    /// <param name="processDeadlines">A plugin process's deadlines, kept by the thread waiting for this invocation
+    /// (<see cref="Run"/>'s): in-process delegates' timeouts are armed there rather than on a timer.</param>
     internal static async ValueTask<CniPluginOutcome> InvokeAsync(ICniPlugin plugin, Dictionary<string, string> environment,
         ReadOnlyMemory<byte> stdin, CniPluginHostOptions options, CancellationToken cancellationToken, bool blockingDelegation = false,
-        ILogger? processLogger = null, CniLogProvider? processLog = null)
+        ILogger? processLogger = null, CniLogProvider? processLog = null, ProcessDeadlines? processDeadlines = null)
     {
         long started = Stopwatch.GetTimestamp();
         ILogger logger = processLogger ?? options.LoggerFactory?.CreateLogger(options.LogCategory ?? DefaultCategory) ?? NullLogger.Instance;
@@ -116,6 +130,7 @@ public static class CniPluginHost
                 BlockingDelegation = blockingDelegation,
                 HostOptions = options,
                 ProcessLog = processLog,
+                ProcessDeadlines = processDeadlines,
             };
             PluginHostLog.Invoked(logger, env.Command, request.ContainerId, request.IfName, version);
             if (env.Command is CniCommand.Add or CniCommand.Del)

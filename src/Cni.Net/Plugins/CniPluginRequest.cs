@@ -42,6 +42,7 @@ public class CniPluginRequest
         BlockingDelegation = request.BlockingDelegation;
         HostOptions = request.HostOptions;
         ProcessLog = request.ProcessLog;
+        ProcessDeadlines = request.ProcessDeadlines;
         _delegation = request._delegation;
     }
 
@@ -134,6 +135,9 @@ public class CniPluginRequest
 
     /// <summary>A plugin process's own log (the operator's <c>CNI_LOG_FILE</c>), or null: in-process delegates log there.</summary>
     internal CniLogProvider? ProcessLog { get; init; }
+
+    /// <summary>A plugin process's deadlines (<see cref="Plugins.ProcessDeadlines"/>), or null: in-process delegates' timeouts are kept there.</summary>
+    internal ProcessDeadlines? ProcessDeadlines { get; init; }
 
     /// <summary>Where a delegation to a type goes, decided once per request (see <see cref="CniIpam"/>).</summary>
     internal (string Type, string? Path, ICniPlugin? InProcess)? Delegate

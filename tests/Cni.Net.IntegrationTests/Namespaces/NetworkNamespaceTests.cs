@@ -105,6 +105,40 @@ public class NetworkNamespaceTests
         Assert.Same(thrown, caught);
     }
 
+    /// <summary>
+    /// What <see cref="NetworkNamespace.StartInCurrent(Action)"/> does in a plugin process (one that
+    /// <see cref="Cni.Net.Plugins.CniPluginHost.Run"/> marked, which this test process must not be): a new thread, in
+    /// the caller's namespace without being moved there.
+    /// </summary>
+    [Fact]
+    public async Task PluginProcessThread_StartsInTheCallersNamespace_NotOnThePool()
+    {
+        using var t = new TestNamespace("thread");
+        using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
+        Assert.False(Cni.Net.Processes.PluginProcess.IsCurrent);
+
+        (ulong Inode, bool Pool, bool Background, int Thread, int Caller) seen = ns.Run(() =>
+        {
+            (ulong, bool, bool, int) work = Cni.Net.Processes.PluginProcess.StartThread(() =>
+            {
+                using NetworkNamespace current = NetworkNamespace.OpenCurrent();
+                Thread thread = Thread.CurrentThread;
+                return Task.FromResult((current.Inode, thread.IsThreadPoolThread, thread.IsBackground, Environment.CurrentManagedThreadId));
+            }).Result;
+            return (work.Item1, work.Item2, work.Item3, work.Item4, Environment.CurrentManagedThreadId);
+        });
+
+        Assert.Equal(ns.Inode, seen.Inode);
+        Assert.False(seen.Pool);
+        Assert.True(seen.Background);
+        Assert.NotEqual(seen.Caller, seen.Thread);
+
+        var thrown = new InvalidOperationException("from the work");
+        InvalidOperationException caught = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => Cni.Net.Processes.PluginProcess.StartThread<int>(() => throw thrown));
+        Assert.Same(thrown, caught);
+    }
+
     [Fact]
     public void RunOnCallingThread_ExecutesInsideOnThisThread_AndReturnsIt_AlsoAfterAnException()
     {

@@ -77,7 +77,10 @@ public sealed class SameBuildDelegationTests : IDisposable
     }
 
     /// <param name="blocking">As a plugin process runs it (<see cref="CniPluginHost.Run"/>).</param>
-    private async Task<(int Exit, JsonElement Answer)> Invoke(CompiledInIpam ipam, bool blocking, TimeSpan? timeout = null)
+    /// <param name="processDeadlines">With the deadlines <see cref="CniPluginHost.Run"/> gives it, kept by a thread that
+    /// waits for the outcome as Run's does; without, as a caller of InvokeAsync that gives none.</param>
+    private async Task<(int Exit, JsonElement Answer)> Invoke(CompiledInIpam ipam, bool blocking, TimeSpan? timeout = null,
+        bool processDeadlines = false)
     {
         var options = new CniPluginHostOptions
         {
@@ -85,21 +88,28 @@ public sealed class SameBuildDelegationTests : IDisposable
             BuildImage = _image,
             DelegationTimeout = timeout ?? TimeSpan.FromSeconds(20),
         };
-        CniPluginOutcome o = await CniPluginHost.InvokeAsync(new DelegatingPlugin(), _plugins.AddEnvironment(),
-            Encoding.UTF8.GetBytes(Conf), options, default, blocking);
+        ProcessDeadlines? deadlines = processDeadlines ? new ProcessDeadlines() : null;
+        Task<CniPluginOutcome> running = CniPluginHost.InvokeAsync(new DelegatingPlugin(), _plugins.AddEnvironment(),
+            Encoding.UTF8.GetBytes(Conf), options, default, blocking, processDeadlines: deadlines).AsTask();
+        if (deadlines is not null)
+        {
+            await Task.Factory.StartNew(() => deadlines.Wait(running), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        CniPluginOutcome o = await running;
         using JsonDocument answer = JsonDocument.Parse(o.Stdout);
         return (o.ExitCode, answer.RootElement.Clone());
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task SameStamp_RunsTheCompiledInHandler_AsItsOwnProcessWouldRun(bool blocking)
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public async Task SameStamp_RunsTheCompiledInHandler_AsItsOwnProcessWouldRun(bool blocking, bool processDeadlines)
     {
         AddIpamScript(_stamp);
         var ipam = new CompiledInIpam();
 
-        var (exit, answer) = await Invoke(ipam, blocking);
+        var (exit, answer) = await Invoke(ipam, blocking, processDeadlines: processDeadlines);
 
         Assert.Equal(0, exit);
         Assert.Equal("10.22.0.9/16", answer.GetProperty("ips")[0].GetProperty("address").GetString());
@@ -132,15 +142,19 @@ public sealed class SameBuildDelegationTests : IDisposable
         Assert.Null(ipam.SawCommand);
     }
 
-    [Fact]
-    public async Task CompiledInHandlerThatDoesNotAnswer_InAPluginProcess_TimesOutAsAnExecdOne()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CompiledInHandlerThatDoesNotAnswer_InAPluginProcess_TimesOutAsAnExecdOne(bool processDeadlines)
     {
         AddIpamScript(_stamp);
         using var hold = new ManualResetEventSlim();
         var ipam = new CompiledInIpam { Hold = hold };
         try
         {
-            var (exit, answer) = await Invoke(ipam, blocking: true, TimeSpan.FromMilliseconds(400));
+            // The handler holds for 20 s: an answer sooner is the timeout's.
+            var (exit, answer) = await Invoke(ipam, blocking: true, TimeSpan.FromMilliseconds(400), processDeadlines)
+                .WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
 
             Assert.Equal(1, exit);
             Assert.Equal(5, answer.GetProperty("code").GetInt32());

@@ -37,21 +37,7 @@ public static class CniPluginHost
             }
             byte[] stdin = PluginStdio.ReadStdin();
             using CniLogProvider? logs = OpenProcessLog(options, environment, stdin, out ILogger? logger);
-            var deadlines = new ProcessDeadlines();
-            ValueTask<CniPluginOutcome> invocation = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None,
-                blockingDelegation: true, logger, logs, deadlines);
-            // A plugin that completes synchronously never needs the Task machinery.
-            CniPluginOutcome outcome;
-            if (invocation.IsCompletedSuccessfully)
-            {
-                outcome = invocation.Result;
-            }
-            else
-            {
-                Task<CniPluginOutcome> pending = invocation.AsTask();
-                deadlines.Wait(pending);
-                outcome = pending.GetAwaiter().GetResult();
-            }
+            CniPluginOutcome outcome = InvokeAsPluginProcess(plugin, environment, stdin, options, logger, logs);
             PluginStdio.WriteStdout(outcome.Stdout);
             return outcome.ExitCode;
         }
@@ -61,6 +47,27 @@ public static class CniPluginHost
             Console.Error.WriteLine($"CNI plugin host: {e.GetType().Name}: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// The one invocation of a plugin process (<see cref="Run"/>, and the plugin server's shim when it runs the handler
+    /// itself; both mark the process as one, <see cref="Processes.PluginProcess"/>): delegations block, and this thread
+    /// waits for the outcome keeping the process's deadlines (<see cref="ProcessDeadlines"/>).
+    /// </summary>
+    internal static CniPluginOutcome InvokeAsPluginProcess(ICniPlugin plugin, Dictionary<string, string> environment, byte[] stdin,
+        CniPluginHostOptions options, ILogger? processLogger, CniLogProvider? processLog)
+    {
+        var deadlines = new ProcessDeadlines();
+        ValueTask<CniPluginOutcome> invocation = InvokeAsync(plugin, environment, stdin, options, CancellationToken.None,
+            blockingDelegation: true, processLogger, processLog, deadlines);
+        // A plugin that completes synchronously never needs the Task machinery.
+        if (invocation.IsCompletedSuccessfully)
+        {
+            return invocation.Result;
+        }
+        Task<CniPluginOutcome> pending = invocation.AsTask();
+        deadlines.Wait(pending);
+        return pending.GetAwaiter().GetResult();
     }
 
     /// <summary>

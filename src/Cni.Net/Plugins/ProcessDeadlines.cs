@@ -5,9 +5,10 @@ namespace Cni.Net.Plugins;
 /// <summary>
 /// The deadlines of a plugin process, kept without the runtime's timers. The first timer a .NET process arms starts a
 /// thread of its own, and the arming thread waits until that thread runs: in a process that lives a few milliseconds,
-/// bridge's ADD took 0.3–0.55 ms longer with the timer of its in-process IPAM delegate's timeout (benchmarks/README).
-/// <see cref="CniPluginHost.Run"/>'s thread has nothing to do but wait for the plugin's outcome; it waits at most until
-/// the earliest deadline and runs the ones that are due, on itself.
+/// bridge's ADD took 0.2–0.7 ms longer with the timer of its in-process IPAM delegate's timeout (benchmarks/README).
+/// The thread of <see cref="CniPluginHost.Run"/> (<see cref="CniPluginHost.InvokeAsPluginProcess"/>) has nothing to do
+/// but wait for the plugin's outcome; it waits at most until the earliest deadline and runs the ones that are due, on
+/// itself.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
     Justification = "One per plugin process, which it lives as long as: a delegate's thread may still set the event as the process exits.")]

@@ -1,11 +1,12 @@
 namespace Cni.Net.Processes;
 
 /// <summary>
-/// Whether this process is a plugin process: one request answered by <see cref="Plugins.CniPluginHost.Run"/>, then exit.
-/// Such a process gives work that runs beside its caller a thread of its own rather than the thread pool: the pool has
-/// no thread yet and starts two for its first work item (a worker and the gate thread that watches it), and the caller
-/// waits until each has started. In bridge's exec'd ADD, with its in-process IPAM delegate and its pod side, that took
-/// 0.2–0.55 ms longer than a thread each (benchmarks/README).
+/// Whether this process is a plugin process: one request answered by <see cref="Plugins.CniPluginHost.Run"/> (or by the
+/// plugin server's shim, <see cref="Plugins.Server.CniPluginClient.Run(string, string?, Plugins.ICniPlugin?, Plugins.CniPluginHostOptions?)"/>),
+/// then exit. Such a process gives work that runs beside its caller a thread of its own rather than the thread pool:
+/// the pool has no thread yet and starts two for its first work item (a worker and the gate thread that watches it),
+/// and the caller waits until each has started. In bridge's exec'd ADD, for its in-process IPAM delegate, that took
+/// 0.2–0.55 ms longer than a thread of its own (benchmarks/README).
 /// </summary>
 internal static class PluginProcess
 {

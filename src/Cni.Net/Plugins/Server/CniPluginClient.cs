@@ -29,6 +29,7 @@ public static class CniPluginClient
     public static int Run(string pluginType, string? socketPath = null, ICniPlugin? fallback = null, CniPluginHostOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pluginType);
+        Processes.PluginProcess.MarkCurrent();
         socketPath ??= Environment.GetEnvironmentVariable(SocketPathVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
         Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
         byte[] stdin;
@@ -146,8 +147,7 @@ public static class CniPluginClient
             var env = new Dictionary<string, string>(environment, StringComparer.Ordinal);
             options ??= new CniPluginHostOptions();
             using CniLogProvider? logs = CniPluginHost.OpenProcessLog(options, env, stdin, out ILogger? logger);
-            CniPluginOutcome outcome = CniPluginHost.InvokeAsync(fallback, env, stdin, options,
-                CancellationToken.None, blockingDelegation: true, logger, logs).AsTask().GetAwaiter().GetResult();
+            CniPluginOutcome outcome = CniPluginHost.InvokeAsPluginProcess(fallback, env, stdin, options, logger, logs);
             return (outcome.ExitCode, outcome.Stdout);
         }
         string message = broken is null

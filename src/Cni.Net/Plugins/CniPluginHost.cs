@@ -26,7 +26,7 @@ public static class CniPluginHost
     {
         ArgumentNullException.ThrowIfNull(plugin);
         options ??= new CniPluginHostOptions();
-        Processes.PluginProcess.MarkCurrent();
+        NetworkNamespace.StartsOwnThreads = true;
         try
         {
             Dictionary<string, string> environment = Snapshot(System.Environment.GetEnvironmentVariables());
@@ -51,7 +51,7 @@ public static class CniPluginHost
 
     /// <summary>
     /// The one invocation of a plugin process (<see cref="Run"/>, and the plugin server's shim when it runs the handler
-    /// itself; both mark the process as one, <see cref="Processes.PluginProcess"/>): delegations block, and this thread
+    /// itself; both set <see cref="NetworkNamespace.StartsOwnThreads"/>): delegations block, and this thread
     /// waits for the outcome keeping the process's deadlines (<see cref="ProcessDeadlines"/>).
     /// </summary>
     internal static CniPluginOutcome InvokeAsPluginProcess(ICniPlugin plugin, Dictionary<string, string> environment, byte[] stdin,

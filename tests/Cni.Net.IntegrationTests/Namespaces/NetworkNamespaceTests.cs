@@ -106,20 +106,20 @@ public class NetworkNamespaceTests
     }
 
     /// <summary>
-    /// What <see cref="NetworkNamespace.StartInCurrent(Action)"/> does in a plugin process (one that
-    /// <see cref="Cni.Net.Plugins.CniPluginHost.Run"/> marked, which this test process must not be): a new thread, in
-    /// the caller's namespace without being moved there.
+    /// What <see cref="NetworkNamespace.StartInCurrent(Action)"/> does in a plugin process (where
+    /// <see cref="Cni.Net.Plugins.CniPluginHost.Run"/> sets <see cref="NetworkNamespace.StartsOwnThreads"/>, which this
+    /// test process must not): a new thread, in the caller's namespace without being moved there.
     /// </summary>
     [Fact]
-    public async Task PluginProcessThread_StartsInTheCallersNamespace_NotOnThePool()
+    public async Task OwnThread_StartsInTheCallersNamespace_NotOnThePool()
     {
         using var t = new TestNamespace("thread");
         using NetworkNamespace ns = NetworkNamespace.Open(t.Path);
-        Assert.False(Cni.Net.Processes.PluginProcess.IsCurrent);
+        Assert.False(NetworkNamespace.StartsOwnThreads);
 
         (ulong Inode, bool Pool, bool Background, int Thread, int Caller) seen = ns.Run(() =>
         {
-            (ulong, bool, bool, int) work = Cni.Net.Processes.PluginProcess.StartThread(() =>
+            (ulong, bool, bool, int) work = NetworkNamespace.StartOnOwnThread(() =>
             {
                 using NetworkNamespace current = NetworkNamespace.OpenCurrent();
                 Thread thread = Thread.CurrentThread;
@@ -135,7 +135,7 @@ public class NetworkNamespaceTests
 
         var thrown = new InvalidOperationException("from the work");
         InvalidOperationException caught = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => Cni.Net.Processes.PluginProcess.StartThread<int>(() => throw thrown));
+            () => NetworkNamespace.StartOnOwnThread<int>(() => throw thrown));
         Assert.Same(thrown, caught);
     }
 

@@ -29,7 +29,7 @@ public static class CniPluginClient
     public static int Run(string pluginType, string? socketPath = null, ICniPlugin? fallback = null, CniPluginHostOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(pluginType);
-        Processes.PluginProcess.MarkCurrent();
+        Namespaces.NetworkNamespace.StartsOwnThreads = true;
         socketPath ??= Environment.GetEnvironmentVariable(SocketPathVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
         Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
         byte[] stdin;

@@ -48,6 +48,11 @@ internal sealed class ProcessDeadlines
     public void Wait(Task task)
     {
         ArgumentNullException.ThrowIfNull(task);
+        if (task.IsCompleted)
+        {
+            // A continuation on a completed task would be queued to the thread pool, starting it.
+            return;
+        }
         task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_wake.Set);
         while (true)
         {

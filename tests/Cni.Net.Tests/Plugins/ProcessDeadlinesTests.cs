@@ -42,6 +42,18 @@ public sealed class ProcessDeadlinesTests
     }
 
     [Fact]
+    public void Wait_OnACompletedTask_ReturnsWithoutRunningADeadline()
+    {
+        var deadlines = new ProcessDeadlines();
+        bool ran = false;
+        using ProcessDeadlines.Registration due = deadlines.Arm(TimeSpan.Zero, () => ran = true);
+
+        deadlines.Wait(Task.CompletedTask);
+
+        Assert.False(ran);
+    }
+
+    [Fact]
     public async Task ADueDeadline_RunsOnTheWaitingThread_NotBeforeItsTime()
     {
         var deadlines = new ProcessDeadlines();

@@ -74,7 +74,7 @@ internal sealed class BandwidthPlugin() : CniPlugin<BandwidthNetConf>(BandwidthN
         Netlinked(() =>
         {
             using var links = new RouteNetlink();
-            _ = request.ProcessOutlivesRequest ? links.TryDeleteLinkDeferringTeardown(ifbName, out _) : links.TryDeleteLink(ifbName);
+            _ = links.TryDeleteLinkDeferringTeardown(ifbName);
         });
         return ValueTask.CompletedTask;
     }

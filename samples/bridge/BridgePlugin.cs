@@ -190,8 +190,10 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
         {
             try
             {
-                // A long-lived host does not wait for the veth's teardown at all; it is then too short to overlap.
-                bool deferTeardown = request.ProcessOutlivesRequest;
+                // The veth's teardown is not waited for (a long-lived host leaves it to a thread, a plugin process to a
+                // detached process); the deletion is then too short to overlap. Where it is waited for, the
+                // masquerade rules are deleted meanwhile.
+                bool deferTeardown = RouteNetlink.DefersTeardown;
                 if (config.IPMasq && resultFamilies is not null && !deferTeardown)
                 {
                     deletion = Task.Factory.StartNew(() => DeletePodInterface(request.NetNs, request.IfName, deferTeardown: false),

@@ -82,7 +82,7 @@ internal sealed class MacvlanPlugin() : CniPlugin<MacvlanConfig>(MacvlanConfig.R
             using (podNamespace)
             using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
             {
-                _ = request.ProcessOutlivesRequest ? pod.TryDeleteLinkDeferringTeardown(request.IfName, out _) : pod.TryDeleteLink(request.IfName);
+                _ = pod.TryDeleteLinkDeferringTeardown(request.IfName);
             }
         }
     }

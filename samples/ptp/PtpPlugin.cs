@@ -89,7 +89,7 @@ internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(PtpConfig.ReadCniConfig
                 using (podNamespace)
                 using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
                 {
-                    removed = PodInterface.Delete(pod, request.IfName, deferTeardown: request.ProcessOutlivesRequest);
+                    removed = PodInterface.Delete(pod, request.IfName, deferTeardown: RouteNetlink.DefersTeardown);
                 }
             }
         }

@@ -102,7 +102,7 @@ internal sealed class TapPlugin() : CniPlugin<TapConfig>(TapConfig.ReadCniConfig
             using (podNamespace)
             using (RouteNetlink pod = RouteNetlink.Open(podNamespace))
             {
-                _ = request.ProcessOutlivesRequest ? pod.TryDeleteLinkDeferringTeardown(request.IfName, out _) : pod.TryDeleteLink(request.IfName);
+                _ = pod.TryDeleteLinkDeferringTeardown(request.IfName);
             }
         }
     }

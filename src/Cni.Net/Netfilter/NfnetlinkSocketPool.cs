@@ -18,6 +18,19 @@ namespace Cni.Net.Netfilter;
 internal static class NfnetlinkSocketPool
 {
     internal const int MaxNamespaces = 4;
+
+    private static bool s_objectsDeleted;
+
+    /// <summary>
+    /// Whether a batch sent by this process deleted nf_tables objects: releasing any NETLINK_NETFILTER socket then waits
+    /// for their destroy work, so a plugin process leaves its sockets' release to a detached process at exit
+    /// (<see cref="Interop.DetachedProcess.TryReleaseAfterExit"/>).
+    /// </summary>
+    internal static bool ObjectsDeleted
+    {
+        get => Volatile.Read(ref s_objectsDeleted);
+        set => Volatile.Write(ref s_objectsDeleted, value);
+    }
     private const int MaxIdlePerNamespace = 4;
 
     private static readonly Lock s_lock = new();

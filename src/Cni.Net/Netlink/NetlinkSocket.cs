@@ -449,6 +449,40 @@ public sealed unsafe partial class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the request begun by <see cref="BeginRequest"/> (with <see cref="NetlinkMessageFlags.Ack"/>) and copies it
+    /// to <paramref name="destination"/>, for a request another process sends on this socket (a detached one, see
+    /// <see cref="Interop.DetachedProcess"/>); <see cref="CompleteSentElsewhere"/> reads the answer. The writer is reset.
+    /// </summary>
+    /// <returns>The request's length and sequence number; length 0 when it does not fit.</returns>
+    internal (int Length, uint Sequence) SealForElsewhere(ref NetlinkWriter request, string operation, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> bytes = Seal(ref request, operation, NetlinkMessageFlags.Ack);
+        uint sequence = MemoryMarshal.Read<uint>(bytes[8..]);
+        int length = bytes.TryCopyTo(destination) ? bytes.Length : 0;
+        request.Reset();
+        return (length, sequence);
+    }
+
+    /// <summary>
+    /// The outcome of a request of <see cref="SealForElsewhere"/> from the kernel's answer, read by the process that
+    /// sent it, as <see cref="TryExecute"/> gives it.
+    /// </summary>
+    /// <returns>0 on success, or the tolerated errno.</returns>
+    /// <exception cref="NetlinkException">The kernel refused the request with an error not tolerated.</exception>
+    /// <exception cref="NetlinkProtocolException">The answer is malformed or does not end the request.</exception>
+    internal int CompleteSentElsewhere(ReadOnlySpan<byte> answer, uint sequence, string operation, ReadOnlySpan<int> toleratedErrors)
+    {
+        var state = new ReplyState(sequence, PortId);
+        var ignore = default(DiscardingHandler);
+        ProcessDatagram(answer, ref state, ref ignore, operation, toleratedErrors);
+        if (!state.Done)
+        {
+            ThrowHelper.ThrowProtocol($"{operation}: the answer did not end the request");
+        }
+        return state.Errno;
+    }
+
     /// <summary>Ends the request begun by <see cref="BeginRequest"/> with <paramref name="addFlags"/> added.</summary>
     private ReadOnlySpan<byte> Seal(ref NetlinkWriter request, string operation, NetlinkMessageFlags addFlags)
     {

@@ -5,7 +5,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cni.Net.Interop;
 using Cni.Net.Namespaces;
+using Cni.Net.Netfilter;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,6 +29,7 @@ public static class CniPluginHost
         ArgumentNullException.ThrowIfNull(plugin);
         options ??= new CniPluginHostOptions();
         NetworkNamespace.StartsOwnThreads = true;
+        DetachedProcess.Allowed = true;
         try
         {
             Dictionary<string, string> environment = Snapshot(System.Environment.GetEnvironmentVariables());
@@ -39,6 +42,7 @@ public static class CniPluginHost
             using CniLogProvider? logs = OpenProcessLog(options, environment, stdin, out ILogger? logger);
             CniPluginOutcome outcome = InvokeAsPluginProcess(plugin, environment, stdin, options, logger, logs);
             PluginStdio.WriteStdout(outcome.Stdout);
+            ReleaseAfterExit();
             return outcome.ExitCode;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
@@ -46,6 +50,19 @@ public static class CniPluginHost
             // stdin/stdout are gone: nothing can be reported on them.
             Console.Error.WriteLine($"CNI plugin host: {e.GetType().Name}: {e.Message}");
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// Last in a plugin process, once the answer is written: when nf_tables objects were deleted, releasing the process's
+    /// netfilter sockets waits for their destroy work (a grace period, 8–10 ms), so their last close is left to a
+    /// detached process that outlives this one (<see cref="DetachedProcess.TryReleaseAfterExit"/>).
+    /// </summary>
+    internal static void ReleaseAfterExit()
+    {
+        if (NfnetlinkSocketPool.ObjectsDeleted)
+        {
+            _ = DetachedProcess.TryReleaseAfterExit();
         }
     }
 

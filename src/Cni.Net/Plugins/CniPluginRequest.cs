@@ -117,9 +117,9 @@ public class CniPluginRequest
     /// <summary>
     /// Whether the process goes on after this request: true in a long-lived host (the chain executor running the
     /// plugin in-process, the plugin server), false in a plugin process of its own, which exits once it has answered.
-    /// Work the kernel finishes by itself — a deleted link's teardown, see
-    /// <see cref="Netlink.Route.RouteNetlink.TryDeleteLinkDeferringTeardown(int, out Task)"/> — then need not be waited
-    /// for: the exit of a plugin process waits for it anyway.
+    /// Work worth handing to another thread in the first is not in the second, whose thread pool has not started. (A
+    /// deleted link's teardown is left to a thread in the first and to a detached process in the second, see
+    /// <see cref="Netlink.Route.RouteNetlink.DefersTeardown"/>.)
     /// </summary>
     public bool ProcessOutlivesRequest => !BlockingDelegation;
 

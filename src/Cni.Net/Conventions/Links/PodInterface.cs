@@ -155,9 +155,8 @@ public static class PodInterface
     /// <summary>
     /// Deletes the interface (its veth peer goes with it) and returns the global addresses it had; nothing and an
     /// empty list when it is already gone. With <paramref name="deferTeardown"/> it returns once the kernel has
-    /// unlisted the interface and leaves the teardown to a thread of its own
-    /// (<see cref="RouteNetlink.TryDeleteLinkDeferringTeardown(int, out Task)"/>): for long-lived hosts, see
-    /// <see cref="Plugins.CniPluginRequest.ProcessOutlivesRequest"/>.
+    /// unlisted the interface and leaves the teardown to a thread, or in a plugin process to a detached process
+    /// (<see cref="RouteNetlink.TryDeleteLinkDeferringTeardown(int)"/>, <see cref="RouteNetlink.DefersTeardown"/>).
     /// </summary>
     /// <param name="pod">rtnetlink bound to the pod's namespace.</param>
     /// <param name="ifName">The interface.</param>
@@ -181,7 +180,7 @@ public static class PodInterface
         }
         if (deferTeardown)
         {
-            pod.TryDeleteLinkDeferringTeardown(link.Index, out _);
+            pod.TryDeleteLinkDeferringTeardown(link.Index);
         }
         else
         {

@@ -41,6 +41,12 @@ internal static class NftBatchSender
                     continue;
                 }
                 socket.SendMessages(buffer.AsSpan(0, length));
+                if (!NfnetlinkSocketPool.ObjectsDeleted && Deletes(buffer.AsSpan(0, length)))
+                {
+                    // Set before the replies are read: a refused batch deleted nothing, but a wrong guess only costs
+                    // a detached release at exit.
+                    NfnetlinkSocketPool.ObjectsDeleted = true;
+                }
                 return ReadReplies(socket, first, changes, describe, generationChecked: generation.HasValue);
             }
             finally
@@ -48,6 +54,32 @@ internal static class NftBatchSender
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>Whether a batch deletes nf_tables objects (tables, chains, rules, sets, elements, objects, flowtables).</summary>
+    internal static bool Deletes(ReadOnlySpan<byte> batch)
+    {
+        var reader = new NetlinkReader(batch);
+        while (reader.TryRead(out NetlinkMessage message))
+        {
+            if (message.Type >> 8 != NFNL_SUBSYS_NFTABLES)
+            {
+                continue;
+            }
+            switch (message.Type & 0xff)
+            {
+                case 2: // NFT_MSG_DELTABLE
+                case NFT_MSG_DELCHAIN:
+                case NFT_MSG_DELRULE:
+                case 11: // NFT_MSG_DELSET
+                case 14: // NFT_MSG_DELSETELEM
+                case 20: // NFT_MSG_DELOBJ
+                case 24: // NFT_MSG_DELFLOWTABLE
+                case >= 26 and <= 33: // NFT_MSG_DESTROY* (Linux 6.3)
+                    return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Writes the whole batch (begin, one message per change, end); false when <paramref name="buffer"/> is too small.</summary>

@@ -30,6 +30,7 @@ public static class CniPluginClient
     {
         ArgumentNullException.ThrowIfNull(pluginType);
         Namespaces.NetworkNamespace.StartsOwnThreads = true;
+        Interop.DetachedProcess.Allowed = true;
         socketPath ??= Environment.GetEnvironmentVariable(SocketPathVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
         Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
         byte[] stdin;
@@ -52,6 +53,8 @@ public static class CniPluginClient
             Console.Error.WriteLine($"CNI plugin shim: {e.Message}");
             return 1;
         }
+        // After a fallback that deleted rules here, as a plugin process does.
+        CniPluginHost.ReleaseAfterExit();
         return exit;
     }
 

@@ -29,7 +29,7 @@ public static class CniPluginHost
         ArgumentNullException.ThrowIfNull(plugin);
         options ??= new CniPluginHostOptions();
         NetworkNamespace.StartsOwnThreads = true;
-        DetachedProcess.Allowed = true;
+        DetachedProcess.Allowed = DetachedCleanupAllowed();
         try
         {
             Dictionary<string, string> environment = Snapshot(System.Environment.GetEnvironmentVariables());
@@ -52,6 +52,15 @@ public static class CniPluginHost
             return 1;
         }
     }
+
+    /// <summary>
+    /// The variable with which a node operator keeps a plugin process from leaving the kernel's clean-up to a detached
+    /// process (<see cref="DetachedProcess"/>): <c>0</c> and the process waits for it, as the reference plugins do.
+    /// </summary>
+    internal const string DetachedCleanupVariable = "CNI_NET_DETACHED_CLEANUP";
+
+    internal static bool DetachedCleanupAllowed() =>
+        !string.Equals(System.Environment.GetEnvironmentVariable(DetachedCleanupVariable), "0", StringComparison.Ordinal);
 
     /// <summary>
     /// Last in a plugin process, once the answer is written: when nf_tables objects were deleted, releasing the process's

@@ -165,6 +165,11 @@ static void cni_net_finish(struct cni_net_detached_work *work)
         {
             read = CNI_NET_SYSCALL(SYS_read, wait_fd, &byte, 1, 0, 0, 0);
         } while (read > 0 || read == -EINTR);
+        /* One RCU grace period before the kept descriptors go (MEMBARRIER_CMD_GLOBAL is synchronize_rcu()): by then
+         * the destroy work of rules deleted before has usually run by itself, so that releasing a NETLINK_NETFILTER
+         * socket finds none left to flush and does not hold the namespace's nf_tables commit mutex meanwhile, which
+         * the next plugin's commit would wait for. Refused (nohz_full) or not: the descriptors go next. */
+        CNI_NET_SYSCALL(SYS_membarrier, 1 /* MEMBARRIER_CMD_GLOBAL */, 0, 0, 0, 0, 0);
     }
     /* The kept descriptors are released by the kernel with this process. */
     CNI_NET_SYSCALL(SYS_exit_group, 0, 0, 0, 0, 0, 0);

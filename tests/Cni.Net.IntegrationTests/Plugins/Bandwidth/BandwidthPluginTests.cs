@@ -105,6 +105,37 @@ public sealed class BandwidthPluginTests : IDisposable
         Assert.True(again.ExitCode == 0, again.StdOut + again.StdErr);
     }
 
+    /// <summary>
+    /// The ifb's deletion goes out from a detached process (a <c>clone</c> with CLONE_VM alone, seen by strace), so the
+    /// plugin's exit does not wait for the device's teardown; <c>CNI_NET_DETACHED_CLEANUP=0</c> keeps it in the plugin.
+    /// Either way the ifb is gone when DEL returns.
+    /// </summary>
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("0", false)]
+    public void Del_SendsTheIfbsDeletionFromADetachedProcess_UnlessTheOperatorSaysNo(string? setting, bool detached)
+    {
+        string limits = Limits(8_000_000, 800_000, 16_000_000, 1_600_000);
+        JsonObject ours = _chain.Run(s_ours, "ADD", "bandwidth", "", limits, _chain.BridgeResult)!;
+        Assert.True(Shell.Run("ip", ["link", "show", Ifb]).ExitCode == 0);
+        string trace = Path.Combine(Path.GetTempPath(), $"cni-net-detached-{Guid.NewGuid():N}.strace");
+        try
+        {
+            Dictionary<string, string>? env = setting is null ? null : new() { ["CNI_NET_DETACHED_CLEANUP"] = setting };
+            Shell.Output r = _chain.Exec(s_ours, "DEL", PodChain.PluginConfig("bandwidth", "", limits, ours), extraEnv: env,
+                wrapper: ["strace", "-f", "-qq", "-e", "trace=clone", "-o", trace]);
+
+            Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+            Assert.False(Shell.Run("ip", ["link", "show", Ifb]).ExitCode == 0, "our DEL left the ifb");
+            int detachedStarts = File.ReadLines(trace).Count(l => l.Contains("clone(", StringComparison.Ordinal) && l.Contains("flags=CLONE_VM)", StringComparison.Ordinal));
+            Assert.Equal(detached ? 1 : 0, detachedStarts);
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
+    }
+
     [Fact]
     public void ShapedPod_TransfersAtItsConfiguredRate_BothWays()
     {

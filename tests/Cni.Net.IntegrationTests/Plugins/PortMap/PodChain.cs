@@ -71,7 +71,7 @@ internal sealed class PodChain : IDisposable
     }
 
     public Shell.Output Exec(string binary, string command, string config, string? containerId = null, string? netns = null,
-        IDictionary<string, string>? extraEnv = null)
+        IDictionary<string, string>? extraEnv = null, IReadOnlyList<string>? wrapper = null)
     {
         var env = new Dictionary<string, string>
         {
@@ -88,7 +88,8 @@ internal sealed class PodChain : IDisposable
                 env[k] = v;
             }
         }
-        return Shell.Run(binary, [], config, env);
+        // A wrapper (strace, say) runs the plugin as its last argument.
+        return wrapper is null ? Shell.Run(binary, [], config, env) : Shell.Run(wrapper[0], [.. wrapper.Skip(1), binary], config, env);
     }
 
     /// <summary>Runs a chained plugin and requires success; returns its result (ADD) or null.</summary>

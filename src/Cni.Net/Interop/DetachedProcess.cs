@@ -87,7 +87,10 @@ internal static unsafe partial class DetachedProcess
         public int DoneFd;
         /// <summary>Read to its end before the process exits (this process holds the writing end), or -1.</summary>
         public int WaitFd;
-        /// <summary>With <see cref="KeepCount"/> -1 (every descriptor above 2 kept): one to close as well.</summary>
+        /// <summary>
+        /// With <see cref="KeepCount"/> -1 (the NETLINK_NETFILTER sockets kept, every other descriptor closed at once):
+        /// the other end of <see cref="WaitFd"/>'s pipe.
+        /// </summary>
         public int DropFd;
     }
 
@@ -115,10 +118,12 @@ internal static unsafe partial class DetachedProcess
     }
 
     /// <summary>
-    /// Leaves the last close of this process's descriptors (all but the standard streams) to a detached process that
-    /// waits until this one has exited, so that whatever their release waits for — a NETLINK_NETFILTER socket's, after
-    /// nf_tables deleted rules, waits for their destroy work — is not waited for by the caller of this process. Call it
-    /// last, once the answer is written: this process should exit right after.
+    /// Leaves the last close of this process's NETLINK_NETFILTER sockets, whose release after nf_tables deleted rules
+    /// waits for their destroy work, to a detached process that waits until this one has exited (and then for one RCU
+    /// grace period, by which the destroy work has usually run by itself), so that the caller of this process does not
+    /// wait for it. The detached process closes every other descriptor at once — the standard streams, files and any
+    /// lock held through them — as this process's exit would. Call it last, once the answer is written: this process
+    /// should exit right after.
     /// </summary>
     /// <returns>False when nothing was started: the descriptors are released at exit, as without it.</returns>
     public static bool TryReleaseAfterExit()
@@ -142,9 +147,9 @@ internal static unsafe partial class DetachedProcess
     }
 
     /// <summary>
-    /// <see cref="TryReleaseAfterExit"/> with the pipe given: the detached process keeps this process's descriptors
-    /// above 2 until every writing end of the pipe but its own (<paramref name="writingEnd"/>, which it closes) is
-    /// closed. <paramref name="readingEnd"/> is closed here.
+    /// <see cref="TryReleaseAfterExit"/> with the pipe given: the detached process keeps this process's
+    /// NETLINK_NETFILTER sockets until every writing end of the pipe but its own (<paramref name="writingEnd"/>, which it
+    /// closes at once with the rest) is closed. <paramref name="readingEnd"/> is closed here.
     /// </summary>
     internal static bool TryReleaseAfterClose(int readingEnd, int writingEnd)
     {

@@ -18,10 +18,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #define CNI_NET_DETACHED_KEEP 8
@@ -30,7 +33,7 @@
 struct cni_net_detached_work
 {
     int32_t keep[CNI_NET_DETACHED_KEEP]; /* descriptors kept; every other one is closed at once */
-    int32_t keep_count;                  /* -1: every descriptor above 2 is kept, but drop_fd */
+    int32_t keep_count;                  /* -1: the NETLINK_NETFILTER sockets are kept (and wait_fd), no other */
     int32_t request_fd;                  /* a netlink socket to send the request on, or -1 */
     const void *request;
     uint64_t request_length;
@@ -39,7 +42,7 @@ struct cni_net_detached_work
     int64_t answer_result;               /* its length, or -errno; written before done_fd is signalled */
     int32_t done_fd;                     /* an eventfd signalled once the answer is in, or -1 */
     int32_t wait_fd;                     /* read to its end before exiting (the parent holds the other end), or -1 */
-    int32_t drop_fd;                     /* with keep_count -1: closed as well (the other end of wait_fd's pipe) */
+    int32_t drop_fd;                     /* with keep_count -1: the other end of wait_fd's pipe (closed) */
 };
 
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -90,32 +93,89 @@ static void cni_net_close_between(unsigned int first, unsigned int last, unsigne
 
 static void cni_net_finish(struct cni_net_detached_work *work);
 
+/* Whether fd is a NETLINK_NETFILTER socket, the kind whose release waits for nf_tables' destroy work. */
+static int cni_net_is_netfilter_socket(int fd)
+{
+    int value = 0;
+    unsigned int length = sizeof value;
+    if (CNI_NET_SYSCALL(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &value, &length, 0) != 0 || value != AF_NETLINK)
+    {
+        return 0;
+    }
+    length = sizeof value;
+    return CNI_NET_SYSCALL(SYS_getsockopt, fd, SOL_SOCKET, SO_PROTOCOL, &value, &length, 0) == 0 && value == NETLINK_NETFILTER;
+}
+
+/* Closes every descriptor but wait_fd and the NETLINK_NETFILTER sockets, whose last close is what is left to this
+ * process: the standard streams first (the caller of the plugin waits for their end), and files (with any lock held
+ * through them), pipes and other sockets at once, as the plugin's exit would. When /proc is not there to list them,
+ * every descriptor above 2 is kept. */
+static void cni_net_keep_netfilter_sockets(int wait_fd)
+{
+    cni_net_close_between(0, 2, 2);
+    int dir = (int)CNI_NET_SYSCALL(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+    if (dir < 0)
+    {
+        return;
+    }
+    /* Aligned for the entries' 64-bit fields. */
+    uint64_t buffer[512];
+    long read;
+    while ((read = CNI_NET_SYSCALL(SYS_getdents64, dir, buffer, sizeof buffer, 0, 0, 0)) > 0)
+    {
+        for (long offset = 0; offset < read;)
+        {
+            struct cni_net_dirent64
+            {
+                uint64_t ino;
+                int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *entry = (struct cni_net_dirent64 *)((char *)buffer + offset);
+            offset += entry->reclen;
+            int fd = 0;
+            const char *c = entry->name;
+            if (*c < '0' || *c > '9')
+            {
+                continue;
+            }
+            for (; *c >= '0' && *c <= '9'; c++)
+            {
+                fd = fd * 10 + (*c - '0');
+            }
+            if (fd == dir || fd == wait_fd || cni_net_is_netfilter_socket(fd))
+            {
+                continue;
+            }
+            CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        }
+    }
+    CNI_NET_SYSCALL(SYS_close, dir, 0, 0, 0, 0, 0);
+}
+
 static int cni_net_detached_main(void *argument)
 {
     struct cni_net_detached_work *work = argument;
     if (work->keep_count < 0)
     {
-        /* The standard streams go at once: the caller of the plugin waits for their end. */
-        cni_net_close_between(0, 2, 2);
-        CNI_NET_SYSCALL(SYS_close, work->drop_fd, 0, 0, 0, 0, 0);
+        cni_net_keep_netfilter_sockets(work->wait_fd);
         cni_net_finish(work);
         return 0;
     }
+    /* Sorted as they are read (a handful of descriptors), so the gaps between them can be closed in order; and no
+     * plain copy loop, which the compiler would turn into a call of the C library's memcpy. */
     int32_t keep[CNI_NET_DETACHED_KEEP];
     int count = work->keep_count;
     for (int i = 0; i < count; i++)
     {
-        keep[i] = work->keep[i];
-    }
-    /* Sorted (a handful of descriptors), so the gaps between them can be closed in order. */
-    for (int i = 1; i < count; i++)
-    {
-        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--)
+        int32_t fd = work->keep[i];
+        int j = i;
+        for (; j > 0 && keep[j - 1] > fd; j--)
         {
-            int32_t t = keep[j];
             keep[j] = keep[j - 1];
-            keep[j - 1] = t;
         }
+        keep[j] = fd;
     }
     unsigned int highest = 65535;
     unsigned int next = 0;

@@ -12,7 +12,8 @@ namespace Cni.Net.Interop;
 /// The detached process shares this one's memory but not its descriptors: it closes all but the ones it is given at
 /// once, so the caller of the plugin sees the end of its output when the plugin exits. Nobody waits for it; its parent
 /// exits soon after and the kernel reparents it to init (or the nearest subreaper), which reaps it. Used only where
-/// <see cref="Allowed"/> says the process answers one request and exits: a long-lived process would collect zombies.
+/// <see cref="ProcessExitsAfterRequest"/> says the process answers one request and exits: a long-lived process would
+/// collect zombies.
 /// </remarks>
 internal static unsafe partial class DetachedProcess
 {
@@ -22,21 +23,32 @@ internal static unsafe partial class DetachedProcess
     // Its stack: the detached code uses a few hundred bytes; 64 KiB of address space, touched one page at a time.
     private const ulong StackSize = 64 * 1024;
 
-    private static bool s_allowed;
+    private static bool s_processExitsAfterRequest;
+    private static bool s_optedOut;
     private static int s_available; // 0 not probed, 1 linked in, -1 not
 
     /// <summary>
     /// Whether this process answers one request and exits (set by the plugin host in a plugin process), so that work
     /// may outlive it.
     /// </summary>
-    public static bool Allowed
+    public static bool ProcessExitsAfterRequest
     {
-        get => Volatile.Read(ref s_allowed);
-        set => Volatile.Write(ref s_allowed, value);
+        get => Volatile.Read(ref s_processExitsAfterRequest);
+        set => Volatile.Write(ref s_processExitsAfterRequest, value);
     }
 
-    /// <summary>Whether work can be detached here: <see cref="Allowed"/>, and the native part linked in.</summary>
-    public static bool CanDetach => Allowed && IsLinkedIn;
+    /// <summary>Whether the node operator turned detaching off (<c>CNI_NET_DETACHED_CLEANUP=0</c>, read by the plugin host).</summary>
+    public static bool OptedOut
+    {
+        get => Volatile.Read(ref s_optedOut);
+        set => Volatile.Write(ref s_optedOut, value);
+    }
+
+    /// <summary>Whether detached processes can be started here: the native part linked in, and not opted out.</summary>
+    public static bool Usable => !OptedOut && IsLinkedIn;
+
+    /// <summary>Whether this process leaves work to detached processes: <see cref="ProcessExitsAfterRequest"/> and <see cref="Usable"/>.</summary>
+    public static bool CanDetach => ProcessExitsAfterRequest && Usable;
 
     /// <summary>
     /// Whether the native part is there: linked into a NativeAOT executable, or (the tests) a <c>libcni-net-native.so</c>
@@ -104,7 +116,7 @@ internal static unsafe partial class DetachedProcess
     /// <returns>False when nothing was started (not <see cref="CanDetach"/>, or the kernel refused).</returns>
     public static bool TryStart(Work* work)
     {
-        if (!IsLinkedIn)
+        if (!Usable)
         {
             return false;
         }

@@ -29,7 +29,8 @@ public static class CniPluginHost
         ArgumentNullException.ThrowIfNull(plugin);
         options ??= new CniPluginHostOptions();
         NetworkNamespace.StartsOwnThreads = true;
-        DetachedProcess.Allowed = DetachedCleanupAllowed();
+        DetachedProcess.ProcessExitsAfterRequest = true;
+        DetachedProcess.OptedOut = !DetachedCleanupAllowed();
         try
         {
             Dictionary<string, string> environment = Snapshot(System.Environment.GetEnvironmentVariables());

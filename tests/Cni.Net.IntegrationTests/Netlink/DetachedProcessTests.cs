@@ -25,8 +25,9 @@ public sealed class DetachedProcessTests : IDisposable
     public DetachedProcessTests()
     {
         Assert.True(DetachedProcess.IsLinkedIn, "libcni-net-native.so is built beside the tests (Cni.Net.IntegrationTests.csproj)");
-        // Only these tests ask for detached deletions in this process (detach: true); Allowed stays false here.
-        Assert.False(DetachedProcess.Allowed);
+        // Only these tests ask for detached deletions in this process (detach: true); it is no plugin process.
+        Assert.False(DetachedProcess.ProcessExitsAfterRequest);
+        Assert.False(DetachedProcess.OptedOut);
         DetachedProcess.Started = _started.Enqueue;
     }
 

@@ -22,9 +22,10 @@ public sealed partial class RouteNetlink
     /// Whether <see cref="TryDeleteLinkDeferringTeardown(int, out Task)"/> returns before the kernel's teardown of the
     /// link in this process: always in a long-lived process; in a plugin process (run by the plugin host, answering one
     /// request) when its executable links the package's detached process (NativeAOT with <c>CniNetFastStartup</c>, the
-    /// default). Where false, it waits for the teardown as <see cref="TryDeleteLink(int)"/> does.
+    /// default) and the node operator did not turn it off (<c>CNI_NET_DETACHED_CLEANUP=0</c>). Where false, it waits for
+    /// the teardown as <see cref="TryDeleteLink(int)"/> does.
     /// </summary>
-    public static bool DefersTeardown => !DetachedProcess.Allowed || DetachedProcess.IsLinkedIn;
+    public static bool DefersTeardown => !DetachedProcess.ProcessExitsAfterRequest || DetachedProcess.Usable;
 
     /// <summary>Teardowns started by <see cref="TryDeleteLinkDeferringTeardown(int, out Task)"/> still running.</summary>
     internal static int DeferredTeardowns => Volatile.Read(ref s_deferredTeardowns);
@@ -80,7 +81,7 @@ public sealed partial class RouteNetlink
         TryGetLink(name, out LinkInfo? link) && link is not null && TryDeleteLinkDeferringTeardown(link.Index, observe: false, out _);
 
     private bool TryDeleteLinkDeferringTeardown(int index, bool observe, out Task teardown) =>
-        TryDeleteLinkDeferringTeardown(index, observe, detach: DetachedProcess.Allowed, out teardown);
+        TryDeleteLinkDeferringTeardown(index, observe, detach: DetachedProcess.ProcessExitsAfterRequest, out teardown);
 
     /// <summary>
     /// The deferring deletion, the request sent from a detached process when <paramref name="detach"/> (a plugin
@@ -89,7 +90,7 @@ public sealed partial class RouteNetlink
     internal bool TryDeleteLinkDeferringTeardown(int index, bool observe, bool detach, out Task teardown)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
-        if (detach && !DetachedProcess.IsLinkedIn)
+        if (detach && !DetachedProcess.Usable)
         {
             teardown = Task.CompletedTask;
             return TryDeleteLink(index);

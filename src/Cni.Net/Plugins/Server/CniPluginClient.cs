@@ -30,7 +30,8 @@ public static class CniPluginClient
     {
         ArgumentNullException.ThrowIfNull(pluginType);
         Namespaces.NetworkNamespace.StartsOwnThreads = true;
-        Interop.DetachedProcess.Allowed = CniPluginHost.DetachedCleanupAllowed();
+        Interop.DetachedProcess.ProcessExitsAfterRequest = true;
+        Interop.DetachedProcess.OptedOut = !CniPluginHost.DetachedCleanupAllowed();
         socketPath ??= Environment.GetEnvironmentVariable(SocketPathVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
         Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
         byte[] stdin;

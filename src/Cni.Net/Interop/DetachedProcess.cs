@@ -113,7 +113,7 @@ internal static unsafe partial class DetachedProcess
     /// Starts a detached process on <paramref name="work"/>, which must stay valid until it has read it (for a request,
     /// until <see cref="Work.DoneFd"/> is signalled; otherwise for this process's life).
     /// </summary>
-    /// <returns>False when nothing was started (not <see cref="CanDetach"/>, or the kernel refused).</returns>
+    /// <returns>False when nothing was started (not <see cref="Usable"/>, or the kernel refused).</returns>
     public static bool TryStart(Work* work)
     {
         if (!Usable)

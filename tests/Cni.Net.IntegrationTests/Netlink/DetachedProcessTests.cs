@@ -151,7 +151,7 @@ public sealed class DetachedProcessTests : IDisposable
         }
     }
 
-    /// <summary>Waits for the process's exit and returns its exit code (-1 when it did not exit normally).</summary>
+    /// <summary>Waits for the process's exit (not by a signal) and returns its exit code.</summary>
     private unsafe int Reap(int pid)
     {
         _reaped.Add(pid);
@@ -163,7 +163,9 @@ public sealed class DetachedProcessTests : IDisposable
         }
         while (reaped < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
         Assert.Equal(pid, reaped);
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1;
+        ChildExit exit = ChildExit.FromWaitStatus(status);
+        Assert.Equal(0, exit.Signal);
+        return exit.ExitCode;
     }
 
     /// <summary>The process's descriptors (number and what it refers to) once all are <paramref name="settled"/>.</summary>

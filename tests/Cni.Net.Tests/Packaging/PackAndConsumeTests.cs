@@ -163,6 +163,19 @@ public sealed class PackAndConsumeTests : IDisposable
             Assert.Equal(expected, $"{p.GetProperty("StaticExecutable").GetString()}|{p.GetProperty("ObjCopyName").GetString()}");
         }
 
+        // The shim's entry point is opt-in (CniNetShimEntry) and x86_64 only: elsewhere nothing is linked.
+        foreach ((string rid, bool linked) in new[] { ("linux-x64", true), ("linux-arm64", false) })
+        {
+            var entry = Run("dotnet", ["msbuild", "passthrough.csproj", "-nologo", "-getItem:DirectPInvoke", "-getItem:RuntimeHostConfigurationOption",
+                $"-p:RuntimeIdentifier={rid}", "-p:CniNetShimEntry=true"], app, TimeSpan.FromMinutes(3));
+            Assert.True(entry.Exit == 0, entry.Output);
+            using JsonDocument d = JsonDocument.Parse(entry.Output[entry.Output.IndexOf('{', StringComparison.Ordinal)..]);
+            JsonElement items = d.RootElement.GetProperty("Items");
+            Assert.Equal(linked, items.GetProperty("DirectPInvoke").EnumerateArray().Any(i => i.GetProperty("Identity").GetString() == "cni-net-shim"));
+            Assert.Equal(linked, items.TryGetProperty("RuntimeHostConfigurationOption", out JsonElement options)
+                && options.EnumerateArray().Any(i => i.GetProperty("Identity").GetString() == "Cni.Net.ShimEntry"));
+        }
+
         var publish = Run("dotnet", ["publish", "passthrough.csproj", "-c", "Release", "-r", "linux-x64", "-nologo", "-o", "out", "-clp:Summary"],
             app, TimeSpan.FromMinutes(8));
         Assert.True(publish.Exit == 0, publish.Output);

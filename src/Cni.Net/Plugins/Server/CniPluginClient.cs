@@ -34,17 +34,24 @@ public static class CniPluginClient
         Interop.DetachedProcess.OptedOut = !CniPluginHost.DetachedCleanupAllowed();
         socketPath ??= Environment.GetEnvironmentVariable(SocketPathVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
         Dictionary<string, string> environment = CniPluginHost.ProcessEnvironment();
+        // A shim built with CniNetShimEntry has already tried to forward the invocation before the runtime started;
+        // it is here because it could not, and may have read stdin.
+        ShimHandoff.State handoff = ShimHandoff.Take();
         byte[] stdin;
         try
         {
-            stdin = PluginStdio.ReadStdin();
+            stdin = handoff.Reason == ShimHandoff.Reason.StdinFailed
+                ? throw new IOException($"reading stdin failed: errno {handoff.Error}", handoff.Error)
+                : handoff.Stdin ?? PluginStdio.ReadStdin();
         }
         catch (IOException e)
         {
             Console.Error.WriteLine($"CNI plugin shim: {e.Message}");
             return 1;
         }
-        (int exit, byte[] stdout) = Forward(socketPath, pluginType, environment, stdin, fallback, options);
+        (int exit, byte[] stdout) = handoff.BrokenMessage is { } broken
+            ? Dropped(broken, stdin)
+            : Forward(socketPath, pluginType, environment, stdin, fallback, options);
         try
         {
             PluginStdio.WriteStdout(stdout);
@@ -140,8 +147,6 @@ public static class CniPluginClient
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException)
                 {
-                    // The server died or restarted mid-request: whether it applied anything is unknown, so the
-                    // runtime must retry (CNI ADD and DEL are safe to repeat).
                     broken = e.Message;
                 }
             }
@@ -154,9 +159,20 @@ public static class CniPluginClient
             CniPluginOutcome outcome = CniPluginHost.InvokeAsPluginProcess(fallback, env, stdin, options, logger, logs);
             return (outcome.ExitCode, outcome.Stdout);
         }
-        string message = broken is null
-            ? $"{serverName} is not running (no listener on {socketPath}); try again later"
-            : $"{serverName} dropped the request ({broken}); try again later";
+        if (broken is not null)
+        {
+            return Dropped(broken, stdin, serverName);
+        }
+        string message = $"{serverName} is not running (no listener on {socketPath}); try again later";
+        CniPluginOutcome error = CniPluginHost.Failure(new CniException(CniErrorCode.TryAgainLater, message), stdin);
+        return (error.ExitCode, error.Stdout);
+    }
+
+    // The server died or restarted mid-request: whether it applied anything is unknown, so the runtime must retry (CNI
+    // ADD and DEL are safe to repeat); the handler is not run here.
+    private static (int ExitCode, byte[] Stdout) Dropped(string broken, byte[] stdin, string serverName = "the CNI plugin server")
+    {
+        string message = $"{serverName} dropped the request ({broken}); try again later";
         CniPluginOutcome error = CniPluginHost.Failure(new CniException(CniErrorCode.TryAgainLater, message), stdin);
         return (error.ExitCode, error.Stdout);
     }

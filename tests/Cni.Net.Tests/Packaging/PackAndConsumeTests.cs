@@ -173,7 +173,7 @@ public sealed class PackAndConsumeTests : IDisposable
             JsonElement items = d.RootElement.GetProperty("Items");
             Assert.Equal(linked, items.GetProperty("DirectPInvoke").EnumerateArray().Any(i => i.GetProperty("Identity").GetString() == "cni-net-shim"));
             Assert.Equal(linked, items.TryGetProperty("RuntimeHostConfigurationOption", out JsonElement options)
-                && options.EnumerateArray().Any(i => i.GetProperty("Identity").GetString() == "Cni.Net.ShimEntry"));
+                && options.EnumerateArray().Any(i => i.GetProperty("Identity").GetString() == "Cni.Net.Plugins.Server.ShimEntry"));
         }
 
         var publish = Run("dotnet", ["publish", "passthrough.csproj", "-c", "Release", "-r", "linux-x64", "-nologo", "-o", "out", "-clp:Summary"],

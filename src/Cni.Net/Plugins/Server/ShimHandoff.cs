@@ -12,7 +12,7 @@ namespace Cni.Net.Plugins.Server;
 internal static unsafe partial class ShimHandoff
 {
     /// <summary>The AppContext switch the targets set in an executable the entry point is linked into.</summary>
-    public const string Switch = "Cni.Net.ShimEntry";
+    public const string Switch = "Cni.Net.Plugins.Server.ShimEntry";
 
     /// <summary>Why the entry point handed over (the same values as <c>cni-net-shim-entry.c</c>'s enum).</summary>
     public enum Reason

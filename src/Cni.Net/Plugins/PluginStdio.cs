@@ -1,4 +1,5 @@
 using System.Buffers;
+using Cni.Net.Interop;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -18,6 +19,11 @@ internal static unsafe class PluginStdio
     /// <exception cref="IOException">read(2) failed.</exception>
     public static byte[] ReadStdin()
     {
+        if (StandardDescriptors.WasClosedAtStart(StdinFd))
+        {
+            // Now /dev/null, which would read as an empty config: report what the process was given.
+            throw new IOException($"reading stdin failed: errno {EBADF}", EBADF);
+        }
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
         {
@@ -50,6 +56,10 @@ internal static unsafe class PluginStdio
     /// <exception cref="IOException">write(2) failed (EPIPE when the runtime closed its end).</exception>
     public static void WriteStdout(ReadOnlySpan<byte> data)
     {
+        if (StandardDescriptors.WasClosedAtStart(StdoutFd))
+        {
+            throw new IOException($"writing stdout failed: errno {EBADF}", EBADF);
+        }
         fixed (byte* start = data)
         {
             int done = 0;

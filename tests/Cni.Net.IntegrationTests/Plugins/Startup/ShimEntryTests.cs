@@ -15,31 +15,6 @@ namespace Cni.Net.IntegrationTests.Plugins.Startup;
 /// </summary>
 public sealed class ShimEntryTests : IDisposable
 {
-    // Starts the shim with exactly the environment given (entries as raw bytes, in order, duplicates allowed), stdin
-    // passed through, and its standard streams set up as the mode says.
-    private const string Launcher = """
-        import ctypes, os, sys
-        mode, entries, cmd = sys.argv[1], [], []
-        args = sys.argv[2:]
-        split = args.index("--")
-        entries = [bytes.fromhex(h) for h in args[:split]]
-        cmd = [a.encode() for a in args[split + 1:]]
-        if mode == "no-stdin":
-            os.close(0)
-        elif mode == "no-stdout":
-            os.close(1)
-        elif mode == "broken-pipe":
-            r, w = os.pipe()
-            os.dup2(w, 1)
-            os.close(r)
-            os.close(w)
-        libc = ctypes.CDLL(None, use_errno=True)
-        argv = (ctypes.c_char_p * (len(cmd) + 1))(*cmd, None)
-        envp = (ctypes.c_char_p * (len(entries) + 1))(*entries, None)
-        libc.execve(cmd[0], argv, envp)
-        sys.exit(f"execve: {os.strerror(ctypes.get_errno())}")
-        """;
-
     private const string Config = """{"cniVersion":"0.4.0","name":"net1","type":"bridge"}""";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("cni-net-shim-entry-").FullName;
@@ -64,7 +39,7 @@ public sealed class ShimEntryTests : IDisposable
         byte[] answer = Encoding.UTF8.GetBytes("""{"cniVersion":"0.4.0","interfaces":[{"name":"eth0"}]}""");
         using var server = new FakeServer(_socket, FakeServer.Behaviour.Answer, exitCode: 0, answer);
         string trace = Path.Combine(_dir, "trace");
-        Shell.Output r = Launch("plain", env, Config, "/usr/bin/strace", "-f", "-qq", "-e", "trace=clone,clone3", "-o", trace, _shim);
+        Shell.Output r = RawExec.Run(RawExec.Mode.Plain, env, Config, "/usr/bin/strace", "-f", "-qq", "-e", "trace=clone,clone3", "-o", trace, _shim);
         FakeServer.Request request = await server.Received;
 
         Assert.Equal(0, r.ExitCode);
@@ -86,7 +61,7 @@ public sealed class ShimEntryTests : IDisposable
         string config = Config[..^1] + ",\"pad\":\"" + new string('x', 300_000) + "\"}";
         byte[] answer = Encoding.UTF8.GetBytes("""{"code":7,"msg":"bad config"}""");
         using var server = new FakeServer(_socket, FakeServer.Behaviour.Answer, exitCode: 7, answer);
-        Shell.Output r = Launch("plain", ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={_socket}"], config, _shim);
+        Shell.Output r = RawExec.Run(RawExec.Mode.Plain, ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={_socket}"], config, _shim);
         FakeServer.Request request = await server.Received;
 
         Assert.Equal(7, r.ExitCode);
@@ -99,7 +74,7 @@ public sealed class ShimEntryTests : IDisposable
     {
         string missing = Path.Combine(_dir, "nobody.sock");
         string trace = Path.Combine(_dir, "trace");
-        Shell.Output r = Launch("plain", ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={missing}"], Config,
+        Shell.Output r = RawExec.Run(RawExec.Mode.Plain, ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={missing}"], Config,
             "/usr/bin/strace", "-f", "-qq", "-e", "trace=clone,clone3", "-o", trace, _shim);
 
         Assert.Equal(1, r.ExitCode);
@@ -118,7 +93,7 @@ public sealed class ShimEntryTests : IDisposable
     public async Task ServerBreaksTheRequest_Code11SaysWhatHappened_AsTheManagedClientWould(FakeServer.Behaviour behaviour, string what)
     {
         using var server = new FakeServer(_socket, behaviour, 0, []);
-        Shell.Output r = Launch("plain", ["CNI_COMMAND=DEL", $"CNI_NET_PLUGIN_SERVER={_socket}"], Config, _shim);
+        Shell.Output r = RawExec.Run(RawExec.Mode.Plain, ["CNI_COMMAND=DEL", $"CNI_NET_PLUGIN_SERVER={_socket}"], Config, _shim);
         _ = await server.Received;
 
         Assert.Equal(1, r.ExitCode);
@@ -143,7 +118,7 @@ public sealed class ShimEntryTests : IDisposable
         {
             entries.Add("X=second"u8.ToArray());
         }
-        Shell.Output r = Launch("plain", entries, Config, _shim);
+        Shell.Output r = RawExec.Run(RawExec.Mode.Plain, entries, Config, _shim);
         FakeServer.Request request = await server.Received;
 
         Assert.Equal(0, r.ExitCode);
@@ -154,29 +129,22 @@ public sealed class ShimEntryTests : IDisposable
     [Fact]
     public void StdinUnreadable_TheManagedClientReportsItsError()
     {
-        Shell.Output r = Launch("no-stdin", ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={_socket}"], null, _shim);
+        Shell.Output r = RawExec.Run(RawExec.Mode.NoStdin, ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={_socket}"], null, _shim);
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("CNI plugin shim: reading stdin failed: errno 9\n", r.StdErr);
     }
 
     [Theory]
-    [InlineData("no-stdout", 9)]
-    [InlineData("broken-pipe", 32)]
+    [InlineData(nameof(RawExec.Mode.NoStdout), 9)]
+    [InlineData(nameof(RawExec.Mode.BrokenPipe), 32)]
     public async Task StdoutUnwritable_ExitsOneWithTheManagedClientsMessage_NotKilledBySigpipe(string mode, int errno)
     {
         using var server = new FakeServer(_socket, FakeServer.Behaviour.Answer, 0, "{\"cniVersion\":\"0.4.0\"}"u8.ToArray());
-        Shell.Output r = Launch(mode, ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={_socket}"], Config, _shim);
+        Shell.Output r = RawExec.Run(Enum.Parse<RawExec.Mode>(mode), ["CNI_COMMAND=ADD", $"CNI_NET_PLUGIN_SERVER={_socket}"], Config, _shim);
         _ = await server.Received;
         Assert.Equal(1, r.ExitCode);
         Assert.Equal($"CNI plugin shim: writing stdout failed: errno {errno}\n", r.StdErr);
     }
-
-    private static Shell.Output Launch(string mode, IEnumerable<string> env, string? stdin, params string[] command) =>
-        Launch(mode, env.Select(Encoding.UTF8.GetBytes).ToList(), stdin, command);
-
-    private static Shell.Output Launch(string mode, List<byte[]> env, string? stdin, params string[] command) =>
-        Shell.Run("python3", ["-c", Launcher, mode, .. env.Select(Convert.ToHexString), "--", .. command], stdin ?? "",
-            timeout: TimeSpan.FromSeconds(30));
 
     /// <summary>A tool eng/publish.sh put in artifacts/bin.</summary>
     private static string Tool(string name)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Cni.Net.Spec;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,9 @@ public sealed class CniPluginServer
     private readonly Dictionary<string, (SemaphoreSlim Gate, int Users)> _attachments = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private int _inFlight;
+
+    // A runtime's environment and a config are a few KiB: one read takes a whole request.
+    private static readonly StreamPipeReaderOptions s_readerOptions = new(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true);
 
     /// <summary>Creates a server; nothing listens until <see cref="RunAsync"/>.</summary>
     public CniPluginServer(CniPluginServerOptions? options = null)
@@ -125,9 +129,16 @@ public sealed class CniPluginServer
             await using (var stream = new NetworkStream(connection, ownsSocket: false))
             {
                 PluginServerProtocol.Request request;
-                using (var readLimit = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+                PipeReader reader = PipeReader.Create(stream, s_readerOptions);
+                try
                 {
-                    request = await PluginServerProtocol.ReadRequestAsync(stream, readLimit.Token).ConfigureAwait(false);
+                    using var readLimit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    request = await PluginServerProtocol.ReadRequestAsync(reader, readLimit.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Its buffers go back to the pool; the stream stays open for the answer.
+                    await reader.CompleteAsync().ConfigureAwait(false);
                 }
                 CniPluginOutcome outcome = await HandleAsync(request).ConfigureAwait(false);
                 await stream.WriteAsync(PluginServerProtocol.EncodeResponse(outcome.ExitCode, outcome.Stdout)).ConfigureAwait(false);

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using System.Text;
 
 namespace Cni.Net.Plugins.Server;
@@ -40,12 +42,53 @@ internal static class PluginServerProtocol
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Reads one request. The shim sends it in one piece, so it usually arrives in one read and is parsed from the
+    /// pipe's buffer, not read field by field (a receive per length prefix: some 90 for a runtime's environment).
+    /// </summary>
     /// <exception cref="InvalidDataException">Not a request, or one too large.</exception>
-    public static async ValueTask<Request> ReadRequestAsync(Stream stream, CancellationToken cancellationToken)
+    /// <exception cref="EndOfStreamException">The shim closed the connection before the request was complete.</exception>
+    public static async ValueTask<Request> ReadRequestAsync(PipeReader reader, CancellationToken cancellationToken)
     {
-        await ExpectMagicAsync(stream, RequestMagic.ToArray(), cancellationToken).ConfigureAwait(false);
-        string type = Encoding.UTF8.GetString(await ReadBlockAsync(stream, cancellationToken).ConfigureAwait(false));
-        uint count = await ReadU32Async(stream, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            ReadResult read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            if (TryParseRequest(buffer, out Request request, out SequencePosition end))
+            {
+                reader.AdvanceTo(end);
+                return request;
+            }
+            if (read.IsCompleted)
+            {
+                throw new EndOfStreamException($"the connection ended {buffer.Length} bytes into a request");
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Parses a whole request from <paramref name="buffer"/>: false while it is incomplete; throws as soon as what is
+    /// there cannot start a valid one.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a request, or one too large.</exception>
+    internal static bool TryParseRequest(ReadOnlySequence<byte> buffer, out Request request, out SequencePosition end)
+    {
+        request = default;
+        end = buffer.Start;
+        var reader = new SequenceReader<byte>(buffer);
+        if (reader.Remaining < RequestMagic.Length)
+        {
+            return false;
+        }
+        if (!reader.IsNext(RequestMagic, advancePast: true))
+        {
+            throw new InvalidDataException("not a CNI plugin server message");
+        }
+        if (!TryReadBlock(ref reader, out ReadOnlySequence<byte> type) || !TryReadU32(ref reader, out uint count))
+        {
+            return false;
+        }
         if (count > MaxEntries)
         {
             throw new InvalidDataException($"{count} environment entries");
@@ -53,15 +96,51 @@ internal static class PluginServerProtocol
         var environment = new Dictionary<string, string>((int)count, StringComparer.Ordinal);
         for (uint i = 0; i < count; i++)
         {
-            string entry = Encoding.UTF8.GetString(await ReadBlockAsync(stream, cancellationToken).ConfigureAwait(false));
-            int eq = entry.IndexOf('=', StringComparison.Ordinal);
+            if (!TryReadBlock(ref reader, out ReadOnlySequence<byte> entry))
+            {
+                return false;
+            }
+            string text = Encoding.UTF8.GetString(entry);
+            int eq = text.IndexOf('=', StringComparison.Ordinal);
             if (eq > 0)
             {
-                environment[entry[..eq]] = entry[(eq + 1)..];
+                environment[text[..eq]] = text[(eq + 1)..];
             }
         }
-        byte[] stdin = await ReadBlockAsync(stream, cancellationToken).ConfigureAwait(false);
-        return new Request(type, environment, stdin);
+        if (!TryReadBlock(ref reader, out ReadOnlySequence<byte> stdin))
+        {
+            return false;
+        }
+        request = new Request(Encoding.UTF8.GetString(type), environment, stdin.ToArray());
+        end = reader.Position;
+        return true;
+    }
+
+    private static bool TryReadU32(ref SequenceReader<byte> reader, out uint value)
+    {
+        bool read = reader.TryReadLittleEndian(out int signed);
+        value = (uint)signed;
+        return read;
+    }
+
+    private static bool TryReadBlock(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> block)
+    {
+        block = default;
+        if (!TryReadU32(ref reader, out uint length))
+        {
+            return false;
+        }
+        if (length > MaxBlock)
+        {
+            throw new InvalidDataException($"a block of {length} bytes");
+        }
+        if (reader.Remaining < length)
+        {
+            return false;
+        }
+        block = reader.UnreadSequence.Slice(0, length);
+        reader.Advance(length);
+        return true;
     }
 
     /// <exception cref="InvalidDataException">Not a response.</exception>
@@ -109,34 +188,5 @@ internal static class PluginServerProtocol
     {
         WriteU32(stream, (uint)bytes.Length);
         stream.Write(bytes);
-    }
-
-    private static async ValueTask ExpectMagicAsync(Stream stream, byte[] magic, CancellationToken cancellationToken)
-    {
-        byte[] got = new byte[magic.Length];
-        await stream.ReadExactlyAsync(got, cancellationToken).ConfigureAwait(false);
-        if (!got.AsSpan().SequenceEqual(magic))
-        {
-            throw new InvalidDataException("not a CNI plugin server message");
-        }
-    }
-
-    private static async ValueTask<uint> ReadU32Async(Stream stream, CancellationToken cancellationToken)
-    {
-        byte[] b = new byte[4];
-        await stream.ReadExactlyAsync(b, cancellationToken).ConfigureAwait(false);
-        return BinaryPrimitives.ReadUInt32LittleEndian(b);
-    }
-
-    private static async ValueTask<byte[]> ReadBlockAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        uint length = await ReadU32Async(stream, cancellationToken).ConfigureAwait(false);
-        if (length > MaxBlock)
-        {
-            throw new InvalidDataException($"a block of {length} bytes");
-        }
-        byte[] bytes = new byte[length];
-        await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-        return bytes;
     }
 }

@@ -27,6 +27,8 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
+#include "cni-net-raw-syscall.h"
+
 #if !defined(__x86_64__)
 #error "cni-net-shim-entry.c supports x86_64 only (Cni.Net.ShimEntry.targets links it for linux-x64)"
 #endif
@@ -60,20 +62,6 @@ static struct
     uint64_t stdin_length;
 } shim_state;
 
-static long shim_syscall(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
-#define SHIM_SYSCALL(n, a, b, c, d, e, f) shim_syscall((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 #define SHIM_EINTR 4
 
 static void shim_copy(void *to, const void *from, size_t count)
@@ -160,7 +148,7 @@ static int shim_same_key(const char *a, const char *b, long length)
 /* Memory of its own, not the C library's heap (which does not exist yet). */
 static uint8_t *shim_map(size_t size)
 {
-    long p = SHIM_SYSCALL(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long p = CNI_NET_SYSCALL(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p < 0 && p > -4096 ? NULL : (uint8_t *)p;
 }
 
@@ -177,7 +165,7 @@ static long shim_read_stdin(void)
     {
         if (length == capacity)
         {
-            long grown = SHIM_SYSCALL(SYS_mremap, buffer, capacity, capacity * 2, 1 /* MREMAP_MAYMOVE */, 0, 0);
+            long grown = CNI_NET_SYSCALL(SYS_mremap, buffer, capacity, capacity * 2, 1 /* MREMAP_MAYMOVE */, 0, 0);
             if (grown < 0 && grown > -4096)
             {
                 return grown;
@@ -185,7 +173,7 @@ static long shim_read_stdin(void)
             buffer = (uint8_t *)grown;
             capacity *= 2;
         }
-        long n = SHIM_SYSCALL(SYS_read, 0, buffer + length, capacity - length, 0, 0, 0);
+        long n = CNI_NET_SYSCALL(SYS_read, 0, buffer + length, capacity - length, 0, 0, 0);
         if (n == -SHIM_EINTR)
         {
             continue;
@@ -208,7 +196,7 @@ static long shim_send_all(int fd, const uint8_t *data, size_t length)
 {
     while (length > 0)
     {
-        long n = SHIM_SYSCALL(SYS_sendto, fd, data, length, MSG_NOSIGNAL, 0, 0);
+        long n = CNI_NET_SYSCALL(SYS_sendto, fd, data, length, MSG_NOSIGNAL, 0, 0);
         if (n == -SHIM_EINTR)
         {
             continue;
@@ -228,7 +216,7 @@ static long shim_receive_exactly(int fd, uint8_t *data, size_t length)
 {
     while (length > 0)
     {
-        long n = SHIM_SYSCALL(SYS_recvfrom, fd, data, length, 0, 0, 0);
+        long n = CNI_NET_SYSCALL(SYS_recvfrom, fd, data, length, 0, 0, 0);
         if (n == -SHIM_EINTR)
         {
             continue;
@@ -266,7 +254,7 @@ static void shim_write_stderr(const char *text)
     size_t length = shim_length(text);
     while (length > 0)
     {
-        long n = SHIM_SYSCALL(SYS_write, 2, text, length, 0, 0, 0);
+        long n = CNI_NET_SYSCALL(SYS_write, 2, text, length, 0, 0, 0);
         if (n == -SHIM_EINTR)
         {
             continue;
@@ -302,7 +290,7 @@ static void shim_exit(int code)
 {
     for (;;)
     {
-        SHIM_SYSCALL(SYS_exit_group, code, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_exit_group, code, 0, 0, 0, 0, 0);
     }
 }
 
@@ -380,7 +368,7 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
         return;
     }
 
-    long fd = SHIM_SYSCALL(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+    long fd = CNI_NET_SYSCALL(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0);
     if (fd < 0)
     {
         /* The managed client reports this one itself (it cannot make a socket either). */
@@ -398,11 +386,11 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
     shim_copy(address.sun_path, socket_path, path_length);
     do
     {
-        rc = SHIM_SYSCALL(SYS_connect, fd, &address, offsetof(struct sockaddr_un, sun_path) + path_length + 1, 0, 0, 0);
+        rc = CNI_NET_SYSCALL(SYS_connect, fd, &address, offsetof(struct sockaddr_un, sun_path) + path_length + 1, 0, 0, 0);
     } while (rc == -SHIM_EINTR);
     if (rc < 0)
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(SHIM_NO_SERVER, 0);
         return;
     }
@@ -412,7 +400,7 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
     uint8_t *request = shim_map(request_length);
     if (request == NULL)
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(SHIM_UNUSUAL, 0);
         return;
     }
@@ -433,7 +421,7 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
     rc = shim_send_all((int)fd, request, request_length);
     if (rc < 0)
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(SHIM_SEND_FAILED, -rc);
         return;
     }
@@ -443,13 +431,13 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
     rc = shim_receive_exactly((int)fd, head, sizeof(head));
     if (rc <= 0)
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(rc == 0 ? SHIM_CLOSED : SHIM_RECEIVE_FAILED, -rc);
         return;
     }
     if (head[0] != 'C' || head[1] != 'N' || head[2] != 'R' || head[3] != '1')
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(SHIM_NOT_AN_ANSWER, 0);
         return;
     }
@@ -457,19 +445,19 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
     uint32_t stdout_length = shim_get_u32(head + 8);
     if (stdout_length > SHIM_MAX_BLOCK)
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(SHIM_TOO_LARGE, (long)stdout_length);
         return;
     }
     uint8_t *out = shim_map(stdout_length == 0 ? 1 : stdout_length);
     if (out == NULL)
     {
-        SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+        CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
         shim_hand_over(SHIM_RECEIVE_FAILED, 12);
         return;
     }
     rc = shim_receive_exactly((int)fd, out, stdout_length);
-    SHIM_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
+    CNI_NET_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0);
     if (rc <= 0)
     {
         shim_hand_over(rc == 0 ? SHIM_CLOSED : SHIM_RECEIVE_FAILED, -rc);
@@ -483,12 +471,12 @@ SHIM_HIDDEN void cni_net_shim_forward(long *initial_stack)
     ignore[1] = 0;
     ignore[2] = 0;
     ignore[3] = 0;
-    SHIM_SYSCALL(SYS_rt_sigaction, 13 /* SIGPIPE */, ignore, 0, 8, 0, 0);
+    CNI_NET_SYSCALL(SYS_rt_sigaction, 13 /* SIGPIPE */, ignore, 0, 8, 0, 0);
     const uint8_t *q = out;
     size_t left = stdout_length;
     while (left > 0)
     {
-        long n = SHIM_SYSCALL(SYS_write, 1, q, left, 0, 0, 0);
+        long n = CNI_NET_SYSCALL(SYS_write, 1, q, left, 0, 0, 0);
         if (n == -SHIM_EINTR)
         {
             continue;

@@ -56,6 +56,7 @@ public sealed class PackageMetadataTests : IDisposable
             // The shim's entry point (CniNetShimEntry): compiled at the consumer's link, so its source ships.
             Assert.Contains("buildTransitive/Cni.Net.ShimEntry.targets", entries);
             Assert.Contains("buildTransitive/cni-net-shim-entry.c", entries);
+            Assert.Contains("buildTransitive/cni-net-raw-syscall.h", entries);
             // [CniConfig]'s generator, which a consumer's compiler loads from here.
             Assert.Contains("analyzers/dotnet/cs/Cni.Net.Generators.dll", entries);
             using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))

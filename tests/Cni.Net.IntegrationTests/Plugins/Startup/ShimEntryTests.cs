@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
 using Cni.Net.IntegrationTests.Infrastructure;
-using Cni.Net.IntegrationTests.Kubelet;
+using Cni.Net.IntegrationTests.Reliability;
 using Cni.Net.Plugins.Server;
 using Cni.Net.Spec;
 
@@ -26,7 +26,7 @@ public sealed class ShimEntryTests : IDisposable
         _socket = Path.Combine(_dir, "server.sock");
         // Installed under a plugin's name, as a node installs it: argv[0]'s file name is the plugin type.
         _shim = Path.Combine(_dir, "bridge");
-        File.Copy(Tool("cni-shim"), _shim);
+        File.Copy(ShapedChainNode.PublishedTool("cni-shim"), _shim);
     }
 
     public void Dispose() => Directory.Delete(_dir, true);
@@ -144,14 +144,6 @@ public sealed class ShimEntryTests : IDisposable
         _ = await server.Received;
         Assert.Equal(1, r.ExitCode);
         Assert.Equal($"CNI plugin shim: writing stdout failed: errno {errno}\n", r.StdErr);
-    }
-
-    /// <summary>A tool eng/publish.sh put in artifacts/bin.</summary>
-    private static string Tool(string name)
-    {
-        string path = Path.GetFullPath(Path.Combine(KubeletTestNode.OurPluginDir()!, "..", "..", "bin", name));
-        Assert.True(File.Exists(path), $"{path}: not published (eng/publish.sh)");
-        return path;
     }
 
     /// <summary>One connection's worth of a plugin server: records the request as sent, then answers as told.</summary>

@@ -15,7 +15,7 @@ public class HostLocalBenchmarks
     private string _dataDir = "";
     private IPRangeSet _set = null!;
 
-    [Params(0, 100)]
+    [Params(0, 100, 250)]
     public int Occupied { get; set; }
 
     [GlobalSetup]

@@ -51,9 +51,10 @@ internal static unsafe class PosixFile
         throw Failure("create", path, error);
     }
 
-    /// <summary>Whether a file name is one of <see cref="TryCreateExclusive"/>'s temporaries.</summary>
-    public static bool IsTemporary(ReadOnlySpan<char> fileName) =>
-        fileName.StartsWith('.') && fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal);
+    /// <summary>Whether a file name, as a directory entry spells it, is one of <see cref="TryCreateExclusive"/>'s temporaries.</summary>
+    public static bool IsTemporary(ReadOnlySpan<byte> fileName) =>
+        fileName.Length > TemporarySuffix.Length && fileName[0] == (byte)'.'
+        && Ascii.Equals(fileName[^TemporarySuffix.Length..], TemporarySuffix);
 
     // A suffix no other writer of the store uses (a ".tmp" file there may be anybody's and is left alone).
     private const string TemporarySuffix = ".cni-net-reserving";
@@ -279,14 +280,17 @@ internal static unsafe class PosixFile
     /// <summary>
     /// Reads a small regular file of <paramref name="directory"/> (from <see cref="OpenDirectory"/>): opened relative
     /// to it, so the kernel looks up one name rather than every component of the path, and read once, as a short read
-    /// of a regular file is its end. The store's scan reads every reservation this way.
+    /// of a regular file is its end. The store's scan reads every reservation this way, with the names
+    /// <see cref="DirectoryEntryReader"/> gives.
     /// </summary>
-    /// <returns>The byte count (<c>buffer.Length</c> when the file may be longer), or -1 when it does not exist.</returns>
-    public static int ReadSmallAt(int directory, ReadOnlySpan<char> name, Span<byte> buffer)
+    /// <param name="directory">The directory's descriptor.</param>
+    /// <param name="nameWithNul">The file's name in the kernel's spelling, its NUL included.</param>
+    /// <param name="buffer">Where the content goes.</param>
+    /// <returns>The byte count (<c>buffer.Length</c> when the file may be longer), or -1 when it does not exist or is a directory.</returns>
+    public static int ReadSmallAt(int directory, ReadOnlySpan<byte> nameWithNul, Span<byte> buffer)
     {
-        Span<byte> utf8 = stackalloc byte[MaxStackPath];
         int fd;
-        fixed (byte* p = ToCString(name, utf8))
+        fixed (byte* p = nameWithNul)
         {
             do
             {
@@ -297,7 +301,7 @@ internal static unsafe class PosixFile
         if (fd < 0)
         {
             int error = Marshal.GetLastPInvokeError();
-            return error == ENOENT ? -1 : throw Failure("open", name.ToString(), error);
+            return error == ENOENT ? -1 : throw Failure("open", NameOf(nameWithNul), error);
         }
         try
         {
@@ -311,9 +315,14 @@ internal static unsafe class PosixFile
                         return (int)n;
                     }
                     int error = errno;
+                    if (error == EISDIR)
+                    {
+                        // A directory among the files (a file system without d_type, or a symbolic link to one).
+                        return -1;
+                    }
                     if (error != EINTR)
                     {
-                        throw Failure("read", name.ToString(), error);
+                        throw Failure("read", NameOf(nameWithNul), error);
                     }
                 }
             }
@@ -323,6 +332,9 @@ internal static unsafe class PosixFile
             _ = close(fd);
         }
     }
+
+    private static string NameOf(ReadOnlySpan<byte> nameWithNul) =>
+        Encoding.UTF8.GetString(nameWithNul.IndexOf((byte)0) is int nul and >= 0 ? nameWithNul[..nul] : nameWithNul);
 
     /// <summary>Removes a file.</summary>
     /// <returns>false when it did not exist.</returns>

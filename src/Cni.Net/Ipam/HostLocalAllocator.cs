@@ -83,7 +83,7 @@ public sealed class HostLocalAllocator
         byte[] legacy = System.Text.Encoding.UTF8.GetBytes(containerId.Trim());
         var reserved = new HashSet<UInt128>();
         UInt128? held = null;
-        _store.Scan((path, value, isIPv6, content) =>
+        _store.Scan((name, value, isIPv6, content) =>
         {
             if (isIPv6 != _rangeSet.IsIPv6 || _rangeSet.RangeFor(value) is not IPRange range)
             {
@@ -198,7 +198,7 @@ public sealed class HostLocalAllocator
     private HashSet<UInt128> ReservedInSet()
     {
         var set = new HashSet<UInt128>();
-        _store.Scan((path, value, isIPv6, content) =>
+        _store.Scan((name, value, isIPv6, content) =>
         {
             if (isIPv6 == _rangeSet.IsIPv6 && _rangeSet.RangeFor(value) is IPRange range && range.IsAllocatable(value))
             {

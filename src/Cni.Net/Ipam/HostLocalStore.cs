@@ -1,4 +1,5 @@
 using Cni.Net.Interop;
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -20,6 +21,8 @@ public sealed class HostLocalStore : IDisposable
     private const string LastReservedPrefix = "last_reserved_ip.";
     private const string LineBreak = "\r\n";
     private const int MaxOwnerBytes = 1024;
+    // getdents64 records of reservation names are about 32 bytes: a few hundred names per call.
+    private const int DirectoryBufferBytes = 16 * 1024;
     private const UnixFileMode DirectoryMode0755 =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
@@ -36,8 +39,8 @@ public sealed class HostLocalStore : IDisposable
     /// <summary>The store's directory, <c>&lt;dataDir&gt;/&lt;network&gt;</c>.</summary>
     public string Directory { get; }
 
-    /// <summary>A reservation file seen by <see cref="Scan"/>: its address and its trimmed content.</summary>
-    internal delegate void ReservationVisitor(string path, UInt128 value, bool isIPv6, ReadOnlySpan<byte> owner);
+    /// <summary>A reservation file seen by <see cref="Scan"/>: its name (without the NUL), its address and its trimmed content.</summary>
+    internal delegate void ReservationVisitor(ReadOnlySpan<byte> name, UInt128 value, bool isIPv6, ReadOnlySpan<byte> owner);
 
     /// <summary>
     /// Opens (creating when missing) the store of <paramref name="network"/> and waits for its lock.
@@ -80,12 +83,18 @@ public sealed class HostLocalStore : IDisposable
     // writer holds the lock, which this store now holds, so any found here is such a leftover.
     private void RemoveTemporaries()
     {
-        foreach (string path in System.IO.Directory.EnumerateFiles(Directory, ".*"))
+        List<string>? temporaries = null;
+        ForEachEntry((nameWithNul, type) =>
         {
-            if (PosixFile.IsTemporary(Path.GetFileName(path.AsSpan())))
+            ReadOnlySpan<byte> name = nameWithNul[..^1];
+            if (type != DirectoryEntryReader.DirectoryType && PosixFile.IsTemporary(name))
             {
-                _ = PosixFile.Unlink(path);
+                (temporaries ??= []).Add(Path.Combine(Directory, Encoding.UTF8.GetString(name)));
             }
+        });
+        foreach (string path in temporaries ?? [])
+        {
+            _ = PosixFile.Unlink(path);
         }
     }
 
@@ -149,7 +158,7 @@ public sealed class HostLocalStore : IDisposable
     public IReadOnlyList<HostLocalReservation> ListReservations()
     {
         var list = new List<HostLocalReservation>();
-        Scan((path, value, isIPv6, owner) =>
+        Scan((name, value, isIPv6, owner) =>
         {
             SplitOwner(owner, out string id, out string ifName);
             list.Add(new HostLocalReservation(IPAddressMath.FromValue(value, isIPv6), id, ifName));
@@ -168,7 +177,7 @@ public sealed class HostLocalStore : IDisposable
         byte[] owner = OwnerBytes(containerId, ifName);
         byte[] legacy = Encoding.UTF8.GetBytes(containerId.Trim());
         var found = new List<IPAddress>();
-        Scan((path, value, isIPv6, content) =>
+        Scan((name, value, isIPv6, content) =>
         {
             if (content.SequenceEqual(owner) || content.SequenceEqual(legacy))
             {
@@ -191,15 +200,15 @@ public sealed class HostLocalStore : IDisposable
         byte[] owner = OwnerBytes(containerId, ifName);
         byte[] legacy = Encoding.UTF8.GetBytes(containerId.Trim());
         List<(string Path, IPAddress Address)>? exact = null, old = null;
-        Scan((path, value, isIPv6, content) =>
+        Scan((name, value, isIPv6, content) =>
         {
             if (content.SequenceEqual(owner))
             {
-                (exact ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
+                (exact ??= []).Add((PathOf(name), IPAddressMath.FromValue(value, isIPv6)));
             }
             else if (content.SequenceEqual(legacy))
             {
-                (old ??= []).Add((path, IPAddressMath.FromValue(value, isIPv6)));
+                (old ??= []).Add((PathOf(name), IPAddressMath.FromValue(value, isIPv6)));
             }
         });
         var released = new List<IPAddress>();
@@ -231,39 +240,91 @@ public sealed class HostLocalStore : IDisposable
 
     /// <summary>
     /// Visits every reservation file with its address and its content trimmed of white space (the reference
-    /// compares trimmed content). Names that are not addresses in the reference's spelling are skipped.
+    /// compares trimmed content). Names that are not addresses in the reference's spelling are skipped. The names come
+    /// straight from <c>getdents64</c> and each file is opened relative to the directory: per reservation an
+    /// <c>openat</c>, a <c>read</c> and a <c>close</c>, and nothing allocated.
     /// </summary>
     internal void Scan(ReservationVisitor visitor)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Span<byte> buffer = stackalloc byte[MaxOwnerBytes];
+        byte[] records = ArrayPool<byte>.Shared.Rent(DirectoryBufferBytes);
         int directory = PosixFile.OpenDirectory(Directory);
         try
         {
-            foreach (string path in System.IO.Directory.EnumerateFiles(Directory))
+            var reader = new DirectoryEntryReader(directory, Directory, records);
+            while (reader.TryRead(out ReadOnlySpan<byte> nameWithNul, out byte type))
             {
-                if (!TryParseAddressName(path, out UInt128 value, out bool isIPv6))
+                ReadOnlySpan<byte> name = nameWithNul[..^1];
+                if (type == DirectoryEntryReader.DirectoryType || !TryParseAddressName(name, out UInt128 value, out bool isIPv6))
                 {
                     continue;
                 }
-                int n = PosixFile.ReadSmallAt(directory, Path.GetFileName(path.AsSpan()), buffer);
+                int n = PosixFile.ReadSmallAt(directory, nameWithNul, buffer);
                 if (n < 0)
                 {
                     continue;
                 }
-                ReadOnlySpan<byte> content = n < buffer.Length ? buffer[..n] : File.ReadAllBytes(path);
-                visitor(path, value, isIPv6, content.Trim(" \t\r\n\v\f"u8));
+                ReadOnlySpan<byte> content = n < buffer.Length ? buffer[..n] : File.ReadAllBytes(PathOf(name));
+                visitor(name, value, isIPv6, content.Trim(" \t\r\n\v\f"u8));
             }
         }
         finally
         {
             _ = Cni.Net.Interop.Syscalls.close(directory);
+            ArrayPool<byte>.Shared.Return(records);
         }
     }
 
-    internal static bool TryParseAddressName(string path, out UInt128 value, out bool isIPv6)
+    private delegate void EntryVisitor(ReadOnlySpan<byte> nameWithNul, byte type);
+
+    private void ForEachEntry(EntryVisitor visitor)
     {
-        ReadOnlySpan<char> name = Path.GetFileName(path.AsSpan());
+        byte[] records = ArrayPool<byte>.Shared.Rent(DirectoryBufferBytes);
+        int directory = PosixFile.OpenDirectory(Directory);
+        try
+        {
+            var reader = new DirectoryEntryReader(directory, Directory, records);
+            while (reader.TryRead(out ReadOnlySpan<byte> nameWithNul, out byte type))
+            {
+                visitor(nameWithNul, type);
+            }
+        }
+        finally
+        {
+            _ = Cni.Net.Interop.Syscalls.close(directory);
+            ArrayPool<byte>.Shared.Return(records);
+        }
+    }
+
+    private string PathOf(ReadOnlySpan<byte> name) => Path.Combine(Directory, Encoding.UTF8.GetString(name));
+
+    /// <summary>
+    /// Whether a file name is an address in the reference's spelling (Go's <c>net.IP.String</c>): IPv4 as four
+    /// decimal octets without leading zeros, IPv6 in its canonical text form. "1.2" or "010.0.0.1", which a parser
+    /// may accept, name no reservation.
+    /// </summary>
+    internal static bool TryParseAddressName(ReadOnlySpan<byte> name, out UInt128 value, out bool isIPv6)
+    {
+        isIPv6 = false;
+        if (TryParseCanonicalIPv4(name, out uint v4))
+        {
+            value = v4;
+            return true;
+        }
+        value = default;
+        // Every IPv6 name has a ':'; the longest text form is 45 characters.
+        if (name.IndexOf((byte)':') < 0 || name.Length > 45 || !Ascii.IsValid(name))
+        {
+            return false;
+        }
+        Span<char> chars = stackalloc char[45];
+        int length = Encoding.ASCII.GetChars(name, chars);
+        return TryParseAddressName(chars[..length], out value, out isIPv6);
+    }
+
+    internal static bool TryParseAddressName(ReadOnlySpan<char> name, out UInt128 value, out bool isIPv6)
+    {
         value = default;
         isIPv6 = false;
         // Every address name has a '.' (IPv4) or ':' (IPv6); "lock" has neither.
@@ -279,6 +340,37 @@ public sealed class HostLocalStore : IDisposable
         int length = IPAddressMath.Format(value, isIPv6, canonical);
         return (parsed.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
             && name.SequenceEqual(canonical[..length]);
+    }
+
+    private static bool TryParseCanonicalIPv4(ReadOnlySpan<byte> name, out uint value)
+    {
+        value = 0;
+        int i = 0;
+        for (int octets = 1; ; octets++)
+        {
+            int start = i;
+            uint octet = 0;
+            while (i < name.Length && (uint)(name[i] - '0') <= 9 && i - start < 3)
+            {
+                octet = octet * 10 + (uint)(name[i] - '0');
+                i++;
+            }
+            int digits = i - start;
+            if (digits == 0 || octet > 255 || (digits > 1 && name[start] == '0'))
+            {
+                return false;
+            }
+            value = (value << 8) | octet;
+            if (octets == 4)
+            {
+                return i == name.Length;
+            }
+            if (i >= name.Length || name[i] != '.')
+            {
+                return false;
+            }
+            i++;
+        }
     }
 
     private string LastReservedPath(int rangeSetIndex) =>

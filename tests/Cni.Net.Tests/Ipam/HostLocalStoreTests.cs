@@ -110,6 +110,61 @@ public sealed class HostLocalStoreTests : IDisposable
         Assert.True(File.Exists(Path.Combine(store.Directory, "1.2")));
     }
 
+    [Theory]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("10.0.0.1", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("10.0.0.256", false)]
+    [InlineData("10.0.0.01", false)]
+    [InlineData("10.0.0", false)]
+    [InlineData("10.0.0.1.", false)]
+    [InlineData(".10.0.0.1", false)]
+    [InlineData("1000.0.0.1", false)]
+    [InlineData("10..0.1", false)]
+    [InlineData(" 10.0.0.1", false)]
+    [InlineData("10.0.0.1x", false)]
+    [InlineData("fd00::1", true)]
+    [InlineData("::ffff:10.0.0.1", false)]
+    [InlineData("last_reserved_ip.0", false)]
+    public void ListReservations_IPv4AndIPv6Names_CountOnlyInTheReferenceSpelling(string name, bool counts)
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        File.WriteAllText(Path.Combine(store.Directory, name), "x\r\neth0");
+        Assert.Equal(counts ? [IPAddress.Parse(name)] : [], store.ListReservations().Select(r => r.Address));
+        Assert.Equal(counts ? [IPAddress.Parse(name)] : [], store.GetByAttachment("x", "eth0"));
+    }
+
+    [Fact]
+    public void Scan_SkipsDirectoriesAndDanglingLinks_AndFollowsLinksToFiles()
+    {
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        string dir = store.Directory;
+        Directory.CreateDirectory(Path.Combine(dir, "10.0.0.7"));
+        File.WriteAllText(Path.Combine(_data.Path, "target"), "y\r\neth0");
+        File.CreateSymbolicLink(Path.Combine(dir, "10.0.0.8"), Path.Combine(_data.Path, "target"));
+        File.CreateSymbolicLink(Path.Combine(dir, "10.0.0.9"), Path.Combine(_data.Path, "missing"));
+        Directory.CreateSymbolicLink(Path.Combine(dir, "10.0.0.10"), Path.Combine(dir, "10.0.0.7"));
+        Assert.Equal([IPAddress.Parse("10.0.0.8")], store.ListReservations().Select(r => r.Address));
+        Assert.Equal([IPAddress.Parse("10.0.0.8")], store.Release("y", "eth0"));
+        Assert.True(Directory.Exists(Path.Combine(dir, "10.0.0.7")));
+        Assert.True(File.Exists(Path.Combine(_data.Path, "target")));
+    }
+
+    [Fact]
+    public void Scan_MoreReservationsThanOneDirectoryRead_SeesEveryOne()
+    {
+        // 2,000 names are several getdents64 calls of the scan's buffer.
+        using HostLocalStore store = HostLocalStore.Open("net1", _data.Path);
+        for (int i = 0; i < 2000; i++)
+        {
+            File.WriteAllText(Path.Combine(store.Directory, $"10.1.{i / 250}.{i % 250}"), $"c{i}\r\neth0");
+        }
+        Assert.Equal(2000, store.ListReservations().Select(r => r.Address).Distinct().Count());
+        Assert.Equal([IPAddress.Parse("10.1.7.249")], store.GetByAttachment("c1999", "eth0"));
+        Assert.Equal([IPAddress.Parse("10.1.0.0")], store.Release("c0", "eth0"));
+        Assert.Equal(1999, store.ListReservations().Count);
+    }
+
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void TryReserve_RecordsTheLastAddress_OverLongerAndShorterOnes_AsTheWholeFile()

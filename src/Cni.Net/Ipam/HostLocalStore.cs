@@ -84,7 +84,7 @@ public sealed class HostLocalStore : IDisposable
     private void RemoveTemporaries()
     {
         List<string>? temporaries = null;
-        ForEachEntry((nameWithNul, type) =>
+        ForEachEntry((_, nameWithNul, type) =>
         {
             ReadOnlySpan<byte> name = nameWithNul[..^1];
             if (type != DirectoryEntryReader.DirectoryType && PosixFile.IsTemporary(name))
@@ -247,37 +247,34 @@ public sealed class HostLocalStore : IDisposable
     internal void Scan(ReservationVisitor visitor)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Span<byte> buffer = stackalloc byte[MaxOwnerBytes];
-        byte[] records = ArrayPool<byte>.Shared.Rent(DirectoryBufferBytes);
-        int directory = PosixFile.OpenDirectory(Directory);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxOwnerBytes);
         try
         {
-            var reader = new DirectoryEntryReader(directory, Directory, records);
-            while (reader.TryRead(out ReadOnlySpan<byte> nameWithNul, out byte type))
+            ForEachEntry((directory, nameWithNul, type) =>
             {
                 ReadOnlySpan<byte> name = nameWithNul[..^1];
                 if (type == DirectoryEntryReader.DirectoryType || !TryParseAddressName(name, out UInt128 value, out bool isIPv6))
                 {
-                    continue;
+                    return;
                 }
-                int n = PosixFile.ReadSmallAt(directory, nameWithNul, buffer);
+                int n = PosixFile.ReadSmallAt(directory, nameWithNul, buffer.AsSpan(0, MaxOwnerBytes));
                 if (n < 0)
                 {
-                    continue;
+                    return;
                 }
-                ReadOnlySpan<byte> content = n < buffer.Length ? buffer[..n] : File.ReadAllBytes(PathOf(name));
+                ReadOnlySpan<byte> content = n < MaxOwnerBytes ? buffer.AsSpan(0, n) : File.ReadAllBytes(PathOf(name));
                 visitor(name, value, isIPv6, content.Trim(" \t\r\n\v\f"u8));
-            }
+            });
         }
         finally
         {
-            _ = Cni.Net.Interop.Syscalls.close(directory);
-            ArrayPool<byte>.Shared.Return(records);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private delegate void EntryVisitor(ReadOnlySpan<byte> nameWithNul, byte type);
+    private delegate void EntryVisitor(int directory, ReadOnlySpan<byte> nameWithNul, byte type);
 
+    /// <summary>Every entry of the store's directory, with the directory's descriptor for <c>*at</c> calls.</summary>
     private void ForEachEntry(EntryVisitor visitor)
     {
         byte[] records = ArrayPool<byte>.Shared.Rent(DirectoryBufferBytes);
@@ -287,7 +284,7 @@ public sealed class HostLocalStore : IDisposable
             var reader = new DirectoryEntryReader(directory, Directory, records);
             while (reader.TryRead(out ReadOnlySpan<byte> nameWithNul, out byte type))
             {
-                visitor(nameWithNul, type);
+                visitor(directory, nameWithNul, type);
             }
         }
         finally

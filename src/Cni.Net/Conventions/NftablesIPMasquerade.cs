@@ -56,9 +56,8 @@ public static class NftablesIPMasquerade
         ArgumentNullException.ThrowIfNull(addresses);
         NftNativeRuleset.Run(socket =>
         {
-            string prefix = InstancePrefix(network, ifName, containerId);
-            List<NftListedRule> stale = (NftNativeRuleset.ListRules(socket, AddressFamily.Unspecified, Table) ?? [])
-                .FindAll(r => r.Chain == Chain && r.Comment?.StartsWith(prefix, StringComparison.Ordinal) == true);
+            List<ulong> stale = NftNativeRuleset.FindRuleHandles(socket, AddressFamily.Unspecified, Table, Chain,
+                InstancePrefix(network, ifName, containerId)) ?? [];
             var tx = new NftNativeTransaction(AddressFamily.Unspecified, Table)
                 .AddTable(TableComment)
                 .AddChain(new NftNativeChain(Chain, Comment: ChainComment))
@@ -66,9 +65,9 @@ public static class NftablesIPMasquerade
                     [new NftFamilyMatch(AddressFamily.InterNetwork), new NftNetworkMatch(false, IPNetwork.Parse("224.0.0.0/4")), NftJump.Return],
                     [new NftFamilyMatch(AddressFamily.InterNetworkV6), new NftNetworkMatch(false, IPNetwork.Parse("ff00::/8")), NftJump.Return],
                     [new NftJump(Chain, Goto: true)]);
-            foreach (NftListedRule rule in stale)
+            foreach (ulong handle in stale)
             {
-                tx.DeleteRule(rule.Chain, rule.Handle);
+                tx.DeleteRule(Chain, handle);
             }
             string comment = Comment(network, ifName, containerId);
             foreach ((IPAddress address, int prefixLength) in addresses)
@@ -87,7 +86,18 @@ public static class NftablesIPMasquerade
     public static int Teardown(string network, string ifName, string containerId)
     {
         string prefix = InstancePrefix(network, ifName, containerId);
-        return Remove(c => c.StartsWith(prefix, StringComparison.Ordinal));
+        int removed = 0;
+        NftNativeRuleset.Run(socket =>
+        {
+            var tx = new NftNativeTransaction(AddressFamily.Unspecified, Table);
+            foreach (ulong handle in NftNativeRuleset.FindRuleHandles(socket, AddressFamily.Unspecified, Table, Chain, prefix) ?? [])
+            {
+                tx.DeleteRule(Chain, handle);
+            }
+            tx.Commit(socket);
+            removed = tx.Count;
+        });
+        return removed;
     }
 
     /// <summary>GC: removes the network's rules of attachments not in <paramref name="valid"/>. Returns how many.</summary>
@@ -106,8 +116,7 @@ public static class NftablesIPMasquerade
     {
         string prefix = InstancePrefix(network, ifName, containerId);
         int found = 0;
-        NftNativeRuleset.Run(socket => found = (NftNativeRuleset.ListRules(socket, AddressFamily.Unspecified, Table) ?? [])
-            .Count(r => r.Chain == Chain && r.Comment?.StartsWith(prefix, StringComparison.Ordinal) == true));
+        NftNativeRuleset.Run(socket => found = NftNativeRuleset.FindRuleHandles(socket, AddressFamily.Unspecified, Table, Chain, prefix)?.Count ?? 0);
         return found >= count;
     }
 

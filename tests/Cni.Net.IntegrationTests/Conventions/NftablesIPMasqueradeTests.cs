@@ -141,4 +141,38 @@ public sealed class NftablesIPMasqueradeTests
         Assert.DoesNotContain("ctr-r", listing, StringComparison.Ordinal);
         Assert.Single(listing.Split('\n'), l => l.Contains("id: ctr-a", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void AmongHundredsOfAttachments_SetupTeardownAndCheck_FindOnlyTheirOwnRules()
+    {
+        // 400 attachments' rules are a dump of several messages and reads; the search matches comments on the
+        // kernel's bytes, and the last attachment's rule is the last the kernel sends.
+        Require.NotInRootNamespace();
+        using var node = new TestNamespace("nftmasqmany");
+        var transaction = new StringBuilder(ReferenceTransaction("mynet", "eth0", "ctr-0", ("10.1.0.2", "10.1.0.0/16")));
+        for (int i = 1; i < 400; i++)
+        {
+            transaction.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"add rule inet cni_plugins_masquerade masq_checks ip saddr == 10.1.{i / 200}.{i % 200 + 2} ip daddr != 10.1.0.0/16 masquerade comment \"{ExpectedComment("mynet", "eth0", $"ctr-{i}")}\"\n");
+        }
+        Shell.Output r = Shell.Run("ip", ["netns", "exec", node.Name, "nft", "-f", "-"], transaction.ToString());
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using NetworkNamespace ns = NetworkNamespace.Open(node.Path);
+        ns.Run(() =>
+        {
+            Assert.True(NftablesIPMasquerade.HasRules("mynet", "eth0", "ctr-399", 1));
+            Assert.False(NftablesIPMasquerade.HasRules("mynet", "eth0", "ctr-400", 1));
+            Assert.False(NftablesIPMasquerade.HasRules("mynet", "eth1", "ctr-399", 1));
+            NftablesIPMasquerade.Setup("mynet", "eth0", "ctr-399", [(IPAddress.Parse("10.1.9.9"), 16)]);
+            Assert.Equal(1, NftablesIPMasquerade.Teardown("mynet", "eth0", "ctr-200"));
+            Assert.Equal(0, NftablesIPMasquerade.Teardown("mynet", "eth0", "ctr-200"));
+            Assert.Equal(0, NftablesIPMasquerade.Teardown("mynet", "eth0", "ctr-400"));
+        });
+        string[] rules = node.ExecCheck("nft", "list", "chain", "inet", "cni_plugins_masquerade", "masq_checks")
+            .Split('\n').Where(l => l.Contains("masquerade comment", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(399, rules.Length);
+        Assert.Single(rules, l => l.Contains("id: ctr-399\"", StringComparison.Ordinal) && l.Contains("10.1.9.9", StringComparison.Ordinal));
+        Assert.DoesNotContain(rules, l => l.Contains("id: ctr-200\"", StringComparison.Ordinal));
+        Assert.Single(rules, l => l.Contains("id: ctr-0\"", StringComparison.Ordinal));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Text;
 using Cni.Net.Netlink;
 using static Cni.Net.Netfilter.NfTables.NfTablesProtocol;
 using static Cni.Net.Netfilter.NfTables.NftNativeProtocol;
@@ -78,6 +79,74 @@ internal static class NftNativeRuleset
             throw new NetfilterException($"reading nf_tables table {table} failed: {e.Message}", e);
         }
         return handler.Rules;
+    }
+
+    /// <summary>
+    /// The handles of the rules of one chain whose comment starts with <paramref name="commentPrefix"/>, from a dump of
+    /// that chain alone, matched on the kernel's bytes: nothing is decoded into strings or objects for the rules that do
+    /// not match, which on a node with hundreds of pods are nearly all of them (the masquerade chain holds a rule per
+    /// pod). Null when the table or the chain does not exist.
+    /// </summary>
+    /// <exception cref="NetfilterException">nf_tables refused the dump for another reason.</exception>
+    public static List<ulong>? FindRuleHandles(NetlinkSocket socket, AddressFamily family, string table, string chain, string commentPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
+        w.WriteFamilyHeader(NfGenMsg.For(FamilyOf(family)));
+        w.WriteString(NFTA_RULE_TABLE, table);
+        w.WriteString(NFTA_RULE_CHAIN, chain);
+        var handler = new PrefixHandler(Encoding.UTF8.GetBytes(table), Encoding.UTF8.GetBytes(chain), Encoding.UTF8.GetBytes(commentPrefix));
+        try
+        {
+            socket.Request(ref w, $"list chain {table} {chain}", ref handler);
+        }
+        catch (NetlinkException e) when (e.Errno == Errno.ENOENT)
+        {
+            return null;
+        }
+        catch (NetlinkException e)
+        {
+            throw new NetfilterException($"reading nf_tables chain {table} {chain} failed: {e.Message}", e);
+        }
+        return handler.Handles;
+    }
+
+    private sealed class PrefixHandler(byte[] table, byte[] chain, byte[] commentPrefix) : INetlinkReplyHandler
+    {
+        public List<ulong> Handles { get; } = [];
+
+        public void OnMessage(NetlinkMessage message)
+        {
+            bool inTable = false, inChain = false, matches = false;
+            ulong handle = 0;
+            foreach (NetlinkAttr a in message.GetAttributes<NfGenMsg>())
+            {
+                switch (a.Type)
+                {
+                    case NFTA_RULE_TABLE:
+                        inTable = WithoutNul(a.Value).SequenceEqual(table);
+                        break;
+                    case NFTA_RULE_CHAIN:
+                        inChain = WithoutNul(a.Value).SequenceEqual(chain);
+                        break;
+                    case NFTA_RULE_HANDLE when a.Value.Length == 8:
+                        handle = BinaryPrimitives.ReadUInt64BigEndian(a.Value);
+                        break;
+                    case NFTA_RULE_USERDATA:
+                        matches = NftNativeTransaction.TryReadComment(a.Value, out ReadOnlySpan<byte> comment) && comment.StartsWith(commentPrefix);
+                        break;
+                }
+            }
+            if (inTable && inChain && matches)
+            {
+                Handles.Add(handle);
+            }
+        }
+
+        public void OnRestart() => Handles.Clear();
+
+        private static ReadOnlySpan<byte> WithoutNul(ReadOnlySpan<byte> value) =>
+            value.Length > 0 && value[^1] == 0 ? value[..^1] : value;
     }
 
     private sealed class RuleHandler(string table) : INetlinkReplyHandler

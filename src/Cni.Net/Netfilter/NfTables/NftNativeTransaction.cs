@@ -373,7 +373,14 @@ internal sealed class NftNativeTransaction
     /// <summary>The owner tag in a rule's userdata, or null.</summary>
     internal static string? ReadOwner(ReadOnlySpan<byte> userdata) => ReadUserdata(userdata, OwnerUserdataType);
 
-    private static string? ReadUserdata(ReadOnlySpan<byte> userdata, byte wanted)
+    /// <summary>The comment in a rule's userdata as its bytes (without the NUL), when there is one.</summary>
+    internal static bool TryReadComment(ReadOnlySpan<byte> userdata, out ReadOnlySpan<byte> comment) =>
+        TryReadUserdata(userdata, NFTNL_UDATA_COMMENT, out comment);
+
+    private static string? ReadUserdata(ReadOnlySpan<byte> userdata, byte wanted) =>
+        TryReadUserdata(userdata, wanted, out ReadOnlySpan<byte> value) ? Encoding.UTF8.GetString(value) : null;
+
+    private static bool TryReadUserdata(ReadOnlySpan<byte> userdata, byte wanted, out ReadOnlySpan<byte> value)
     {
         while (userdata.Length >= 2)
         {
@@ -381,17 +388,22 @@ internal sealed class NftNativeTransaction
             int length = userdata[1];
             if (userdata.Length < 2 + length)
             {
-                return null;
+                break;
             }
             if (type == wanted)
             {
-                ReadOnlySpan<byte> value = userdata.Slice(2, length);
+                value = userdata.Slice(2, length);
                 int nul = value.IndexOf((byte)0);
-                return Encoding.UTF8.GetString(nul >= 0 ? value[..nul] : value);
+                if (nul >= 0)
+                {
+                    value = value[..nul];
+                }
+                return true;
             }
             userdata = userdata[(2 + length)..];
         }
-        return null;
+        value = default;
+        return false;
     }
 
     private string Describe(List<Operation> operations, int index)

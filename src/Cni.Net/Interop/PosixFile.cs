@@ -287,8 +287,13 @@ internal static unsafe class PosixFile
     /// <param name="nameWithNul">The file's name in the kernel's spelling, its NUL included.</param>
     /// <param name="buffer">Where the content goes.</param>
     /// <returns>The byte count (<c>buffer.Length</c> when the file may be longer), or -1 when it does not exist or is a directory.</returns>
+    /// <exception cref="ArgumentException">The name does not end with its NUL.</exception>
     public static int ReadSmallAt(int directory, ReadOnlySpan<byte> nameWithNul, Span<byte> buffer)
     {
+        if (nameWithNul.IsEmpty || nameWithNul[^1] != 0)
+        {
+            throw new ArgumentException("the name must end with its NUL", nameof(nameWithNul));
+        }
         int fd;
         fixed (byte* p = nameWithNul)
         {

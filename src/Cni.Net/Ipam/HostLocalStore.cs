@@ -277,8 +277,8 @@ public sealed class HostLocalStore : IDisposable
     /// <summary>Every entry of the store's directory, with the directory's descriptor for <c>*at</c> calls.</summary>
     private void ForEachEntry(EntryVisitor visitor)
     {
-        byte[] records = ArrayPool<byte>.Shared.Rent(DirectoryBufferBytes);
         int directory = PosixFile.OpenDirectory(Directory);
+        byte[] records = ArrayPool<byte>.Shared.Rent(DirectoryBufferBytes);
         try
         {
             var reader = new DirectoryEntryReader(directory, Directory, records);

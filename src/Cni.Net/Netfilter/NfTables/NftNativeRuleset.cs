@@ -61,24 +61,8 @@ internal static class NftNativeRuleset
     /// <exception cref="NetfilterException">nf_tables refused the dump for another reason.</exception>
     public static List<NftListedRule>? ListRules(NetlinkSocket socket, AddressFamily family, string table)
     {
-        ArgumentNullException.ThrowIfNull(socket);
-        NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
-        w.WriteFamilyHeader(NfGenMsg.For(FamilyOf(family)));
-        w.WriteString(NFTA_RULE_TABLE, table);
         var handler = new RuleHandler(table);
-        try
-        {
-            socket.Request(ref w, $"list table {table} rules", ref handler);
-        }
-        catch (NetlinkException e) when (e.Errno == Errno.ENOENT)
-        {
-            return null;
-        }
-        catch (NetlinkException e)
-        {
-            throw new NetfilterException($"reading nf_tables table {table} failed: {e.Message}", e);
-        }
-        return handler.Rules;
+        return TryDumpRules(socket, family, table, null, ref handler) ? handler.Rules : null;
     }
 
     /// <summary>
@@ -90,25 +74,36 @@ internal static class NftNativeRuleset
     /// <exception cref="NetfilterException">nf_tables refused the dump for another reason.</exception>
     public static List<ulong>? FindRuleHandles(NetlinkSocket socket, AddressFamily family, string table, string chain, string commentPrefix)
     {
+        var handler = new PrefixHandler(Encoding.UTF8.GetBytes(table), Encoding.UTF8.GetBytes(chain), Encoding.UTF8.GetBytes(commentPrefix));
+        return TryDumpRules(socket, family, table, chain, ref handler) ? handler.Handles : null;
+    }
+
+    /// <summary>Dumps the rules of a table, or of one of its chains, into <paramref name="handler"/>; false when either does not exist.</summary>
+    private static bool TryDumpRules<THandler>(NetlinkSocket socket, AddressFamily family, string table, string? chain, ref THandler handler)
+        where THandler : INetlinkReplyHandler
+    {
         ArgumentNullException.ThrowIfNull(socket);
         NetlinkWriter w = socket.BeginRequest(MessageType(NFT_MSG_GETRULE), NetlinkMessageFlags.Dump);
         w.WriteFamilyHeader(NfGenMsg.For(FamilyOf(family)));
         w.WriteString(NFTA_RULE_TABLE, table);
-        w.WriteString(NFTA_RULE_CHAIN, chain);
-        var handler = new PrefixHandler(Encoding.UTF8.GetBytes(table), Encoding.UTF8.GetBytes(chain), Encoding.UTF8.GetBytes(commentPrefix));
+        if (chain is not null)
+        {
+            w.WriteString(NFTA_RULE_CHAIN, chain);
+        }
+        string what = chain is null ? $"table {table}" : $"chain {table} {chain}";
         try
         {
-            socket.Request(ref w, $"list chain {table} {chain}", ref handler);
+            socket.Request(ref w, $"list {what} rules", ref handler);
         }
         catch (NetlinkException e) when (e.Errno == Errno.ENOENT)
         {
-            return null;
+            return false;
         }
         catch (NetlinkException e)
         {
-            throw new NetfilterException($"reading nf_tables chain {table} {chain} failed: {e.Message}", e);
+            throw new NetfilterException($"reading nf_tables {what} failed: {e.Message}", e);
         }
-        return handler.Handles;
+        return true;
     }
 
     private sealed class PrefixHandler(byte[] table, byte[] chain, byte[] commentPrefix) : INetlinkReplyHandler

@@ -76,7 +76,45 @@ internal static class PluginServerProtocol
     {
         request = default;
         end = buffer.Start;
+        // Walked once for completeness, lengths only, then decoded once: a request that arrives in many reads is not
+        // decoded again at every read.
         var reader = new SequenceReader<byte>(buffer);
+        if (!TryReadHead(ref reader, out ReadOnlySequence<byte> type, out uint count))
+        {
+            return false;
+        }
+        for (uint i = 0; i <= count; i++)
+        {
+            if (!TryReadBlock(ref reader, out _))
+            {
+                return false;
+            }
+        }
+        end = reader.Position;
+
+        reader = new SequenceReader<byte>(buffer.Slice(0, end));
+        _ = TryReadHead(ref reader, out _, out _);
+        var environment = new Dictionary<string, string>((int)count, StringComparer.Ordinal);
+        for (uint i = 0; i < count; i++)
+        {
+            _ = TryReadBlock(ref reader, out ReadOnlySequence<byte> entry);
+            string text = Encoding.UTF8.GetString(entry);
+            int eq = text.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                environment[text[..eq]] = text[(eq + 1)..];
+            }
+        }
+        _ = TryReadBlock(ref reader, out ReadOnlySequence<byte> stdin);
+        request = new Request(Encoding.UTF8.GetString(type), environment, stdin.ToArray());
+        return true;
+    }
+
+    /// <summary>The magic, the type and the entry count; throws on bad magic or too many entries.</summary>
+    private static bool TryReadHead(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> type, out uint count)
+    {
+        type = default;
+        count = 0;
         if (reader.Remaining < RequestMagic.Length)
         {
             return false;
@@ -85,7 +123,7 @@ internal static class PluginServerProtocol
         {
             throw new InvalidDataException("not a CNI plugin server message");
         }
-        if (!TryReadBlock(ref reader, out ReadOnlySequence<byte> type) || !TryReadU32(ref reader, out uint count))
+        if (!TryReadBlock(ref reader, out type) || !TryReadU32(ref reader, out count))
         {
             return false;
         }
@@ -93,26 +131,6 @@ internal static class PluginServerProtocol
         {
             throw new InvalidDataException($"{count} environment entries");
         }
-        var environment = new Dictionary<string, string>((int)count, StringComparer.Ordinal);
-        for (uint i = 0; i < count; i++)
-        {
-            if (!TryReadBlock(ref reader, out ReadOnlySequence<byte> entry))
-            {
-                return false;
-            }
-            string text = Encoding.UTF8.GetString(entry);
-            int eq = text.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                environment[text[..eq]] = text[(eq + 1)..];
-            }
-        }
-        if (!TryReadBlock(ref reader, out ReadOnlySequence<byte> stdin))
-        {
-            return false;
-        }
-        request = new Request(Encoding.UTF8.GetString(type), environment, stdin.ToArray());
-        end = reader.Position;
         return true;
     }
 

@@ -463,6 +463,28 @@ public class LinkTests
         Assert.Equal((ulong)rx, lo.Statistics.RxPackets);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void GetLink_ReportsIpv6AcceptRa_AsProcSysHasIt(string value)
+    {
+        using var s = new NetlinkTestScope("acceptra");
+        s.Rtnl.AddVeth("ra0", "ra1");
+        s.Ns.ExecCheck("sysctl", "-qw", $"net.ipv6.conf.ra0.accept_ra={value}");
+        Assert.Equal(int.Parse(value, System.Globalization.CultureInfo.InvariantCulture), s.Rtnl.GetLink("ra0").Ipv6AcceptRouterAdvertisements);
+    }
+
+    [Fact]
+    public void GetLink_ReportsNoIpv6AcceptRa_ForALinkWithoutIpv6()
+    {
+        // Below IPv6's minimum MTU the kernel drops the link's IPv6 state: no setting to report.
+        using var s = new NetlinkTestScope("noipv6");
+        s.Rtnl.AddVeth("ra0", "ra1", mtu: 1000);
+        Assert.Null(s.Rtnl.GetLink("ra0").Ipv6AcceptRouterAdvertisements);
+        Assert.False(s.Ns.Exec("test", "-e", "/proc/sys/net/ipv6/conf/ra0/accept_ra").ExitCode == 0);
+    }
+
     [Fact]
     public void AddVeth_Duplicate_ThrowsEexist()
     {

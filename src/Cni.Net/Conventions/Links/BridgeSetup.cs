@@ -59,7 +59,11 @@ public static class BridgeSetup
         {
             netlink.SetLinkPromiscuous(bridge.Index, true);
         }
-        TryWriteSysctl($"net/ipv6/conf/{name}/accept_ra", "0");
+        // The reference writes it at every ADD; the kernel's own report of the bridge says whether it is needed.
+        if (bridge.Ipv6AcceptRouterAdvertisements != 0)
+        {
+            TryWriteSysctl($"net/ipv6/conf/{name}/accept_ra", "0");
+        }
         if (!bridge.IsUp)
         {
             netlink.SetLinkUp(bridge.Index);

@@ -60,6 +60,14 @@ public sealed class LinkInfo
     /// <summary>Counters (IFLA_STATS64).</summary>
     public LinkStatistics Statistics { get; init; }
 
+    /// <summary>
+    /// The link's IPv6 <c>accept_ra</c> as the kernel reports it with the link (<c>IFLA_AF_SPEC</c> / <c>AF_INET6</c> /
+    /// <c>IFLA_INET6_CONF</c>); null when the kernel keeps no IPv6 state for the link (IPv6 off, or an MTU below its
+    /// minimum). Read this way, a check of the setting costs no <c>/proc/sys</c> lookup, which on a node with hundreds
+    /// of pod namespaces walks an entry per namespace.
+    /// </summary>
+    internal int? Ipv6AcceptRouterAdvertisements { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Index}: {Name} ({Kind ?? "device"}) mtu {Mtu} {OperationalState}";
 
@@ -85,6 +93,7 @@ public sealed class LinkInfo
         PhysicalAddress? mac = null;
         OperationalState state = OperationalState.Unknown;
         LinkStatistics stats = default;
+        int? acceptRa = null;
         foreach (NetlinkAttr a in message.GetAttributes<InterfaceInfoMessage>())
         {
             switch (a.Type)
@@ -125,6 +134,9 @@ public sealed class LinkInfo
                 case Ifla.IFLA_STATS64:
                     stats = ReadStatistics(a.Value);
                     break;
+                case Ifla.IFLA_AF_SPEC:
+                    acceptRa = ReadIpv6AcceptRa(a) ?? acceptRa;
+                    break;
                 case Ifla.IFLA_LINKINFO:
                     foreach (NetlinkAttr info in a.GetNested())
                     {
@@ -159,7 +171,28 @@ public sealed class LinkInfo
             Group = group,
             Promiscuity = promiscuity,
             Statistics = stats,
+            Ipv6AcceptRouterAdvertisements = acceptRa,
         };
+    }
+
+    private static int? ReadIpv6AcceptRa(NetlinkAttr afSpec)
+    {
+        foreach (NetlinkAttr family in afSpec.GetNested())
+        {
+            if (family.Type != AddressFamilies.AF_INET6)
+            {
+                continue;
+            }
+            foreach (NetlinkAttr setting in family.GetNested())
+            {
+                const int Offset = Ifla.DEVCONF_ACCEPT_RA * sizeof(int);
+                if (setting.Type == Ifla.IFLA_INET6_CONF && setting.Value.Length >= Offset + sizeof(int))
+                {
+                    return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(setting.Value.Slice(Offset, sizeof(int)));
+                }
+            }
+        }
+        return null;
     }
 
     private static LinkStatistics ReadStatistics(ReadOnlySpan<byte> value)

@@ -38,6 +38,10 @@ internal static class Ifla
     public const ushort IFLA_INET_CONF = 1;
     public const ushort IPV4_DEVCONF_ARP_NOTIFY = 22;
 
+    // Inside IFLA_AF_SPEC / AF_INET6 (if_link.h): the per-link settings as one array of s32 in ipv6.h's DEVCONF order.
+    public const ushort IFLA_INET6_CONF = 2;
+    public const int DEVCONF_ACCEPT_RA = 3;
+
     public const ushort IFLA_INFO_KIND = 1;
     public const ushort IFLA_INFO_DATA = 2;
     public const ushort IFLA_INFO_SLAVE_KIND = 4;

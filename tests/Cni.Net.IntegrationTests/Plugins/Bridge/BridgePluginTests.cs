@@ -70,6 +70,27 @@ public class BridgePluginTests
     }
 
     [Fact]
+    public async Task Add_TurnsTheBridgesAcceptRaOffAgain_WhenItWasTurnedOnBetweenAdds()
+    {
+        // The bridge's accept_ra is checked from the kernel's report of the link, not written blindly at every ADD as
+        // the reference does: the end state must still be the reference's, whatever happened in between.
+        using PluginTestNode node = OurNode();
+        using var a = new TestNamespace("brraa");
+        using var b = new TestNamespace("brrab");
+        string conflist = node.Conflist();
+        string acceptRa = $"/proc/sys/net/ipv6/conf/{node.Bridge}/accept_ra";
+        await node.AddAsync(conflist, a, "ctr-ra-a");
+        Assert.Equal("0", File.ReadAllText(acceptRa).Trim());
+
+        File.WriteAllText(acceptRa, "2");
+        await node.AddAsync(conflist, b, "ctr-ra-b");
+        Assert.Equal("0", File.ReadAllText(acceptRa).Trim());
+
+        await node.DelAsync(conflist, b.Path, "ctr-ra-b");
+        await node.DelAsync(conflist, a.Path, "ctr-ra-a");
+    }
+
+    [Fact]
     public async Task Del_Repeated_AndWithoutNetns_Succeeds_AndRemovesTheMasqueradeChain()
     {
         using PluginTestNode node = OurNode();

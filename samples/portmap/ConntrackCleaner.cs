@@ -10,7 +10,9 @@ namespace Cni.Net.Samples.PortMap;
 /// Deletes conntrack entries of UDP flows to mapped host ports after ADD, as the reference plugin does: datagrams
 /// that reached a host port before its DNAT rule existed created flows that would keep bypassing it. Done over
 /// ctnetlink in-process (no <c>conntrack</c> tool). Like the reference, a failure is logged to stderr and ADD goes on;
-/// a kernel without conntrack netlink support has nothing to forget.
+/// a kernel without conntrack netlink support has nothing to forget. A plugin process on Linux 6.11 or later leaves the
+/// kernel's flush to a detached process (<see cref="ConntrackTable.TryDeleteFlowsDetached"/>): its failure is then
+/// not logged.
 /// </summary>
 internal sealed class ConntrackCleaner
 {
@@ -30,7 +32,12 @@ internal sealed class ConntrackCleaner
         try
         {
             using var table = new ConntrackTable();
-            table.DeleteFlows(family, ProtocolType.Udp, ports);
+            // In a plugin process the kernel's walk of its conntrack hash is left to a detached process, off the answer;
+            // the reference flushes after its rules are in as well, so a flow made meanwhile is the same race either way.
+            if (!table.TryDeleteFlowsDetached(family, ProtocolType.Udp, ports))
+            {
+                table.DeleteFlows(family, ProtocolType.Udp, ports);
+            }
         }
         catch (NetlinkException e) when (e.ErrnoName is "EPROTONOSUPPORT" or "EINVAL")
         {

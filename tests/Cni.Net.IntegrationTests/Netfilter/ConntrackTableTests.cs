@@ -66,6 +66,25 @@ public sealed partial class ConntrackTableTests : IDisposable
         Assert.Equal(["5001"], DestinationPorts(family4or6, "udp"));
     }
 
+    [Fact]
+    public void TryDeleteFlowsDetached_OutsideAPluginProcess_LeavesTheWorkToDeleteFlows()
+    {
+        // Only a plugin process that exits after its answer hands the flush to a detached process (the plugins' own
+        // tests see it do so); a long-lived process, as this one, is told to call DeleteFlows, and nothing is deleted
+        // meanwhile. A table with no entry at all has nothing to hand over.
+        TrackConnections();
+        SendUdp(AddressFamily.InterNetwork, [(41000, 5000)]);
+        using var table = OpenTable();
+        Assert.Throws<ArgumentException>(() => table.TryDeleteFlowsDetached(AddressFamily.InterNetwork, ProtocolType.Udp, [0]));
+
+        Assert.False(table.TryDeleteFlowsDetached(AddressFamily.InterNetwork, ProtocolType.Udp, [5000]));
+        Assert.Equal(["5000"], DestinationPorts("ipv4", "udp"));
+
+        table.DeleteFlows(AddressFamily.InterNetwork, ProtocolType.Udp, [5000]);
+        Assert.Empty(DestinationPorts("ipv4", "udp"));
+        Assert.True(table.TryDeleteFlowsDetached(AddressFamily.InterNetwork, ProtocolType.Udp, [5000]));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -35,6 +35,9 @@ public sealed class ConntrackTable : IDisposable
 
     private const string CountPath = "/proc/sys/net/netfilter/nf_conntrack_count";
 
+    // The first kernel whose deletion honours the filter (before it, the tuple without addresses is refused).
+    private static readonly Version FilteredFlushKernel = new(6, 11);
+
     private readonly NetlinkSocket _socket;
     private readonly (ulong, ulong) _namespace;
     private readonly SafeFileHandle? _count;
@@ -105,14 +108,7 @@ public sealed class ConntrackTable : IDisposable
     private void DeleteFlowsCore(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
     {
         byte af = FamilyByte(family);
-        if ((uint)protocol > byte.MaxValue || !ConntrackMessages.HasPorts((byte)protocol))
-        {
-            throw new ArgumentException($"protocol {protocol} has no ports (TCP, UDP, DCCP, SCTP, UDP-Lite have)", nameof(protocol));
-        }
-        if (destinationPorts.Contains((ushort)0))
-        {
-            throw new ArgumentException("port 0 cannot be matched", nameof(destinationPorts));
-        }
+        ValidateMatch(protocol, destinationPorts);
         if (destinationPorts.IsEmpty || TrackedEntries() == 0)
         {
             return;
@@ -129,6 +125,50 @@ public sealed class ConntrackTable : IDisposable
             Dump(ref handler, af, 0, 0);
         }
         Delete(_matches);
+    }
+
+    /// <summary>
+    /// Does <see cref="DeleteFlows"/>'s work without waiting for it, where that is possible: in a plugin process that
+    /// exits after its answer (<see cref="Plugins.CniPluginHost"/>), on Linux 6.11 or later, the kernel's filtered
+    /// flushes are sent from a detached process of the plugin's, which the plugin's exit does not wait for. The kernel
+    /// finds the entries by walking its whole conntrack hash (every bucket, whatever the number of entries: 262,144 on
+    /// a node with a few GiB of memory), which this leaves off the plugin's answer.
+    /// </summary>
+    /// <remarks>
+    /// The flushes are then neither confirmed nor reported: a plugin that only logs a failed flush (as portmap does,
+    /// after the reference) loses nothing but that line. The operator's <c>CNI_NET_DETACHED_CLEANUP=0</c> turns it off.
+    /// </remarks>
+    /// <returns>
+    /// <see langword="true"/> when the flushes were handed over, or when there is nothing to delete (no port, or a table
+    /// with no entry at all); <see langword="false"/> when the caller must call <see cref="DeleteFlows"/>.
+    /// </returns>
+    /// <exception cref="ArgumentException">The family is not IPv4 or IPv6, the protocol has no ports, or a port is 0.</exception>
+    public bool TryDeleteFlowsDetached(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        byte af = FamilyByte(family);
+        ValidateMatch(protocol, destinationPorts);
+        if (destinationPorts.IsEmpty || TrackedEntries() == 0)
+        {
+            return true;
+        }
+        if (!KernelFlush || !DetachedProcess.CanDetach || Environment.OSVersion.Version < FilteredFlushKernel)
+        {
+            return false;
+        }
+        return DetachedFlush.TryStart(af, (byte)protocol, destinationPorts);
+    }
+
+    private static void ValidateMatch(ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
+    {
+        if ((uint)protocol > byte.MaxValue || !ConntrackMessages.HasPorts((byte)protocol))
+        {
+            throw new ArgumentException($"protocol {protocol} has no ports (TCP, UDP, DCCP, SCTP, UDP-Lite have)", nameof(protocol));
+        }
+        if (destinationPorts.Contains((ushort)0))
+        {
+            throw new ArgumentException("port 0 cannot be matched", nameof(destinationPorts));
+        }
     }
 
     /// <summary>Lists the entries of <paramref name="family"/> (as <c>conntrack -L -f ipv4</c> does).</summary>

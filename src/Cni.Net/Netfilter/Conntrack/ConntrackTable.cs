@@ -31,6 +31,10 @@ namespace Cni.Net.Netfilter.Conntrack;
 public sealed class ConntrackTable : IDisposable
 {
     private const int MaxKernelFilteredPorts = 8;
+
+    // The detached process sends its flushes as one datagram (160 bytes a port), which must fit the socket's default
+    // send buffer; more ports than this are flushed by DeleteFlows.
+    private const int MaxDetachedPorts = 256;
     private const int DeleteReserve = 160; // nlmsghdr + nfgenmsg + an IPv6 tuple + zone + id, rounded up
 
     private const string CountPath = "/proc/sys/net/netfilter/nf_conntrack_count";
@@ -152,7 +156,8 @@ public sealed class ConntrackTable : IDisposable
         {
             return true;
         }
-        if (!KernelFlush || !DetachedProcess.CanDetach || Environment.OSVersion.Version < FilteredFlushKernel)
+        if (!KernelFlush || !DetachedProcess.CanDetach || Environment.OSVersion.Version < FilteredFlushKernel
+            || destinationPorts.Length > MaxDetachedPorts)
         {
             return false;
         }

@@ -144,7 +144,8 @@ public sealed class ConntrackTable : IDisposable
     /// </remarks>
     /// <returns>
     /// <see langword="true"/> when the flushes were handed over, or when there is nothing to delete (no port, or a table
-    /// with no entry at all); <see langword="false"/> when the caller must call <see cref="DeleteFlows"/>.
+    /// with no entry at all); <see langword="false"/> when the caller must call <see cref="DeleteFlows"/> (a long-lived
+    /// process, an older kernel, no detached process, or more than 256 ports).
     /// </returns>
     /// <exception cref="ArgumentException">The family is not IPv4 or IPv6, the protocol has no ports, or a port is 0.</exception>
     public bool TryDeleteFlowsDetached(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)

@@ -145,7 +145,8 @@ public sealed class ConntrackTable : IDisposable
     /// <returns>
     /// <see langword="true"/> when the flushes were handed over, or when there is nothing to delete (no port, or a table
     /// with no entry at all); <see langword="false"/> when the caller must call <see cref="DeleteFlows"/> (a long-lived
-    /// process, an older kernel, no detached process, or more than 256 ports).
+    /// process, an older kernel, no detached process, more than 256 ports, or a table of another namespace than the
+    /// calling thread's).
     /// </returns>
     /// <exception cref="ArgumentException">The family is not IPv4 or IPv6, the protocol has no ports, or a port is 0.</exception>
     public bool TryDeleteFlowsDetached(AddressFamily family, ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)
@@ -157,12 +158,26 @@ public sealed class ConntrackTable : IDisposable
         {
             return true;
         }
+        // The detached process's socket is opened in the calling thread's namespace: a table of another one (Open)
+        // flushes itself.
         if (!KernelFlush || !DetachedProcess.CanDetach || Environment.OSVersion.Version < FilteredFlushKernel
-            || destinationPorts.Length > MaxDetachedPorts)
+            || destinationPorts.Length > MaxDetachedPorts || !InCallingThreadsNamespace())
         {
             return false;
         }
         return DetachedFlush.TryStart(af, (byte)protocol, destinationPorts);
+    }
+
+    private bool InCallingThreadsNamespace()
+    {
+        try
+        {
+            return NetlinkNamespaceKey.Current() == _namespace;
+        }
+        catch (NetlinkException)
+        {
+            return false;
+        }
     }
 
     private static void ValidateMatch(ProtocolType protocol, ReadOnlySpan<ushort> destinationPorts)

@@ -16,13 +16,50 @@ internal static unsafe class PosixFile
 
     /// <summary>Creates a file that must not exist, with <paramref name="content"/>.</summary>
     /// <remarks>
-    /// The content is written under a temporary name (<see cref="IsTemporary"/>) and linked in place: <c>link</c> fails
-    /// with EEXIST as <c>O_EXCL</c> does, and the file appears with its content or not at all. With create-then-write, a
-    /// writer killed in between left an empty reservation that blocked its address and that no DEL matched. A
-    /// temporary a killed writer leaves is the next store user's to remove (<see cref="Ipam.HostLocalStore"/>).
+    /// The content is written into an unnamed file of the directory (<c>O_TMPFILE</c>) that is then linked in as
+    /// <paramref name="path"/>: <c>linkat</c> fails with EEXIST as <c>O_EXCL</c> does, the file appears with its content
+    /// or not at all, and a writer killed midway leaves nothing. With create-then-write, a writer killed in between left
+    /// an empty reservation that blocked its address and that no DEL matched. Where the file system has no unnamed
+    /// files, or no <c>/proc</c> names them, the content goes under a temporary name (<see cref="IsTemporary"/>) linked
+    /// in the same way; one a killed writer leaves is removed by the store's next scan (<see cref="Ipam.HostLocalStore"/>).
     /// </remarks>
     /// <returns>false when the file already exists.</returns>
     public static bool TryCreateExclusive(string path, ReadOnlySpan<byte> content)
+    {
+        string directory = Path.GetDirectoryName(path) ?? ".";
+        int fd = Open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, Mode0644);
+        if (fd < 0)
+        {
+            int openError = errno;
+            return openError == EOPNOTSUPP || openError == EISDIR || openError == EINVAL
+                ? TryCreateExclusiveThroughTemporary(path, content)
+                : throw Failure("create a file in", directory, openError);
+        }
+        try
+        {
+            int writeError = WriteAll(fd, content);
+            if (writeError != 0)
+            {
+                throw Failure("write", path, writeError);
+            }
+            int linkError = LinkIn("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
+            if (linkError == 0 || linkError == EEXIST)
+            {
+                return linkError == 0;
+            }
+            // No /proc to name the unnamed file by.
+            return linkError == ENOENT && Directory.Exists(directory)
+                ? TryCreateExclusiveThroughTemporary(path, content)
+                : throw Failure("create", path, linkError);
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    /// <summary><see cref="TryCreateExclusive"/> through a named temporary, where unnamed files cannot be had.</summary>
+    internal static bool TryCreateExclusiveThroughTemporary(string path, ReadOnlySpan<byte> content)
     {
         string temp = TemporaryName(path);
         int fd = Open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, Mode0644);
@@ -267,6 +304,27 @@ internal static unsafe class PosixFile
         }
         _ = close(fd);
         return complete;
+    }
+
+    /// <summary>Removes a file of <paramref name="directory"/> (from <see cref="OpenDirectory"/>) named as the kernel spells it.</summary>
+    /// <returns>false when it did not exist.</returns>
+    /// <exception cref="ArgumentException">The name does not end with its NUL.</exception>
+    /// <exception cref="IOException">It exists and cannot be removed.</exception>
+    public static bool UnlinkAt(int directory, ReadOnlySpan<byte> nameWithNul)
+    {
+        if (nameWithNul.IsEmpty || nameWithNul[^1] != 0)
+        {
+            throw new ArgumentException("the name must end with its NUL", nameof(nameWithNul));
+        }
+        fixed (byte* p = nameWithNul)
+        {
+            if (Syscalls.unlinkat(directory, p, 0) == 0)
+            {
+                return true;
+            }
+        }
+        int error = Marshal.GetLastPInvokeError();
+        return error == ENOENT ? false : throw Failure("remove", NameOf(nameWithNul), error);
     }
 
     /// <summary>Opens a directory whose small files <see cref="ReadSmallAt"/> reads.</summary>

@@ -73,6 +73,9 @@ internal static partial class Syscalls
     [LibraryImport("libc.so.6", EntryPoint = "openat", SetLastError = true)]
     public static unsafe partial int openat(int dirfd, byte* path, int flags, int mode);
 
+    [LibraryImport("libc.so.6", EntryPoint = "unlinkat", SetLastError = true)]
+    public static unsafe partial int unlinkat(int dirfd, byte* path, int flags);
+
     [LibraryImport("libc.so.6", EntryPoint = "getdents64", SetLastError = true)]
     public static unsafe partial nint getdents64(int fd, byte* buffer, nuint count);
 

@@ -74,28 +74,7 @@ public sealed class HostLocalStore : IDisposable
             // .NET says "The file '…' already exists"; say what is wrong with the store.
             throw new IOException($"the host-local store {directory} is a file, not a directory", e);
         }
-        var store = new HostLocalStore(directory, FileLock.Acquire(Path.Combine(directory, "lock")));
-        store.RemoveTemporaries();
-        return store;
-    }
-
-    // A reservation's temporary (PosixFile.TryCreateExclusive) outlives only a writer killed before linking it; every
-    // writer holds the lock, which this store now holds, so any found here is such a leftover.
-    private void RemoveTemporaries()
-    {
-        List<string>? temporaries = null;
-        ForEachEntry((_, nameWithNul, type) =>
-        {
-            ReadOnlySpan<byte> name = nameWithNul[..^1];
-            if (type != DirectoryEntryReader.DirectoryType && PosixFile.IsTemporary(name))
-            {
-                (temporaries ??= []).Add(Path.Combine(Directory, Encoding.UTF8.GetString(name)));
-            }
-        });
-        foreach (string path in temporaries ?? [])
-        {
-            _ = PosixFile.Unlink(path);
-        }
+        return new HostLocalStore(directory, FileLock.Acquire(Path.Combine(directory, "lock")));
     }
 
     /// <summary>
@@ -242,7 +221,8 @@ public sealed class HostLocalStore : IDisposable
     /// Visits every reservation file with its address and its content trimmed of white space (the reference
     /// compares trimmed content). Names that are not addresses in the reference's spelling are skipped. The names come
     /// straight from <c>getdents64</c> and each file is opened relative to the directory: per reservation an
-    /// <c>openat</c>, a <c>read</c> and a <c>close</c>, and nothing allocated.
+    /// <c>openat</c>, a <c>read</c> and a <c>close</c>, and nothing allocated. A reservation's temporary that a killed
+    /// writer left (see <see cref="PosixFile.TryCreateExclusive"/>) is removed on the way.
     /// </summary>
     internal void Scan(ReservationVisitor visitor)
     {
@@ -253,8 +233,19 @@ public sealed class HostLocalStore : IDisposable
             ForEachEntry((directory, nameWithNul, type) =>
             {
                 ReadOnlySpan<byte> name = nameWithNul[..^1];
-                if (type == DirectoryEntryReader.DirectoryType || !TryParseAddressName(name, out UInt128 value, out bool isIPv6))
+                if (type == DirectoryEntryReader.DirectoryType)
                 {
+                    return;
+                }
+                if (!TryParseAddressName(name, out UInt128 value, out bool isIPv6))
+                {
+                    if (PosixFile.IsTemporary(name))
+                    {
+                        // Only a writer killed before linking its reservation in leaves one (every writer holds the
+                        // lock this store holds), and only where unnamed files cannot be had: gone with the next scan,
+                        // which every operation of the plugin runs, rather than with a listing of its own at open.
+                        _ = PosixFile.UnlinkAt(directory, nameWithNul);
+                    }
                     return;
                 }
                 int n = PosixFile.ReadSmallAt(directory, nameWithNul, buffer.AsSpan(0, MaxOwnerBytes));

@@ -52,26 +52,55 @@ public sealed class HostLocalStoreTests : IDisposable
     }
 
     [Fact]
-    public void TryReserve_WritesThroughATemporary_AndOpenRemovesOnesAKilledWriterLeft()
+    public void TryReserve_NamesNoTemporary_AndTheNextScanRemovesOnesAKilledWriterLeft()
     {
         // A writer killed between creating and filling a reservation left an empty file that blocked the address and
-        // that no DEL matched; now the content goes to a temporary linked in place, and leftovers go with the next user.
+        // that no DEL matched. Now the content goes into an unnamed file linked in place, so the directory sees one new
+        // name per reservation; a named temporary (file systems without unnamed files) a killed writer left goes with
+        // the next scan, which every ADD, DEL, CHECK and GC runs, not with a listing of its own when the store opens.
         string dir;
+        var created = new List<string>();
         using (HostLocalStore store = HostLocalStore.Open("net1", _data.Path))
         {
             dir = store.Directory;
+            using var watcher = new FileSystemWatcher(dir) { EnableRaisingEvents = true };
+            watcher.Created += (_, e) => { lock (created) { created.Add(e.Name!); } };
             Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.2"), "a", "eth0", 0));
+            Assert.True(SpinWait.SpinUntil(() => { lock (created) { return created.Contains("last_reserved_ip.0"); } }, TimeSpan.FromSeconds(5)),
+                "inotify reported no creation within 5 s");
+            lock (created)
+            {
+                // The address first, then the last-reserved record; nothing under a temporary name before either.
+                Assert.Equal(["10.0.0.2", "last_reserved_ip.0"], created);
+            }
             Assert.Equal(["10.0.0.2", "last_reserved_ip.0", "lock"], Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
         File.WriteAllText(Path.Combine(dir, ".10.0.0.3.4242.cni-net-reserving"), "b\r\neth0");
         File.WriteAllText(Path.Combine(dir, ".keep.tmp"), "not ours");
         using (HostLocalStore store = HostLocalStore.Open("net1", _data.Path))
         {
+            Assert.Contains(".10.0.0.3.4242.cni-net-reserving", Directory.GetFiles(dir).Select(Path.GetFileName));
+            Assert.Empty(store.GetByAttachment("b", "eth0"));
             Assert.Equal([".keep.tmp", "10.0.0.2", "last_reserved_ip.0", "lock"],
                 Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             Assert.True(store.TryReserve(IPAddress.Parse("10.0.0.3"), "c", "eth0", 0));
             Assert.Equal("c\r\neth0", File.ReadAllText(Path.Combine(dir, "10.0.0.3")));
         }
+    }
+
+    [Fact]
+    public void CreateExclusive_ThroughANamedTemporary_WhereUnnamedFilesCannotBeHad_BehavesTheSame()
+    {
+        string dir = _data.NetworkPath("plain");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "10.0.0.7");
+        Assert.True(Cni.Net.Interop.PosixFile.TryCreateExclusiveThroughTemporary(path, "a\r\neth0"u8));
+        Assert.False(Cni.Net.Interop.PosixFile.TryCreateExclusiveThroughTemporary(path, "b\r\neth0"u8));
+        Assert.False(Cni.Net.Interop.PosixFile.TryCreateExclusive(path, "c\r\neth0"u8));
+        Assert.Equal("a\r\neth0", File.ReadAllText(path));
+        Assert.Equal(["10.0.0.7"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Equal((UnixFileMode)0x1A4, File.GetUnixFileMode(path)); // 0644, as the unnamed path makes it
+        Assert.Throws<IOException>(() => Cni.Net.Interop.PosixFile.TryCreateExclusive(Path.Combine(dir, "missing", "10.0.0.8"), "x"u8));
     }
 
     [Fact]

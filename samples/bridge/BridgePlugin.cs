@@ -121,7 +121,7 @@ internal sealed class BridgePlugin() : CniPlugin<BridgeConfig>(BridgeConfig.Read
                     foreach (CniIPNet gateway in gateways)
                     {
                         BridgeSetup.EnsureGatewayAddress(node, bridge.Index, gateway, config.ForceAddress, bridge.MacAddress);
-                        BridgeSetup.EnableForwarding(gateway.Address.AddressFamily);
+                        BridgeSetup.EnableForwarding(gateway.Address.AddressFamily, netlink: node);
                     }
                     if (config.IPMasq)
                     {

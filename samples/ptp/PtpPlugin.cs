@@ -39,7 +39,7 @@ internal sealed class PtpPlugin() : CniPlugin<PtpConfig>(PtpConfig.ReadCniConfig
         result.Dns = (await CniIpam.AddToResultAsync(request, result, interfaceIndex: 1, cancellationToken).ConfigureAwait(false)).Dns;
         foreach (AddressFamily family in result.IPs.Select(ip => ip.Address.Address.AddressFamily).Distinct())
         {
-            BridgeSetup.EnableForwarding(family);
+            BridgeSetup.EnableForwarding(family, netlink: node);
         }
 
         bool succeeded = false;

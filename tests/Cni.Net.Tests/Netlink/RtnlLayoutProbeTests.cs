@@ -17,7 +17,7 @@ public class RtnlLayoutProbeTests
 {
     private static readonly Type[] s_constantClasses =
     [
-        typeof(Ifla), typeof(Ifa), typeof(Rta), typeof(Nda), typeof(AddressFamilies), typeof(Syscalls),
+        typeof(Ifla), typeof(Ifa), typeof(Rta), typeof(Nda), typeof(Netconfa), typeof(AddressFamilies), typeof(Syscalls),
     ];
 
     // C# members whose C spelling differs, and members that are not C names at all.
@@ -135,7 +135,7 @@ public class RtnlLayoutProbeTests
             c.AppendLine("#define _GNU_SOURCE");
             foreach (string h in new[] { "stdio.h", "stddef.h", "errno.h", "fcntl.h", "sched.h", "sys/mount.h", "sys/stat.h", "sys/socket.h",
                 "linux/netlink.h", "linux/rtnetlink.h", "linux/if.h", "linux/if_link.h", "linux/if_addr.h", "linux/neighbour.h",
-                "linux/ip.h", "linux/ipv6.h", "linux/veth.h", "linux/nsfs.h", "linux/pkt_sched.h", "linux/if_tun.h", "linux/sockios.h", "sys/eventfd.h" })
+                "linux/ip.h", "linux/ipv6.h", "linux/netconf.h", "linux/veth.h", "linux/nsfs.h", "linux/pkt_sched.h", "linux/if_tun.h", "linux/sockios.h", "sys/eventfd.h" })
             {
                 c.AppendLine(CultureInfo.InvariantCulture, $"#include <{h}>");
             }

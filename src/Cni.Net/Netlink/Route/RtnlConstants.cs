@@ -161,6 +161,16 @@ internal static class Nda
     public const ushort NDA_MASTER = 9;
 }
 
+// linux/netconf.h and the netconf message types of linux/rtnetlink.h: a namespace's per-family settings.
+internal static class Netconfa
+{
+    public const ushort RTM_NEWNETCONF = 80;
+    public const ushort RTM_GETNETCONF = 82;
+    public const ushort NETCONFA_IFINDEX = 1;
+    public const ushort NETCONFA_FORWARDING = 2;
+    public const int NETCONFA_IFINDEX_ALL = -1;
+}
+
 internal static class AddressFamilies
 {
     public const byte AF_UNSPEC = 0;

@@ -61,4 +61,13 @@ public class ForwardingTests
         BridgeSetup.EnableForwarding(family, s.Namespace, s.Rtnl);
         Assert.Equal("1", s.Ns.ExecCheck("cat", path).Trim());
     }
+
+    [Fact]
+    public void EnableForwarding_WithASocket_ReadsAnyOtherFamilyAsIPv4_AsTheSysctlPathDoes()
+    {
+        using var s = new NetlinkTestScope("fwdunspec");
+        s.Ns.ExecCheck("sysctl", "-qw", "net.ipv4.ip_forward=0");
+        BridgeSetup.EnableForwarding(AddressFamily.Unspecified, s.Namespace, s.Rtnl);
+        Assert.Equal("1", s.Ns.ExecCheck("cat", "/proc/sys/net/ipv4/ip_forward").Trim());
+    }
 }

@@ -138,7 +138,8 @@ public static class BridgeSetup
         {
             try
             {
-                if (netlink.IsForwarding(family))
+                // Any family but IPv6 means IPv4 here, as the sysctl key below reads it.
+                if (netlink.IsForwarding(family == AddressFamily.InterNetworkV6 ? family : AddressFamily.InterNetwork))
                 {
                     return;
                 }

@@ -31,7 +31,7 @@ internal static unsafe class PosixFile
         if (fd < 0)
         {
             int openError = errno;
-            return openError == EOPNOTSUPP || openError == EISDIR || openError == EINVAL
+            return LacksUnnamedFiles(openError)
                 ? TryCreateExclusiveThroughTemporary(path, content)
                 : throw Failure("create a file in", directory, openError);
         }
@@ -42,7 +42,7 @@ internal static unsafe class PosixFile
             {
                 throw Failure("write", path, writeError);
             }
-            int linkError = LinkIn("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
+            int linkError = LinkIn(UnnamedPath(fd), path);
             if (linkError == 0 || linkError == EEXIST)
             {
                 return linkError == 0;
@@ -119,7 +119,7 @@ internal static unsafe class PosixFile
                 return false;
             }
             // A file system without unnamed files.
-            return openError == EOPNOTSUPP || openError == EISDIR || openError == EINVAL
+            return LacksUnnamedFiles(openError)
                 ? TryReplaceThroughTemporary(path, temporary, content, mode)
                 : throw Failure("create a file in", directory, openError);
         }
@@ -130,7 +130,7 @@ internal static unsafe class PosixFile
             {
                 throw Failure("write", path, error);
             }
-            string unnamed = "/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string unnamed = UnnamedPath(fd);
             if (LinkIn(unnamed, path) is int linkError and not 0)
             {
                 if (linkError == ENOENT)
@@ -204,6 +204,12 @@ internal static unsafe class PosixFile
     private static readonly int O_TMPFILE = 0x400000 | LibC.O_DIRECTORY;
     private const int AtFdCwd = -100;
     private const int AtSymlinkFollow = 0x400;
+
+    // What open(O_TMPFILE) answers where the file system (EOPNOTSUPP) or the kernel (EISDIR, EINVAL) has no unnamed files.
+    private static bool LacksUnnamedFiles(int openError) => openError == EOPNOTSUPP || openError == EISDIR || openError == EINVAL;
+
+    // The name /proc gives an unnamed file, which linkat with AT_SYMLINK_FOLLOW links in without CAP_DAC_READ_SEARCH.
+    private static string UnnamedPath(int fd) => "/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <returns>0, or the errno of <c>linkat</c>.</returns>
     private static int LinkIn(string unnamed, string path) =>
